@@ -1,0 +1,70 @@
+import type { StoreResult } from './store.js';
+import { type Band, type BandState, describeBand, toUnits } from './tokenBucket.js';
+
+/** One band's part of a decision (multi-band limiters only). */
+export interface BandDecision extends BandState {
+  /** The band's name from `limits[i].name`, if any. */
+  readonly name: string | undefined;
+  /** The band's compiled limit, for headers (capacity, refillRate, intervalMs). */
+  readonly band: Band;
+}
+
+/** The answer to a call. */
+export interface Decision {
+  /** Whether the tokens were granted. */
+  readonly allowed: boolean;
+  /** Capacity of the band reported (the one closest to refusing). */
+  readonly limit: number;
+  /** Whole tokens left in that band after the call; never negative. */
+  readonly remaining: number;
+  /** 0 when allowed; otherwise ms until the call could succeed (rounded up). */
+  readonly retryAfterMs: number;
+  /** ms until that band is full again (rounded up). */
+  readonly resetMs: number;
+  /** True when the store failed and `onStoreError` answered instead. */
+  readonly degraded: boolean;
+  /** Every band's state, for limiters with several `limits`; undefined for one band. */
+  readonly bands: readonly BandDecision[] | undefined;
+}
+
+/** Builds the decision for a store result: the band closest to refusing speaks for all. */
+export function toDecision(bands: readonly Band[], result: StoreResult, cost: number): Decision {
+  const { allowed, now, tats } = result;
+  if (bands.length === 1) {
+    // describeBand inlined: this runs on every call, and one object is cheaper than two.
+    const band = bands[0] as Band;
+    const nowUnits = now * band.scale;
+    const ahead = Math.max(toUnits(tats[0] as number, band.scale), nowUnits) - nowUnits;
+    const tokens = (band.tolerance - ahead) / band.emission;
+    const wait = allowed ? 0 : ahead + cost * band.emission - band.tolerance;
+    return {
+      allowed,
+      limit: band.capacity,
+      remaining: tokens > 0 ? Math.floor(tokens) : 0,
+      retryAfterMs: wait > 0 ? Math.ceil(wait / band.scale) : 0,
+      resetMs: Math.ceil(ahead / band.scale),
+      degraded: false,
+      bands: undefined,
+    };
+  }
+  const all: BandDecision[] = [];
+  let pick: BandDecision | undefined;
+  for (let i = 0; i < bands.length; i++) {
+    const band = bands[i] as Band;
+    const state: BandDecision = { ...describeBand(band, tats[i] as number, now, allowed, cost), name: band.name, band };
+    all.push(state);
+    if (pick === undefined || (allowed ? state.remaining < pick.remaining : state.retryAfterMs > pick.retryAfterMs)) {
+      pick = state;
+    }
+  }
+  const chosen = pick as BandDecision;
+  return {
+    allowed,
+    limit: chosen.limit,
+    remaining: chosen.remaining,
+    retryAfterMs: chosen.retryAfterMs,
+    resetMs: chosen.resetMs,
+    degraded: false,
+    bands: all,
+  };
+}

@@ -1,0 +1,345 @@
+import { type Duration, parseDuration } from './duration.js';
+import { SluiceConfigError } from './errors.js';
+import type { Policy, Store, StoreResult } from './store.js';
+import { applyCall, type Band, toUnits } from './tokenBucket.js';
+
+export interface MemoryStoreOptions {
+  /**
+   * Most keys kept at once (over all limiters sharing the store). When full, a new key evicts one that
+   * has not been used recently; an evicted key starts again with a full bucket. Default 1,000,000.
+   */
+  maxKeys?: number;
+  /** How often an `unref`'d timer drops keys whose buckets are full again, or `false` for never. Default `'1m'`. */
+  sweepInterval?: Duration | false;
+}
+
+const MEMORY_STORE_OPTIONS = new Set(['maxKeys', 'sweepInterval']);
+// Keys looked at per event-loop turn by the background sweep, so a large store never blocks for long.
+const SWEEP_CHUNK = 10_000;
+const INITIAL_SLOTS = 1024;
+
+/**
+ * The keys of one prefix. Key → slot in a Map (slots are small integers, so the Map holds no heap
+ * objects), and the TATs in a Float64Array slab at slot × bands: one double per key and band,
+ * updated in place, nothing allocated per call.
+ */
+class KeyTable {
+  readonly slots = new Map<string, number>();
+  tats: Float64Array;
+  /** CLOCK reference bits: 1 when the slot was used since the eviction hand last passed it. */
+  referenced: Uint8Array;
+  private readonly freeSlots: number[] = [];
+  private nextSlot = 0;
+
+  constructor(
+    readonly stride: number,
+    readonly policy: Policy,
+    private readonly maxSlots: number,
+  ) {
+    const slots = Math.min(INITIAL_SLOTS, maxSlots);
+    this.tats = new Float64Array(slots * stride);
+    this.referenced = new Uint8Array(slots);
+  }
+
+  allocate(key: string): number {
+    let slot = this.freeSlots.pop();
+    if (slot === undefined) {
+      slot = this.nextSlot++;
+      if (slot >= this.referenced.length) this.grow();
+    }
+    this.slots.set(key, slot);
+    this.referenced[slot] = 0;
+    return slot;
+  }
+
+  release(key: string, slot: number): void {
+    this.slots.delete(key);
+    this.freeSlots.push(slot);
+  }
+
+  /** Evicts one key chosen by CLOCK (second chance): the oldest key not used since the hand last passed. */
+  evictOne(): void {
+    const { slots, referenced } = this;
+    // Map iteration is in insertion order, so moving a key to the end is the clock hand passing it.
+    for (const [key, slot] of slots) {
+      if (referenced[slot] === 1) {
+        referenced[slot] = 0;
+        slots.delete(key);
+        slots.set(key, slot);
+      } else {
+        this.release(key, slot);
+        return;
+      }
+    }
+  }
+
+  /** True when every band of the slot is full at `now`. */
+  isFull(slot: number, now: number): boolean {
+    const base = slot * this.stride;
+    for (let i = 0; i < this.stride; i++) if ((this.tats[base + i] as number) > now) return false;
+    return true;
+  }
+
+  private grow(): void {
+    const slots = Math.min(this.maxSlots, this.referenced.length * 2);
+    const tats = new Float64Array(slots * this.stride);
+    tats.set(this.tats);
+    const referenced = new Uint8Array(slots);
+    referenced.set(this.referenced);
+    this.tats = tats;
+    this.referenced = referenced;
+  }
+}
+
+/**
+ * The embedded default store: in-process, synchronous, bounded.
+ *
+ * Memory stays bounded three ways: a key whose bucket is full again is dropped when next seen and by
+ * a background sweep; and `maxKeys` caps the number of keys, evicting by CLOCK, the
+ * second-chance approximation of least-recently-used that needs one bit per key instead of a list.
+ */
+export class MemoryStore implements Store {
+  readonly synchronous = true;
+  readonly maxKeys: number;
+  private readonly tables = new Map<string, KeyTable>();
+  private lastPolicy: Policy | undefined;
+  private lastTable: KeyTable | undefined;
+  private keyCount = 0;
+  /** Latest time seen in a call: the sweep judges fullness by the limiters' own clock. */
+  private latestNow = Number.NEGATIVE_INFINITY;
+  private readonly sweepIntervalMs: number | false;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private sweeping = false;
+  private sweepPending: KeyTable[] = [];
+  private sweepTable: KeyTable | undefined;
+  private sweepEntries: Iterator<[string, number]> | undefined;
+  // Reused for every call: the limiter reads a synchronous result before making another call.
+  private scratch = new Float64Array(1);
+  private readonly result: { allowed: boolean; now: number; tats: Float64Array } = {
+    allowed: false,
+    now: 0,
+    tats: this.scratch,
+  };
+
+  constructor(options: MemoryStoreOptions = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw new SluiceConfigError('MemoryStore options', options, 'must be an object');
+    }
+    for (const name of Object.keys(options)) {
+      if (!MEMORY_STORE_OPTIONS.has(name)) {
+        throw new SluiceConfigError(
+          name,
+          (options as Record<string, unknown>)[name],
+          'is not a MemoryStore option (known: maxKeys, sweepInterval)',
+        );
+      }
+    }
+    const { maxKeys = 1_000_000, sweepInterval = '1m' } = options;
+    if (typeof maxKeys !== 'number' || !Number.isSafeInteger(maxKeys) || maxKeys < 1) {
+      throw new SluiceConfigError('maxKeys', maxKeys, 'must be a positive integer');
+    }
+    this.maxKeys = maxKeys;
+    this.sweepIntervalMs = sweepInterval === false ? false : parseDuration(sweepInterval, 'sweepInterval');
+  }
+
+  /** Number of keys held, over all prefixes. */
+  get size(): number {
+    return this.keyCount;
+  }
+
+  update(policy: Policy, key: string, cost: number, slackMs: number, now: number): StoreResult {
+    if (now > this.latestNow) this.latestNow = now;
+    const table = policy === this.lastPolicy ? (this.lastTable as KeyTable) : this.tableFor(policy);
+    if (table.stride === 1) return this.updateOneBand(table, policy.bands[0] as Band, key, cost, slackMs, now);
+    const stride = table.stride;
+    const result = this.result;
+    if (this.scratch.length < stride) {
+      // Grown once per band count; results only ever read the first `stride` entries.
+      this.scratch = result.tats = new Float64Array(stride);
+    }
+    const scratch = this.scratch;
+    let slot = table.slots.get(key);
+    if (slot === undefined) {
+      for (let i = 0; i < stride; i++) scratch[i] = now;
+    } else {
+      table.referenced[slot] = 1;
+      const base = slot * stride;
+      for (let i = 0; i < stride; i++) scratch[i] = table.tats[base + i] as number;
+    }
+    result.now = now;
+    result.allowed = applyCall(policy.bands, scratch, 0, now, cost, slackMs);
+    if (result.allowed && cost !== 0) {
+      let full = true;
+      for (let i = 0; i < stride; i++) if ((scratch[i] as number) > now) full = false;
+      if (full) {
+        // A full bucket is the same as no entry: keep memory for buckets that remember something.
+        if (slot !== undefined) this.drop(table, key, slot);
+        return result;
+      }
+      if (slot === undefined) slot = this.insert(table, key);
+      const base = slot * stride;
+      for (let i = 0; i < stride; i++) table.tats[base + i] = scratch[i] as number;
+    } else if (slot !== undefined && cost === 0 && table.isFull(slot, now)) {
+      this.drop(table, key, slot); // lazily, when a look finds the bucket full again
+    }
+    return result;
+  }
+
+  /** `update` for the common one-band limiter: the same steps as applyCall, without the loops. */
+  private updateOneBand(table: KeyTable, band: Band, key: string, cost: number, slackMs: number, now: number): StoreResult {
+    const result = this.result;
+    const scratch = this.scratch;
+    const scale = band.scale;
+    const nowUnits = now * scale;
+    let slot = table.slots.get(key);
+    let tat = nowUnits;
+    if (slot !== undefined) {
+      table.referenced[slot] = 1;
+      const stored = toUnits(table.tats[slot] as number, scale);
+      if (stored > nowUnits) tat = stored;
+    }
+    const next = tat + cost * band.emission;
+    result.now = now;
+    if (next - nowUnits > band.tolerance + slackMs * scale) {
+      result.allowed = false;
+      scratch[0] = tat / scale;
+      return result;
+    }
+    result.allowed = true;
+    if (next > nowUnits) {
+      const nextMs = next / scale;
+      scratch[0] = nextMs;
+      if (cost !== 0) {
+        if (slot === undefined) slot = this.insert(table, key);
+        table.tats[slot] = nextMs;
+      }
+    } else {
+      // Full bucket (a look, or tokens given back): same as no entry, so drop it lazily.
+      scratch[0] = now;
+      if (slot !== undefined) this.drop(table, key, slot);
+    }
+    return result;
+  }
+
+  reset(policy: Policy, key: string): void {
+    const table = this.tables.get(policy.prefix);
+    const slot = table?.slots.get(key);
+    if (table !== undefined && slot !== undefined) this.drop(table, key, slot);
+  }
+
+  /**
+   * Drops every key whose buckets are full at `now` (default: the latest time seen in a call).
+   * The background timer does the same in chunks; call this to do it all at once.
+   */
+  sweep(now: number = this.latestNow): number {
+    let dropped = 0;
+    for (const table of this.tables.values()) {
+      for (const [key, slot] of table.slots) {
+        if (table.isFull(slot, now)) {
+          this.drop(table, key, slot);
+          dropped++;
+        }
+      }
+    }
+    return dropped;
+  }
+
+  /** Stops the background sweep and forgets every key. */
+  close(): void {
+    if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
+    this.sweeping = false;
+    this.sweepPending = [];
+    this.sweepEntries = undefined;
+    this.tables.clear();
+    this.lastPolicy = undefined;
+    this.lastTable = undefined;
+    this.keyCount = 0;
+  }
+
+  private tableFor(policy: Policy): KeyTable {
+    let table = this.tables.get(policy.prefix);
+    if (table === undefined) {
+      table = new KeyTable(policy.bands.length, policy, this.maxKeys);
+      this.tables.set(policy.prefix, table);
+    } else if (!sameLimits(table.policy, policy)) {
+      throw new SluiceConfigError(
+        'prefix',
+        policy.prefix,
+        'is already used in this MemoryStore by a limiter with other limits; give each limiter sharing a store its own prefix',
+      );
+    }
+    this.lastPolicy = policy;
+    this.lastTable = table;
+    return table;
+  }
+
+  private insert(table: KeyTable, key: string): number {
+    if (this.keyCount >= this.maxKeys) this.evict(table);
+    this.keyCount++;
+    this.startSweep();
+    return table.allocate(key);
+  }
+
+  private evict(preferred: KeyTable): void {
+    let table = preferred;
+    if (table.slots.size === 0) {
+      for (const other of this.tables.values()) if (other.slots.size > 0) table = other;
+    }
+    table.evictOne();
+    this.keyCount--;
+  }
+
+  private drop(table: KeyTable, key: string, slot: number): void {
+    table.release(key, slot);
+    this.keyCount--;
+  }
+
+  private startSweep(): void {
+    if (this.sweepTimer !== undefined || this.sweepIntervalMs === false) return;
+    this.sweepTimer = setInterval(() => {
+      if (this.sweeping) return; // the previous sweep is still walking a large store
+      this.sweeping = true;
+      this.sweepPending = [...this.tables.values()];
+      this.sweepChunk();
+    }, this.sweepIntervalMs);
+    this.sweepTimer.unref();
+  }
+
+  /** One step of the background sweep: up to SWEEP_CHUNK keys, then yield to the event loop and resume. */
+  private sweepChunk(): void {
+    const now = this.latestNow;
+    let budget = SWEEP_CHUNK;
+    while (this.sweepEntries !== undefined || this.sweepPending.length > 0) {
+      if (this.sweepEntries === undefined) {
+        this.sweepTable = this.sweepPending.shift() as KeyTable;
+        // Map iterators stay valid while the map changes, so a later chunk resumes where this one stopped.
+        this.sweepEntries = this.sweepTable.slots.entries();
+      }
+      const table = this.sweepTable as KeyTable;
+      for (let step = this.sweepEntries.next(); !step.done; step = this.sweepEntries.next()) {
+        const [key, slot] = step.value;
+        if (table.isFull(slot, now)) this.drop(table, key, slot);
+        if (--budget === 0) {
+          setImmediate(() => this.sweepChunk());
+          return;
+        }
+      }
+      this.sweepEntries = undefined;
+    }
+    this.sweeping = false;
+    if (this.keyCount === 0 && this.sweepTimer !== undefined) {
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = undefined;
+    }
+  }
+}
+
+function sameLimits(a: Policy, b: Policy): boolean {
+  if (a === b) return true;
+  if (a.bands.length !== b.bands.length) return false;
+  return a.bands.every((band, i) => {
+    const other = b.bands[i];
+    return other !== undefined && band.scale === other.scale && band.emission === other.emission && band.tolerance === other.tolerance;
+  });
+}

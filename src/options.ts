@@ -1,0 +1,144 @@
+import { type Duration, parseDuration } from './duration.js';
+import { SluiceConfigError } from './errors.js';
+import type { RateLimiter } from './rateLimiter.js';
+import type { Store } from './store.js';
+import { type Band, compileBand } from './tokenBucket.js';
+
+/** One band of a limit: `capacity` tokens, refilled at `refillRate` tokens per `interval`. */
+export interface LimitOptions {
+  /** Max tokens in the bucket, which is the largest burst. */
+  capacity: number;
+  /** Tokens added per `interval` (continuously, not in steps). */
+  refillRate: number;
+  /** ms as a number, or `'500ms' | '1s' | '1m' | '1h' | '1d'`. Default 1000 ms. */
+  interval?: Duration;
+  /** A name for headers (`RateLimit-Policy: "name";q=...`). */
+  name?: string;
+}
+
+/** What the limiter does when the store fails or times out. */
+export type StoreErrorPolicy = 'allow' | 'deny' | 'throw' | RateLimiter;
+
+/** Reported through `onDegraded` whenever `onStoreError` answered instead of the store. */
+export interface DegradedEvent {
+  readonly key: string;
+  readonly error: unknown;
+  /** What answered: `'allow'`, `'deny'`, `'fallback'` (another limiter) or `'throw'`. */
+  readonly policy: 'allow' | 'deny' | 'fallback' | 'throw';
+}
+
+interface CommonOptions {
+  /** Where bucket state lives. Default: a new `MemoryStore`. */
+  store?: Store;
+  /** Namespaces this limiter's keys in a shared store. Default `'sluice:'`. */
+  prefix?: string;
+  /** Time source in ms. Default `Date.now`. */
+  clock?: () => number;
+  /** How long a store call may take before `onStoreError` answers. Default 100 ms. */
+  timeoutMs?: number;
+  /** What answers when the store fails or times out. Default `'allow'` (fail open). */
+  onStoreError?: StoreErrorPolicy;
+  /** Called on every decision that `onStoreError` made, so you can alert on it. */
+  onDegraded?: (event: DegradedEvent) => void;
+}
+
+/** Options of a one-band limiter. */
+export interface SingleBandOptions extends CommonOptions, LimitOptions {
+  limits?: undefined;
+}
+
+/** Options of a limiter with several bands (e.g. 10 per second and 1000 per day). */
+export interface MultiBandOptions extends CommonOptions {
+  limits: readonly LimitOptions[];
+  capacity?: undefined;
+  refillRate?: undefined;
+  interval?: undefined;
+  name?: undefined;
+}
+
+export type RateLimiterOptions = SingleBandOptions | MultiBandOptions;
+
+export const LIMIT_OPTION_NAMES = ['capacity', 'refillRate', 'interval', 'name'] as const;
+const COMMON_OPTION_NAMES = ['store', 'prefix', 'clock', 'timeoutMs', 'onStoreError', 'onDegraded'] as const;
+export const RATE_LIMITER_OPTION_NAMES: readonly string[] = [...LIMIT_OPTION_NAMES, 'limits', ...COMMON_OPTION_NAMES];
+
+/** Throws on option names that are not in `known`, suggesting the closest known name (typos like `capasity`). */
+export function rejectUnknownOptions(options: object, known: readonly string[], where: string): void {
+  for (const name of Object.keys(options)) {
+    if (known.includes(name)) continue;
+    const suggestion = closest(name, known);
+    throw new SluiceConfigError(
+      where ? `${where}.${name}` : name,
+      (options as Record<string, unknown>)[name],
+      `is not a known option${suggestion ? ` (did you mean \`${suggestion}\`?)` : ''}; known options: ${known.join(', ')}`,
+    );
+  }
+}
+
+function closest(name: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3; // farther than 2 edits is not a typo
+  for (const candidate of known) {
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      bestDistance = distance;
+      best = candidate;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
+}
+
+function positiveFinite(value: unknown, option: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new SluiceConfigError(option, value, 'must be a positive, finite number');
+  }
+  return value;
+}
+
+/** Validates and compiles one band; `where` prefixes option names in errors (e.g. `limits[1]`). */
+export function compileLimit(limit: LimitOptions, where: string): Band {
+  const path = (name: string) => (where ? `${where}.${name}` : name);
+  const capacity = positiveFinite(limit.capacity, path('capacity'));
+  const refillRate = positiveFinite(limit.refillRate, path('refillRate'));
+  const intervalMs = limit.interval === undefined ? 1000 : parseDuration(limit.interval, path('interval'));
+  if (limit.name !== undefined && (typeof limit.name !== 'string' || !/^[A-Za-z0-9_.:*-]+$/.test(limit.name))) {
+    // The name goes into a quoted header string; keep it to characters every proxy passes unchanged.
+    throw new SluiceConfigError(path('name'), limit.name, 'must be a non-empty string of letters, digits and _ . : * -');
+  }
+  return compileBand(capacity, refillRate, intervalMs, limit.name);
+}
+
+/** Validates the band options of a limiter and compiles them. */
+export function compileBands(options: RateLimiterOptions): Band[] {
+  if (options.limits !== undefined) {
+    for (const name of LIMIT_OPTION_NAMES) {
+      if (options[name] !== undefined) {
+        throw new SluiceConfigError(name, options[name], 'cannot be combined with `limits`; put it inside each entry of `limits`');
+      }
+    }
+    if (!Array.isArray(options.limits) || options.limits.length === 0) {
+      throw new SluiceConfigError('limits', options.limits, 'must be a non-empty array of { capacity, refillRate, interval }');
+    }
+    return options.limits.map((limit: unknown, i: number) => {
+      if (limit === null || typeof limit !== 'object') {
+        throw new SluiceConfigError(`limits[${i}]`, limit, 'must be an object { capacity, refillRate, interval }');
+      }
+      rejectUnknownOptions(limit, LIMIT_OPTION_NAMES, `limits[${i}]`);
+      return compileLimit(limit as LimitOptions, `limits[${i}]`);
+    });
+  }
+  return [compileLimit(options, '')];
+}

@@ -1,0 +1,48 @@
+import type { Band } from './tokenBucket.js';
+
+/** What a limiter asks of a store: its key namespace and its compiled bands. */
+export interface Policy {
+  /** Namespace of the limiter's keys (the `prefix` option). */
+  readonly prefix: string;
+  /** The limit bands; a call must fit in every one of them. */
+  readonly bands: readonly Band[];
+}
+
+/** The outcome of one atomic call on a store. */
+export interface StoreResult {
+  /** Whether the call fitted in every band (and so was applied). */
+  readonly allowed: boolean;
+  /** The time the store decided at, in ms (its own clock, or the `now` it was given). */
+  readonly now: number;
+  /** Per band, the TAT in ms after the call (unchanged on a denial; ≤ now for a full bucket). */
+  readonly tats: ArrayLike<number>;
+}
+
+/**
+ * Where bucket state lives. `MemoryStore` and `RedisStore` implement it; so can you.
+ *
+ * A store keeps, per `policy.prefix` + key, one number per band (the TAT in ms) and applies calls
+ * to them atomically: read the TATs (missing = full bucket), call `applyCall` from
+ * `sluice` (all or nothing across bands), write them back if it returned true and `cost !== 0`,
+ * ideally with a time-to-live of `max(tat) − now` (after that the bucket is full and the key may go),
+ * and return `{ allowed, now, tats }`.
+ */
+export interface Store {
+  /**
+   * True when `update` and `reset` never return a promise. The limiter then offers
+   * `consumeSync`, and skips the timeout machinery.
+   */
+  readonly synchronous: boolean;
+  /**
+   * Applies a call of `cost` tokens to `key`, atomically across all bands.
+   * `slackMs` > 0 is a reservation (`wait`): tolerance is widened by that much.
+   * `cost` < 0 gives tokens back (an aborted wait). `now` is the limiter's clock; a store with a
+   * clock of its own (Redis) may use that instead and report it in the result.
+   * A synchronous store may return the same result object every time: the limiter reads it at once.
+   */
+  update(policy: Policy, key: string, cost: number, slackMs: number, now: number): StoreResult | PromiseLike<StoreResult>;
+  /** Forgets `key`: its buckets are full again. */
+  reset(policy: Policy, key: string): void | PromiseLike<void>;
+  /** Releases timers and connections the store opened itself. */
+  close?(): void | PromiseLike<void>;
+}

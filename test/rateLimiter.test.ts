@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { CostExceedsCapacityError, MemoryStore, RateLimiter, SluiceArgumentError, SluiceConfigError } from '../src/index.js';
+
+function limiterAt(options: Record<string, unknown> = {}) {
+  const clock = { now: 1_000_000 };
+  const limiter = new RateLimiter({ capacity: 5, refillRate: 1, interval: '1s', clock: () => clock.now, ...options } as never);
+  return { limiter, clock };
+}
+
+describe('RateLimiter: one band', () => {
+  it('starts full, allows a burst of `capacity`, then denies without taking', async () => {
+    const { limiter } = limiterAt();
+    const remaining: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const d = await limiter.consume('k');
+      expect(d.allowed).toBe(true);
+      remaining.push(d.remaining);
+    }
+    expect(remaining).toEqual([4, 3, 2, 1, 0]);
+    const denied = await limiter.consume('k');
+    expect(denied).toMatchObject({ allowed: false, limit: 5, remaining: 0, retryAfterMs: 1000, resetMs: 5000, degraded: false });
+    // The denial took nothing: the next token is still 1000 ms away.
+    expect((await limiter.consume('k')).retryAfterMs).toBe(1000);
+  });
+
+  it('refills continuously, not in steps', async () => {
+    const { limiter, clock } = limiterAt({ capacity: 10, refillRate: 10, interval: '1s' });
+    await limiter.consume('k', 10);
+    clock.now += 250; // 2.5 tokens back
+    const d = await limiter.consume('k', 2);
+    expect(d).toMatchObject({ allowed: true, remaining: 0, resetMs: 950 });
+    const denied = await limiter.consume('k', 1);
+    // 0.5 tokens in the bucket: 50 ms to the next whole one.
+    expect(denied).toMatchObject({ allowed: false, retryAfterMs: 50 });
+  });
+
+  it('never holds more than capacity after a long idle time', async () => {
+    const { limiter, clock } = limiterAt();
+    await limiter.consume('k', 5);
+    clock.now += 1e9;
+    expect(await limiter.peek('k')).toMatchObject({ remaining: 5, resetMs: 0 });
+  });
+
+  it('peek looks without taking, reset fills the bucket', async () => {
+    const { limiter } = limiterAt();
+    await limiter.consume('k', 3);
+    expect((await limiter.peek('k')).remaining).toBe(2);
+    expect((await limiter.peek('k')).remaining).toBe(2);
+    await limiter.reset('k');
+    expect((await limiter.peek('k')).remaining).toBe(5);
+  });
+
+  it('keeps keys apart and consumeSync agrees with consume', async () => {
+    const { limiter } = limiterAt();
+    limiter.consumeSync('a', 5);
+    expect(limiter.consumeSync('a').allowed).toBe(false);
+    expect((await limiter.consume('b')).allowed).toBe(true);
+  });
+
+  it('retryAfterMs of a denial is exact for a fractional emission interval', async () => {
+    const { limiter } = limiterAt({ capacity: 1, refillRate: 3, interval: 1000 });
+    expect((await limiter.consume('k')).allowed).toBe(true);
+    expect((await limiter.consume('k')).retryAfterMs).toBe(334); // 333.33 rounded up
+  });
+});
+
+describe('RateLimiter: bad input', () => {
+  const cases: Array<[string, Record<string, unknown>, string]> = [
+    ['capacity 0', { capacity: 0, refillRate: 1 }, 'capacity'],
+    ['capacity Infinity', { capacity: Number.POSITIVE_INFINITY, refillRate: 1 }, 'capacity'],
+    ['capacity as string', { capacity: '5', refillRate: 1 }, 'capacity'],
+    ['refillRate -1', { capacity: 5, refillRate: -1 }, 'refillRate'],
+    ['refillRate 0', { capacity: 5, refillRate: 0 }, 'refillRate'],
+    ['interval unparsable', { capacity: 5, refillRate: 1, interval: '1 fortnight' }, 'interval'],
+    ['interval negative', { capacity: 5, refillRate: 1, interval: -5 }, 'interval'],
+    ['interval zero string', { capacity: 5, refillRate: 1, interval: '0s' }, 'interval'],
+    ['a typo', { capasity: 5, refillRate: 1 }, 'capasity'],
+    ['limits empty', { limits: [] }, 'limits'],
+    ['limits and capacity', { limits: [{ capacity: 1, refillRate: 1 }], capacity: 3 }, 'capacity'],
+    [
+      'limits entry bad',
+      {
+        limits: [
+          { capacity: 1, refillRate: 1 },
+          { capacity: 1, refillRate: 0 },
+        ],
+      },
+      'limits[1].refillRate',
+    ],
+    ['limits entry typo', { limits: [{ capacity: 1, refillRate: 1, intervall: 5 }] }, 'limits[0].intervall'],
+    ['store not a store', { capacity: 5, refillRate: 1, store: {} }, 'store'],
+    ['timeoutMs 0', { capacity: 5, refillRate: 1, timeoutMs: 0 }, 'timeoutMs'],
+    ['onStoreError unknown', { capacity: 5, refillRate: 1, onStoreError: 'ignore' }, 'onStoreError'],
+  ];
+  it.each(cases)('%s throws a SluiceConfigError naming the option and value', (_, options, option) => {
+    let error: unknown;
+    try {
+      new RateLimiter(options as never);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(SluiceConfigError);
+    expect((error as SluiceConfigError).option).toBe(option);
+    expect((error as Error).message).toContain(`\`${option}\``);
+  });
+
+  it('suggests the intended name for a typo', () => {
+    expect(() => new RateLimiter({ capasity: 5, refillRate: 1 } as never)).toThrow(/did you mean `capacity`/);
+  });
+
+  it('rejects bad keys and costs with errors naming them', async () => {
+    const { limiter } = limiterAt();
+    await expect(limiter.consume('')).rejects.toThrow(SluiceArgumentError);
+    await expect(limiter.consume(42 as never)).rejects.toThrow(/`key`.*42/);
+    await expect(limiter.consume('k', -1)).rejects.toThrow(/`cost`.*-1/);
+    await expect(limiter.consume('k', Number.NaN)).rejects.toThrow(/`cost`.*NaN/);
+    await expect(limiter.consume('k', 6)).rejects.toThrow(CostExceedsCapacityError);
+    await expect(limiter.consume('k', 6)).rejects.toBeInstanceOf(RangeError);
+    expect(() => limiter.consumeSync('', 1)).toThrow(SluiceArgumentError);
+    await expect(limiter.peek(undefined as never)).rejects.toThrow(SluiceArgumentError);
+    // Nothing was taken by the rejected calls.
+    expect((await limiter.peek('k')).remaining).toBe(5);
+  });
+
+  it('a MemoryStore rejects bad options too', () => {
+    expect(() => new MemoryStore({ maxKeys: 0 })).toThrow(/`maxKeys`.*0/);
+    expect(() => new MemoryStore({ maxkeys: 5 } as never)).toThrow(/`maxkeys`/);
+    expect(() => new MemoryStore({ sweepInterval: 'often' as never })).toThrow(/`sweepInterval`/);
+  });
+});

@@ -1,0 +1,16 @@
+import { defineConfig } from 'tsup';
+
+// One build per entry point so each subpath (`sluice`, `sluice/express`,
+// `sluice/fastify`) gets its own ESM file, CJS file and declarations.
+export default defineConfig({
+  entry: {
+    index: 'src/index.ts',
+  },
+  format: ['esm', 'cjs'],
+  dts: true,
+  clean: true,
+  sourcemap: true,
+  target: 'node20',
+  splitting: false,
+  treeshake: true,
+});
