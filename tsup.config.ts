@@ -11,6 +11,7 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
-  splitting: false,
+  // Shared chunks, so `sluice` and `sluice/express` load one RateLimiter class, not two copies.
+  splitting: true,
   treeshake: true,
 });
