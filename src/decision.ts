@@ -31,21 +31,10 @@ export interface Decision {
 export function toDecision(bands: readonly Band[], result: StoreResult, cost: number): Decision {
   const { allowed, now, tats } = result;
   if (bands.length === 1) {
-    // describeBand inlined: this runs on every call, and one object is cheaper than two.
     const band = bands[0] as Band;
     const nowUnits = now * band.scale;
     const ahead = Math.max(toUnits(tats[0] as number, band.scale), nowUnits) - nowUnits;
-    const tokens = (band.tolerance - ahead) / band.emission;
-    const wait = allowed ? 0 : ahead + cost * band.emission - band.tolerance;
-    return {
-      allowed,
-      limit: band.capacity,
-      remaining: tokens > 0 ? Math.floor(tokens) : 0,
-      retryAfterMs: wait > 0 ? Math.ceil(wait / band.scale) : 0,
-      resetMs: Math.ceil(ahead / band.scale),
-      degraded: false,
-      bands: undefined,
-    };
+    return oneBandDecision(band, allowed, ahead, cost);
   }
   const all: BandDecision[] = [];
   let pick: BandDecision | undefined;
@@ -66,5 +55,23 @@ export function toDecision(bands: readonly Band[], result: StoreResult, cost: nu
     resetMs: chosen.resetMs,
     degraded: false,
     bands: all,
+  };
+}
+
+/**
+ * The decision of a one-band limiter, from how far (in band units) the band's TAT is ahead of now
+ * after the call. Shared by `toDecision` and MemoryStore's fused fast path, which runs on every call.
+ */
+export function oneBandDecision(band: Band, allowed: boolean, ahead: number, cost: number): Decision {
+  const tokens = (band.tolerance - ahead) / band.emission;
+  const wait = allowed ? 0 : ahead + cost * band.emission - band.tolerance;
+  return {
+    allowed,
+    limit: band.capacity,
+    remaining: tokens > 0 ? Math.floor(tokens) : 0,
+    retryAfterMs: wait > 0 ? Math.ceil(wait / band.scale) : 0,
+    resetMs: Math.ceil(ahead / band.scale),
+    degraded: false,
+    bands: undefined,
   };
 }

@@ -1,3 +1,4 @@
+import { type Decision, oneBandDecision } from './decision.js';
 import { type Duration, parseDuration } from './duration.js';
 import { SluiceConfigError } from './errors.js';
 import type { Policy, Store, StoreResult } from './store.js';
@@ -221,6 +222,38 @@ export class MemoryStore implements Store {
     return result;
   }
 
+  /**
+   * @internal `update` + `toDecision` fused for one-band limiters: the hot path of `consumeSync`.
+   * Same arithmetic as `applyCall`, without the intermediate result.
+   */
+  decideOneBand(policy: Policy, key: string, cost: number, now: number): Decision {
+    if (now > this.latestNow) this.latestNow = now;
+    const table = policy === this.lastPolicy ? (this.lastTable as KeyTable) : this.tableFor(policy);
+    const band = policy.bands[0] as Band;
+    const scale = band.scale;
+    const nowUnits = now * scale;
+    let slot = table.slots.get(key);
+    let tat = nowUnits;
+    if (slot !== undefined) {
+      table.referenced[slot] = 1;
+      const stored = toUnits(table.tats[slot] as number, scale);
+      if (stored > nowUnits) tat = stored;
+    }
+    const next = tat + cost * band.emission;
+    if (next - nowUnits > band.tolerance) return oneBandDecision(band, false, tat - nowUnits, cost);
+    if (cost !== 0) {
+      if (next > nowUnits) {
+        if (slot === undefined) slot = this.insert(table, key);
+        table.tats[slot] = next / scale;
+      } else if (slot !== undefined) {
+        this.drop(table, key, slot);
+      }
+    } else if (slot !== undefined && tat === nowUnits) {
+      this.drop(table, key, slot);
+    }
+    return oneBandDecision(band, true, next - nowUnits, cost);
+  }
+
   reset(policy: Policy, key: string): void {
     const table = this.tables.get(policy.prefix);
     const slot = table?.slots.get(key);
@@ -255,6 +288,11 @@ export class MemoryStore implements Store {
     this.lastPolicy = undefined;
     this.lastTable = undefined;
     this.keyCount = 0;
+  }
+
+  /** @internal Reserves `policy.prefix` for `policy`'s limits; throws a SluiceConfigError if other limits hold it. */
+  claim(policy: Policy): void {
+    this.tableFor(policy);
   }
 
   private tableFor(policy: Policy): KeyTable {

@@ -42,6 +42,8 @@ export class RateLimiter {
   private readonly onStoreError: StoreErrorPolicy;
   private readonly onDegraded: ((event: DegradedEvent) => void) | undefined;
   private readonly deadlines: DeadlineQueue | undefined;
+  /** Set for a one-band limiter on a MemoryStore: consumeSync then takes the fused fast path. */
+  private readonly fastStore: MemoryStore | undefined;
 
   constructor(options: RateLimiterOptions) {
     if (options === null || typeof options !== 'object') {
@@ -81,6 +83,9 @@ export class RateLimiter {
     this.onStoreError = onStoreError;
     this.onDegraded = onDegraded;
     this.deadlines = store.synchronous ? undefined : new DeadlineQueue(timeoutMs);
+    // Claim the prefix now, so a conflict with another limiter on the same MemoryStore throws here, not on a call.
+    if (store instanceof MemoryStore) store.claim(this.policy);
+    this.fastStore = store instanceof MemoryStore && this.bands.length === 1 ? store : undefined;
   }
 
   /** Capacity of the first band (the only one for a one-band limiter). */
@@ -95,6 +100,10 @@ export class RateLimiter {
 
   /** Takes `cost` tokens from `key`'s bucket if it holds that many; otherwise takes nothing. */
   consume(key: string, cost = 1): Promise<Decision> {
+    const fast = this.fastStore;
+    if (fast !== undefined && cost === 1 && typeof key === 'string' && key.length !== 0) {
+      return Promise.resolve(fast.decideOneBand(this.policy, key, 1, this.clock()));
+    }
     try {
       this.checkCall(key, cost);
     } catch (error) {
@@ -108,6 +117,10 @@ export class RateLimiter {
    * in-process limiting on hot paths. Throws a SluiceConfigError with an asynchronous store.
    */
   consumeSync(key: string, cost = 1): Decision {
+    const fast = this.fastStore;
+    if (fast !== undefined && cost === 1 && typeof key === 'string' && key.length !== 0) {
+      return fast.decideOneBand(this.policy, key, 1, this.clock());
+    }
     if (!this.store.synchronous) {
       throw new SluiceConfigError(
         'store',
@@ -116,6 +129,7 @@ export class RateLimiter {
       );
     }
     this.checkCall(key, cost);
+    if (this.fastStore !== undefined) return this.fastStore.decideOneBand(this.policy, key, cost, this.clock());
     let result: StoreResult;
     try {
       result = this.store.update(this.policy, key, cost, 0, this.clock()) as StoreResult;
