@@ -1,0 +1,100 @@
+/**
+ * Rate-limit response headers, one small pure function per format:
+ * - `draft-8`: the IETF httpapi-ratelimit-headers syntax since draft-08 (unchanged through draft-11):
+ *   `RateLimit-Policy: "name";q=<capacity>;w=<seconds to refill from empty>` (one item per band, a
+ *   constant computed once per limiter) and `RateLimit: "name";r=<remaining>;t=<seconds>` per response.
+ * - `legacy`: `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset` (seconds from now until
+ *   the bucket is full, as @fastify/rate-limit does: no clock in it, so no clock skew between hosts).
+ * - `Retry-After` (whole seconds, rounded up) goes on every refusal, whatever the format.
+ */
+import type { BandDecision, Decision } from '../decision.js';
+import type { Band } from '../tokenBucket.js';
+
+export type HeadersMode = 'draft-8' | 'legacy' | 'both' | false;
+export const HEADERS_MODES: readonly HeadersMode[] = ['draft-8', 'legacy', 'both', false];
+
+/** Sets one response header; a plain function per adapter, so writing headers allocates no closure. */
+export type SetHeader<Res> = (res: Res, name: string, value: string) => void;
+
+/** A band's policy name: its `name`, else `default` for a one-band limiter, else `band-<n>` (1-based). */
+export function policyName(band: Band, index: number, count: number): string {
+  return band.name ?? (count === 1 ? 'default' : `band-${index + 1}`);
+}
+
+/** The `RateLimit-Policy` value of a limiter: one item per band. */
+export function policyHeader(bands: readonly Band[]): string {
+  return bands
+    .map((band, i) => {
+      const window = Math.ceil((band.capacity * band.intervalMs) / band.refillRate / 1000);
+      return `"${policyName(band, i, bands.length)}";q=${Math.floor(band.capacity)};w=${window}`;
+    })
+    .join(', ');
+}
+
+/** Whole seconds, rounded up, of a duration in ms. */
+export function toSeconds(ms: number): number {
+  return ms > 0 ? Math.ceil(ms / 1000) : 0;
+}
+
+/**
+ * `t` of a band: on a refusal, seconds until the call could succeed; when allowed and a token is left,
+ * 0; when allowed and the bucket is now empty, seconds until the next whole token.
+ */
+export function restoreSeconds(
+  band: Band,
+  state: { readonly remaining: number; readonly retryAfterMs: number; readonly resetMs: number },
+  allowed: boolean,
+): number {
+  if (!allowed) return toSeconds(state.retryAfterMs);
+  if (state.remaining >= 1) return 0;
+  // The bucket is full `resetMs` from now; the next token arrives (capacity − 1) tokens' time before that.
+  return toSeconds(state.resetMs - ((band.capacity - 1) * band.intervalMs) / band.refillRate);
+}
+
+/** Precomputed header text for one limiter: everything but the per-response numbers. */
+export class RateLimitHeaders {
+  /** The constant `RateLimit-Policy` value. */
+  readonly policy: string;
+  private readonly bands: readonly Band[];
+  /** Per band, `"name";r=`: each `RateLimit` item is this, the remaining count, `;t=` and seconds. */
+  private readonly itemPrefixes: readonly string[];
+  private readonly draft8: boolean;
+  private readonly legacy: boolean;
+
+  constructor(bands: readonly Band[], mode: HeadersMode) {
+    this.bands = bands;
+    this.policy = policyHeader(bands);
+    this.itemPrefixes = bands.map((band, i) => `"${policyName(band, i, bands.length)}";r=`);
+    this.draft8 = mode === 'draft-8' || mode === 'both';
+    this.legacy = mode === 'legacy' || mode === 'both';
+  }
+
+  /** The `RateLimit` value for a decision. */
+  rateLimit(decision: Decision): string {
+    const bands = decision.bands;
+    if (bands === undefined || bands.length !== this.bands.length) {
+      // One band, or a degraded answer that knows only the band it reports: one item.
+      return `${this.itemPrefixes[0]}${decision.remaining};t=${restoreSeconds(this.bands[0] as Band, decision, decision.allowed)}`;
+    }
+    let value = '';
+    for (let i = 0; i < bands.length; i++) {
+      const state = bands[i] as BandDecision;
+      value += `${i === 0 ? '' : ', '}${this.itemPrefixes[i]}${state.remaining};t=${restoreSeconds(state.band, state, decision.allowed)}`;
+    }
+    return value;
+  }
+
+  /** Writes the configured headers for `decision`, and `Retry-After` when it is a refusal. */
+  write<Res>(res: Res, decision: Decision, set: SetHeader<Res>): void {
+    if (this.draft8) {
+      set(res, 'RateLimit-Policy', this.policy);
+      set(res, 'RateLimit', this.rateLimit(decision));
+    }
+    if (this.legacy) {
+      set(res, 'X-RateLimit-Limit', String(Math.floor(decision.limit)));
+      set(res, 'X-RateLimit-Remaining', String(decision.remaining));
+      set(res, 'X-RateLimit-Reset', String(toSeconds(decision.resetMs)));
+    }
+    if (!decision.allowed) set(res, 'Retry-After', String(toSeconds(decision.retryAfterMs)));
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * The framework-free heart of the adapters: request → key and cost → decision → headers and refusal.
+ * An adapter supplies a few plain functions that read a request and write a response (`HttpFramework`)
+ * and calls `decide` then `respond`; nothing here knows Express or Fastify.
+ */
+import type { Decision } from '../decision.js';
+import type { RateLimiter } from '../rateLimiter.js';
+import { clientKey } from './clientKey.js';
+import { RateLimitHeaders, type SetHeader, toSeconds } from './headers.js';
+import { type ResolvedHttpOptions, resolveHttpOptions } from './httpLimitOptions.js';
+import { warned, warnOnce } from './warnings.js';
+
+/** How an adapter reads its framework's request and writes its response. */
+export interface HttpFramework<Req, Res> {
+  /** The client IP as the framework resolved it (honouring its trust proxy setting). */
+  ip(req: Req): string | undefined;
+  /** The address of the TCP peer (the proxy, behind one). */
+  socketAddress(req: Req): string | undefined;
+  /** The raw X-Forwarded-For header, only to detect proxy misconfiguration. */
+  forwardedFor(req: Req): string | string[] | undefined;
+  /**
+   * Whether trust proxy is `true` (trust every hop); undefined when the framework does not tell (Fastify
+   * keeps `trustProxy` private, and a hop count cannot be told from `true` by looking at requests).
+   */
+  trustsEveryProxy(req: Req): boolean | undefined;
+  setHeader: SetHeader<Res>;
+  /** Sends the refusal body (a string, or an object as JSON) with `statusCode`. */
+  send(res: Res, statusCode: number, body: unknown): void;
+}
+
+/** One mark per RateLimiter: a request carries the key it was counted under, so a second count is caught. */
+const marks = new WeakMap<RateLimiter, symbol>();
+function markOf(limiter: RateLimiter): symbol {
+  let mark = marks.get(limiter);
+  if (mark === undefined) {
+    mark = Symbol('sluice.counted');
+    marks.set(limiter, mark);
+  }
+  return mark;
+}
+
+export class HttpLimiter<Req extends object, Res> {
+  readonly limiter: RateLimiter;
+  /** True when the store is synchronous: `decide` then returns a Decision, never a promise. */
+  readonly synchronous: boolean;
+  readonly options: ResolvedHttpOptions<Req, Res>;
+  private readonly headers: RateLimitHeaders;
+  private readonly framework: HttpFramework<Req, Res>;
+  private readonly mark: symbol;
+  /** Proxy checks run on requests until the warning fired (or never, with `warnings: false` or a custom key). */
+  private watchProxy: boolean;
+  private trustChecked = false;
+
+  constructor(options: unknown, framework: HttpFramework<Req, Res>, extraOptionNames: readonly string[] = []) {
+    this.options = resolveHttpOptions<Req, Res>(options, extraOptionNames);
+    this.limiter = this.options.limiter;
+    this.synchronous = this.limiter.store.synchronous;
+    this.headers = new RateLimitHeaders(this.limiter.limits, this.options.headers);
+    this.framework = framework;
+    this.mark = markOf(this.limiter);
+    this.watchProxy = this.options.warnings && this.options.key === undefined;
+  }
+
+  /**
+   * Counts the request. Returns undefined when it is not limited at all (skip, allowList, or already
+   * counted by this limiter), else the decision, or a promise of it for an asynchronous store.
+   * Throws (or rejects) on a bad key or cost, and on a store failure under `onStoreError: 'throw'`.
+   */
+  decide(req: Req): Decision | Promise<Decision> | undefined {
+    const options = this.options;
+    if (options.skip?.(req)) return undefined;
+    let key: string;
+    if (options.key === undefined) {
+      const ip = this.framework.ip(req);
+      if (options.allowRanges !== undefined && ip !== undefined && options.allowRanges.has(ip)) return undefined;
+      if (this.watchProxy) this.checkProxy(req, ip);
+      key = clientKey(ip, options.ipv6Subnet);
+    } else {
+      if (options.allowRanges !== undefined) {
+        const ip = this.framework.ip(req);
+        if (ip !== undefined && options.allowRanges.has(ip)) return undefined;
+      }
+      key = options.key(req);
+    }
+    if (options.allowFunction?.(req)) return undefined;
+    const marked = req as Record<symbol, unknown>;
+    if (marked[this.mark] === key) {
+      if (options.warnings) warnOnce('SLUICE_DOUBLE_COUNT');
+      return undefined;
+    }
+    marked[this.mark] = key;
+    const cost = typeof options.cost === 'number' ? options.cost : options.cost(req);
+    return this.synchronous ? this.limiter.consumeSync(key, cost) : this.limiter.consume(key, cost);
+  }
+
+  /**
+   * Sets the headers for `decision`, reports it to `onDecision`, and on a refusal sends the refusal
+   * (or hands over to `onLimited`). Returns true when the request may go on.
+   */
+  respond(req: Req, res: Res, decision: Decision): boolean {
+    const options = this.options;
+    this.headers.write(res, decision, this.framework.setHeader);
+    if (options.onDecision !== undefined) options.onDecision(req, decision, (req as Record<symbol, unknown>)[this.mark] as string);
+    if (decision.allowed) return true;
+    if (options.onLimited !== undefined) options.onLimited(req, res, decision);
+    else this.framework.send(res, options.statusCode, this.body(req, decision));
+    return false;
+  }
+
+  private body(req: Req, decision: Decision): unknown {
+    const { message } = this.options;
+    if (message === undefined) return { error: 'Too Many Requests', retryAfter: toSeconds(decision.retryAfterMs) };
+    return typeof message === 'function' ? message(req, decision) : message;
+  }
+
+  private checkProxy(req: Req, ip: string | undefined): void {
+    const forwarded = this.framework.forwardedFor(req);
+    if (!this.trustChecked) {
+      this.trustChecked = true;
+      if (this.framework.trustsEveryProxy(req) === true) warnOnce('SLUICE_TRUST_PROXY_ALL');
+    }
+    // Forwarded, yet the client IP is the peer's: the header is ignored and every client shares the proxy's bucket.
+    if (forwarded !== undefined && ip !== undefined && ip === this.framework.socketAddress(req)) warnOnce('SLUICE_TRUST_PROXY_OFF');
+    if (warned('SLUICE_TRUST_PROXY_OFF')) this.watchProxy = false;
+  }
+}

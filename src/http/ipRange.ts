@@ -1,0 +1,173 @@
+/**
+ * IP address parsing for client keys and allow lists: IPv4 as a 32-bit number, IPv6 as eight 16-bit
+ * groups. Hand-written rather than `net.BlockList` so that a check costs no allocation and the same
+ * parser serves the /56 grouping of keys.
+ */
+import { SluiceConfigError } from '../errors.js';
+
+/** Parses a dotted IPv4 address to an unsigned 32-bit number; undefined if it is not one. */
+export function parseIpv4(text: string): number | undefined {
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let parts = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const code = i < text.length ? text.charCodeAt(i) : 46; // a virtual '.' ends the last part
+    if (code === 46) {
+      if (digits === 0 || parts === 4) return undefined;
+      value = value * 256 + part;
+      parts++;
+      part = 0;
+      digits = 0;
+    } else if (code >= 48 && code <= 57) {
+      if (digits > 0 && part === 0) return undefined; // a leading zero reads as octal elsewhere: refuse it
+      part = part * 10 + code - 48;
+      if (part > 255) return undefined;
+      digits++;
+    } else {
+      return undefined;
+    }
+  }
+  return parts === 4 ? value : undefined;
+}
+
+/** Parses an IPv6 address (with `::`, an embedded IPv4 tail, and a `%zone` that is ignored) to eight groups. */
+export function parseIpv6(text: string): number[] | undefined {
+  const zone = text.indexOf('%');
+  if (zone !== -1) text = text.slice(0, zone);
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const head = parseGroups(halves[0] as string, halves.length === 1);
+  const tail = halves.length === 2 ? parseGroups(halves[1] as string, true) : [];
+  if (head === undefined || tail === undefined) return undefined;
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
+  return [...head, ...new Array<number>(halves.length === 1 ? 0 : missing).fill(0), ...tail];
+}
+
+function parseGroups(text: string, mayEndWithIpv4: boolean): number[] | undefined {
+  if (text === '') return [];
+  const parts = text.split(':');
+  const groups: number[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i] as string;
+    if (i === parts.length - 1 && mayEndWithIpv4 && part.includes('.')) {
+      const v4 = parseIpv4(part);
+      if (v4 === undefined) return undefined;
+      groups.push(v4 >>> 16, v4 & 0xffff);
+    } else {
+      if (!/^[0-9a-fA-F]{1,4}$/.test(part)) return undefined;
+      groups.push(Number.parseInt(part, 16));
+    }
+  }
+  return groups;
+}
+
+/** The IPv4 address inside an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`), else undefined. */
+export function mappedIpv4(groups: readonly number[]): string | undefined {
+  for (let i = 0; i < 5; i++) if (groups[i] !== 0) return undefined;
+  if (groups[5] !== 0xffff) return undefined;
+  const high = groups[6] as number;
+  const low = groups[7] as number;
+  return `${high >>> 8}.${high & 0xff}.${low >>> 8}.${low & 0xff}`;
+}
+
+/**
+ * The network of `groups` at `prefix` bits, as a canonical string: the groups the prefix touches in
+ * lowercase hex without leading zeros, then `::/prefix` (`2001:db8:0:100::/56`). Equal networks give
+ * equal strings, whatever notation the address came in.
+ */
+export function ipv6Network(groups: readonly number[], prefix: number): string {
+  if (prefix >= 128) return groups.map((group) => group.toString(16)).join(':');
+  const count = Math.ceil(prefix / 16);
+  let text = '';
+  for (let i = 0; i < count; i++) {
+    const keep = Math.min(16, prefix - i * 16);
+    const mask = (0xffff << (16 - keep)) & 0xffff;
+    text += `${((groups[i] as number) & mask).toString(16)}:`;
+  }
+  return `${text}:/${prefix}`;
+}
+
+interface Ipv4Range {
+  readonly network: number;
+  readonly mask: number;
+}
+
+interface Ipv6Range {
+  readonly groups: readonly number[];
+  readonly prefix: number;
+}
+
+/** A set of IPs and CIDR ranges, parsed once; `has` takes an address as `req.ip` gives it. */
+export class IpRangeSet {
+  private readonly v4: Ipv4Range[] = [];
+  private readonly v6: Ipv6Range[] = [];
+
+  /** `option` names the option in errors, e.g. `allowList`. */
+  constructor(entries: readonly string[], option: string) {
+    entries.forEach((entry, i) => {
+      const where = `${option}[${i}]`;
+      if (typeof entry !== 'string') throw new SluiceConfigError(where, entry, "must be an IP or a CIDR range such as '10.0.0.0/8'");
+      const slash = entry.indexOf('/');
+      const address = (slash === -1 ? entry : entry.slice(0, slash)).trim();
+      const prefixText = slash === -1 ? undefined : entry.slice(slash + 1).trim();
+      const v4 = parseIpv4(address);
+      if (v4 !== undefined) {
+        const prefix = prefixText === undefined ? 32 : parsePrefix(prefixText, 32, where, entry);
+        const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+        this.v4.push({ network: (v4 & mask) >>> 0, mask });
+        return;
+      }
+      const groups = parseIpv6(address);
+      if (groups === undefined)
+        throw new SluiceConfigError(where, entry, "must be an IP or a CIDR range such as '10.0.0.0/8' or '2001:db8::/32'");
+      const prefix = prefixText === undefined ? 128 : parsePrefix(prefixText, 128, where, entry);
+      const mapped = mappedIpv4(groups);
+      if (mapped !== undefined && prefix >= 96) {
+        // Addresses are unwrapped before the check, so a mapped entry must be stored as IPv4 to ever match.
+        const mask = prefix === 96 ? 0 : (0xffffffff << (128 - prefix)) >>> 0;
+        this.v4.push({ network: ((parseIpv4(mapped) as number) & mask) >>> 0, mask });
+        return;
+      }
+      this.v6.push({ groups, prefix });
+    });
+  }
+
+  get size(): number {
+    return this.v4.length + this.v6.length;
+  }
+
+  /** Whether `ip` (IPv4, IPv6 or IPv4-mapped IPv6) is in the set. Anything unparsable is not. */
+  has(ip: string): boolean {
+    let v4 = parseIpv4(ip);
+    if (v4 === undefined) {
+      const groups = parseIpv6(ip);
+      if (groups === undefined) return false;
+      const mapped = mappedIpv4(groups);
+      if (mapped === undefined) return this.hasIpv6(groups);
+      v4 = parseIpv4(mapped) as number;
+    }
+    for (const range of this.v4) if ((v4 & range.mask) >>> 0 === range.network) return true;
+    return false;
+  }
+
+  private hasIpv6(groups: readonly number[]): boolean {
+    for (const range of this.v6) {
+      let inside = true;
+      for (let i = 0, bits = range.prefix; bits > 0 && inside; i++, bits -= 16) {
+        const mask = bits >= 16 ? 0xffff : (0xffff << (16 - bits)) & 0xffff;
+        inside = ((groups[i] as number) & mask) === ((range.groups[i] as number) & mask);
+      }
+      if (inside) return true;
+    }
+    return false;
+  }
+}
+
+function parsePrefix(text: string, max: number, where: string, entry: string): number {
+  const prefix = /^\d{1,3}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(prefix >= 0 && prefix <= max))
+    throw new SluiceConfigError(where, entry, `has a prefix length that is not a whole number from 0 to ${max}`);
+  return prefix;
+}

@@ -1,0 +1,42 @@
+/**
+ * One-time warnings for the misconfigurations adapter users most often get wrong. Each is emitted at
+ * most once per process (through `process.emitWarning`, type `SluiceWarning`), with the fix in its text.
+ */
+
+export const WARNINGS = {
+  SLUICE_TRUST_PROXY_OFF:
+    'sluice: a request arrived with an X-Forwarded-For header, but its client IP is the address of the socket, so the ' +
+    "framework's trust proxy is off (or does not trust this hop). Behind a proxy or load balancer every client then " +
+    "shares the proxy's bucket. Fix: tell the framework how many proxies are in front of the app (Express: " +
+    "app.set('trust proxy', 1); Fastify: { trustProxy: 1 }) or their addresses. If the app is not behind a proxy, " +
+    'ignore this (or pass warnings: false).',
+  SLUICE_TRUST_PROXY_ALL:
+    'sluice: trust proxy is set to true, so the client IP is the leftmost X-Forwarded-For entry, which any client can ' +
+    'write: one client can spoof a new IP on every request and is never limited. Fix: trust only your proxies, by ' +
+    "count or address (Express: app.set('trust proxy', 1); Fastify: { trustProxy: 1 } or { trustProxy: '10.0.0.0/8' }).",
+  SLUICE_DOUBLE_COUNT:
+    'sluice: the same limiter ran twice for one request with the same key (mounted both globally and on the route, or ' +
+    'twice on one route), which would count every request twice. The second check was skipped. Fix: mount it once, ' +
+    'or use a separate limiter (with its own prefix) for the second limit.',
+} as const;
+
+export type WarningCode = keyof typeof WARNINGS;
+
+const emitted = new Set<WarningCode>();
+
+/** Emits warning `code` unless it was emitted before in this process. */
+export function warnOnce(code: WarningCode): void {
+  if (emitted.has(code)) return;
+  emitted.add(code);
+  process.emitWarning(WARNINGS[code], { type: 'SluiceWarning', code });
+}
+
+/** Whether `code` was emitted already (so per-request checks for it can stop). */
+export function warned(code: WarningCode): boolean {
+  return emitted.has(code);
+}
+
+/** @internal For tests: forget which warnings were emitted. */
+export function resetWarnings(): void {
+  emitted.clear();
+}
