@@ -18,5 +18,6 @@ export type {
   StoreErrorPolicy,
 } from './options.js';
 export { RateLimiter, type WaitOptions } from './rateLimiter.js';
+export { RedisStore, type RedisStoreOptions } from './redisStore.js';
 export type { Policy, Store, StoreResult } from './store.js';
 export { applyCall, type Band, type BandState, compileBand, describeBand, toUnits } from './tokenBucket.js';

@@ -1,0 +1,71 @@
+import type { StoreResult } from './store.js';
+import { type Band, toUnits } from './tokenBucket.js';
+
+interface Denial {
+  /** The smallest cost known to be denied until `until`. */
+  readonly cost: number;
+  /** Time (in the store's clock) at which `cost` tokens are there again. */
+  readonly until: number;
+  /** The store's time of the denial, and `performance.now()` then, to follow the store's clock locally. */
+  readonly now: number;
+  readonly at: number;
+  readonly tats: readonly number[];
+}
+
+/**
+ * Denials remembered locally, so a flood from one client stops costing Redis round trips.
+ * A key denied for cost c until t is denied for any cost ≥ c until t (tokens only come back by refill,
+ * or by this process giving them back or resetting, which forget the entry). Bounded: past `maxKeys`
+ * the oldest entry goes (a Map iterates in insertion order).
+ */
+export class DenyCache {
+  private readonly entries = new Map<string, Denial>();
+
+  constructor(private readonly maxKeys: number) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /**
+   * The cached denial of `cost` for `key`, or undefined. `clientNow` is the caller's time when the store
+   * decides by the caller's clock; otherwise the store's time is followed with the local monotonic clock.
+   */
+  lookup(key: string, cost: number, clientNow: number | undefined): StoreResult | undefined {
+    const denial = this.entries.get(key);
+    if (denial === undefined || cost < denial.cost) return undefined;
+    // Floor: never judge the store's clock to be later than it can be.
+    const now = clientNow ?? denial.now + Math.floor(performance.now() - denial.at);
+    if (now < denial.until) return { allowed: false, now, tats: denial.tats };
+    this.entries.delete(key);
+    return undefined;
+  }
+
+  /** Remembers a denial of `cost` for `key` (a store result with allowed false). */
+  remember(key: string, bands: readonly Band[], cost: number, result: StoreResult): void {
+    const { now, tats } = result;
+    let wait = 0;
+    for (let i = 0; i < bands.length; i++) {
+      const band = bands[i] as Band;
+      const nowUnits = now * band.scale;
+      const ahead = Math.max(toUnits(tats[i] as number, band.scale), nowUnits) - nowUnits;
+      const bandWait = (ahead + cost * band.emission - band.tolerance) / band.scale;
+      if (bandWait > wait) wait = bandWait;
+    }
+    if (!(wait > 0)) return;
+    this.entries.delete(key); // re-inserted at the end: the newest entry is the last to be evicted
+    if (this.entries.size >= this.maxKeys) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+    this.entries.set(key, { cost, until: now + wait, now, at: performance.now(), tats: Array.from(tats) });
+  }
+
+  forget(key: string): void {
+    this.entries.delete(key);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}

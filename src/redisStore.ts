@@ -1,0 +1,277 @@
+import type { Cluster, Redis } from 'ioredis';
+import { clusterSlot } from './clusterSlot.js';
+import { DenyCache } from './denyCache.js';
+import { SluiceConfigError, SluiceStoreError } from './errors.js';
+import { DECIDE_BATCH_SCRIPT, DECIDE_BATCH_SHA } from './redisScripts.js';
+import type { Policy, Store, StoreResult } from './store.js';
+import type { Band } from './tokenBucket.js';
+
+export interface RedisStoreOptions {
+  /** A ready ioredis client: `new Redis(url)` or `new Redis.Cluster(nodes)`. The store never closes it. */
+  client: Redis | Cluster;
+  /**
+   * Whose clock decides. `'redis'` (default): the script reads Redis' `TIME`, so app servers with skewed
+   * clocks agree. `'client'`: the limiter's `clock` is sent along, for managed Redis services that
+   * reject `TIME` in scripts; then the app servers' clocks must agree.
+   */
+  time?: 'redis' | 'client';
+  /**
+   * Once Redis denies a key, answer further calls for that key (same or larger cost) locally until the
+   * tokens are due, without a round trip. `true` (default) keeps up to 10,000 keys; `{ maxKeys }` sets the
+   * bound; `false` turns it off. Another server's `reset` of the key is not seen until the entry expires.
+   */
+  denyCache?: boolean | { maxKeys?: number };
+  /**
+   * Calls made in the same event-loop tick are decided by one script call (per cluster slot); this caps
+   * how many go into one, so a huge burst does not block Redis for long. Default 128; 1 turns coalescing off.
+   */
+  maxBatchSize?: number;
+}
+
+const OPTION_NAMES = new Set(['client', 'time', 'denyCache', 'maxBatchSize']);
+const DEFAULT_DENY_CACHE_KEYS = 10_000;
+/** Connection states in which a command would only wait in ioredis' offline queue. */
+const DISCONNECTED = new Set(['reconnecting', 'close', 'end', 'disconnecting']);
+
+/** What the store keeps per limiter: the band parameters as script arguments, computed once. */
+interface PolicyArgs {
+  readonly bandCount: number;
+  readonly argv: readonly string[];
+  readonly prefix: string;
+}
+
+/** One call waiting for the next flush. */
+interface PendingCall {
+  readonly policy: Policy;
+  readonly args: PolicyArgs;
+  readonly keys: readonly string[];
+  readonly base: string;
+  readonly cost: number;
+  readonly slackMs: number;
+  readonly now: number;
+  readonly slot: number;
+  resolve(result: StoreResult): void;
+  reject(error: unknown): void;
+}
+
+type ScriptReply = readonly (string | number)[];
+
+/** Escapes `%`, `{` and `}` so a user key can neither end the hash tag early nor collide with another key. */
+function escapeKey(key: string): string {
+  return /[%{}]/.test(key) ? key.replace(/[%{}]/g, (c) => (c === '%' ? '%25' : c === '{' ? '%7B' : '%7D')) : key;
+}
+
+/**
+ * Bucket state in Redis (or Redis Cluster), shared by every process that uses the same keys.
+ *
+ * Keys: `prefix{key}` for the first band and `prefix{key}:i` for band i, the user key escaped so that the
+ * hash tag is always exactly the key: all bands of a key live in one cluster slot, and any string is a
+ * safe key. Each holds the band's TAT in ms with a PX until the band is full again.
+ *
+ * Calls that arrive in one event-loop tick are queued and decided by one EVALSHA of DECIDE_BATCH_SCRIPT
+ * (one per hash slot in a Cluster): it runs atomically and in arrival order, so coalescing changes
+ * no decision, only the number of round trips and of script invocations.
+ */
+export class RedisStore implements Store {
+  readonly synchronous = false;
+  readonly client: Redis | Cluster;
+  readonly time: 'redis' | 'client';
+  readonly maxBatchSize: number;
+  private readonly isCluster: boolean;
+  private readonly denyCache: DenyCache | undefined;
+  private readonly policies = new WeakMap<Policy, PolicyArgs>();
+  private queue: PendingCall[] = [];
+  private flushScheduled = false;
+  private readonly flushQueue = () => this.flush();
+
+  constructor(options: RedisStoreOptions) {
+    if (options === null || typeof options !== 'object') {
+      throw new SluiceConfigError('RedisStore options', options, 'must be an object such as { client: new Redis() }');
+    }
+    for (const name of Object.keys(options)) {
+      if (!OPTION_NAMES.has(name)) {
+        throw new SluiceConfigError(
+          name,
+          (options as unknown as Record<string, unknown>)[name],
+          'is not a RedisStore option (known: client, time, denyCache, maxBatchSize)',
+        );
+      }
+    }
+    const { client, time = 'redis', denyCache = true, maxBatchSize = 128 } = options;
+    if (client === null || typeof client !== 'object' || typeof (client as Redis).evalsha !== 'function') {
+      throw new SluiceConfigError('client', client, 'must be an ioredis client (new Redis() or new Redis.Cluster([...]))');
+    }
+    if (time !== 'redis' && time !== 'client') throw new SluiceConfigError('time', time, "must be 'redis' or 'client'");
+    if (!Number.isSafeInteger(maxBatchSize) || maxBatchSize < 1) {
+      throw new SluiceConfigError('maxBatchSize', maxBatchSize, 'must be a positive integer');
+    }
+    let cacheKeys = 0;
+    if (denyCache === true) cacheKeys = DEFAULT_DENY_CACHE_KEYS;
+    else if (denyCache !== false) {
+      if (denyCache === null || typeof denyCache !== 'object') {
+        throw new SluiceConfigError('denyCache', denyCache, 'must be true, false or { maxKeys }');
+      }
+      cacheKeys = denyCache.maxKeys ?? DEFAULT_DENY_CACHE_KEYS;
+      if (!Number.isSafeInteger(cacheKeys) || cacheKeys < 1) {
+        throw new SluiceConfigError('denyCache.maxKeys', cacheKeys, 'must be a positive integer');
+      }
+    }
+    this.client = client;
+    this.time = time;
+    this.maxBatchSize = maxBatchSize;
+    this.isCluster = (client as { isCluster?: unknown }).isCluster === true;
+    this.denyCache = cacheKeys > 0 ? new DenyCache(cacheKeys) : undefined;
+  }
+
+  /** The Redis key of band `band` of `key` under `prefix` (for tools and tests that look inside Redis). */
+  static keyOf(prefix: string, key: string, band = 0): string {
+    const base = `${escapeKey(prefix)}{${escapeKey(key)}}`;
+    return band === 0 ? base : `${base}:${band}`;
+  }
+
+  update(policy: Policy, key: string, cost: number, slackMs: number, now: number): StoreResult | Promise<StoreResult> {
+    const args = this.argsOf(policy);
+    const base = `${args.prefix}{${escapeKey(key)}}`;
+    const cache = this.denyCache;
+    if (cache !== undefined) {
+      if (cost > 0 && slackMs === 0) {
+        const hit = cache.lookup(base, cost, this.time === 'client' ? now : undefined);
+        if (hit !== undefined) return hit;
+      } else if (cost < 0) {
+        cache.forget(base); // tokens given back: the cached denial may no longer hold
+      }
+    }
+    const keys = bandKeys(base, args.bandCount);
+    return new Promise<StoreResult>((resolve, reject) => {
+      const slot = this.isCluster ? clusterSlot(base) : 0;
+      this.queue.push({ policy, args, keys, base, cost, slackMs, now, slot, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        process.nextTick(this.flushQueue);
+      }
+    });
+  }
+
+  async reset(policy: Policy, key: string): Promise<void> {
+    const args = this.argsOf(policy);
+    const base = `${args.prefix}{${escapeKey(key)}}`;
+    this.denyCache?.forget(base);
+    this.checkConnected();
+    // All band keys share the hash tag, so this multi-key DEL is fine in a Cluster too.
+    await this.client.del(...bandKeys(base, args.bandCount));
+    this.denyCache?.forget(base); // a call decided while the DEL was on its way may have cached a denial
+  }
+
+  /** Drops queued-but-unsent calls' cache state. The client belongs to the caller and stays open. */
+  close(): void {
+    this.denyCache?.clear();
+  }
+
+  private argsOf(policy: Policy): PolicyArgs {
+    let args = this.policies.get(policy);
+    if (args === undefined) {
+      const argv: string[] = [String(policy.bands.length)];
+      for (const band of policy.bands as Band[]) argv.push(String(band.scale), String(band.emission), String(band.tolerance));
+      args = { bandCount: policy.bands.length, argv, prefix: escapeKey(policy.prefix) };
+      this.policies.set(policy, args);
+    }
+    return args;
+  }
+
+  private checkConnected(): void {
+    const status = this.client.status;
+    // Fail fast rather than wait in ioredis' offline queue: the limiter's timeout would answer first anyway,
+    // and a queued call sent after reconnecting would take tokens for a call already answered by onStoreError.
+    if (DISCONNECTED.has(status)) throw new SluiceStoreError(`sluice: Redis is not connected (ioredis status: ${status})`);
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const queue = this.queue;
+    this.queue = [];
+    try {
+      this.checkConnected();
+    } catch (error) {
+      for (const call of queue) call.reject(error);
+      return;
+    }
+    if (!this.isCluster) {
+      this.sendInBatches(queue);
+      return;
+    }
+    const bySlot = new Map<number, PendingCall[]>();
+    for (const call of queue) {
+      const group = bySlot.get(call.slot);
+      if (group === undefined) bySlot.set(call.slot, [call]);
+      else group.push(call);
+    }
+    for (const group of bySlot.values()) this.sendInBatches(group);
+  }
+
+  private sendInBatches(calls: PendingCall[]): void {
+    const size = this.maxBatchSize;
+    if (calls.length <= size) this.send(calls);
+    else for (let i = 0; i < calls.length; i += size) this.send(calls.slice(i, i + size));
+  }
+
+  /** One EVALSHA for `calls` (all in one slot), falling back to EVAL when Redis lost the script. */
+  private send(calls: readonly PendingCall[]): void {
+    const keys: string[] = [];
+    const argv: string[] = [this.time === 'redis' ? '1' : '0', String(calls.length)];
+    const policyArgs: string[] = [];
+    const policyIndex = new Map<PolicyArgs, number>();
+    for (const call of calls) {
+      let index = policyIndex.get(call.args);
+      if (index === undefined) {
+        index = policyIndex.size + 1;
+        policyIndex.set(call.args, index);
+        for (const value of call.args.argv) policyArgs.push(value);
+      }
+      for (const key of call.keys) keys.push(key);
+      argv.push(String(index), String(call.cost), String(call.slackMs), this.time === 'redis' ? '0' : String(call.now));
+    }
+    for (const value of policyArgs) argv.push(value);
+    const client = this.client as Redis;
+    const fail = (error: unknown) => {
+      for (const call of calls) call.reject(error);
+    };
+    const settle = (reply: unknown) => {
+      try {
+        this.settle(calls, reply as ScriptReply);
+      } catch (error) {
+        fail(error); // calls already resolved ignore this
+      }
+    };
+    client.evalsha(DECIDE_BATCH_SHA, keys.length, ...keys, ...argv).then(settle, (error: unknown) => {
+      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
+        client.eval(DECIDE_BATCH_SCRIPT, keys.length, ...keys, ...argv).then(settle, fail);
+      } else {
+        fail(error);
+      }
+    });
+  }
+
+  private settle(calls: readonly PendingCall[], reply: ScriptReply): void {
+    const serverNow = Number(reply[0]);
+    const cache = this.denyCache;
+    let at = 1;
+    for (const call of calls) {
+      const allowed = reply[at] === 1;
+      const count = call.args.bandCount;
+      const tats = new Array<number>(count);
+      for (let b = 0; b < count; b++) tats[b] = Number(reply[at + 1 + b]);
+      at += 1 + count;
+      const result: StoreResult = { allowed, now: this.time === 'redis' ? serverNow : call.now, tats };
+      if (cache !== undefined && !allowed && call.cost > 0 && call.slackMs === 0) {
+        cache.remember(call.base, call.policy.bands, call.cost, result);
+      }
+      call.resolve(result);
+    }
+  }
+}
+
+function bandKeys(base: string, count: number): string[] {
+  const keys = [base];
+  for (let i = 1; i < count; i++) keys.push(`${base}:${i}`);
+  return keys;
+}

@@ -1,0 +1,167 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RateLimiter, RedisStore, SluiceConfigError } from '../src/index.js';
+import { type RedisServer, startRedisServer } from './setup/redisServers.js';
+import { redisClient, redisClusterClient, redisClusterNodes, redisOptions, uniquePrefix } from './setup/redisTarget.js';
+import { storeContract } from './storeContract.js';
+
+const single = redisOptions();
+const cluster = redisClusterNodes();
+
+storeContract('RedisStore', single && { makeStore: () => new RedisStore({ client: redisClient(), time: 'client' }) });
+storeContract(
+  'RedisStore without coalescing or deny cache',
+  single && {
+    makeStore: () => new RedisStore({ client: redisClient(), time: 'client', maxBatchSize: 1, denyCache: false }),
+  },
+);
+storeContract(
+  'RedisStore on Redis Cluster',
+  cluster && { makeStore: () => new RedisStore({ client: redisClusterClient(), time: 'client' }) },
+);
+
+/** Commands Redis ran, by name, from INFO commandstats. */
+async function commandCounts(client: ReturnType<typeof redisClient>): Promise<Record<string, number>> {
+  const info = await client.info('commandstats');
+  const counts: Record<string, number> = {};
+  for (const match of info.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)) counts[match[1] as string] = Number(match[2]);
+  return counts;
+}
+
+describe.skipIf(single === undefined)('RedisStore on one server', () => {
+  it('decides by Redis time: limiters whose clocks are an hour apart agree', async () => {
+    const client = redisClient();
+    const prefix = uniquePrefix('skew');
+    const options = { capacity: 4, refillRate: 1, interval: '1h' as const, prefix };
+    const early = new RateLimiter({ ...options, store: new RedisStore({ client }), clock: () => Date.now() - 3_600_000 });
+    const late = new RateLimiter({ ...options, store: new RedisStore({ client }), clock: () => Date.now() + 3_600_000 });
+    const seen = [];
+    for (let i = 0; i < 3; i++) {
+      seen.push(await early.consume('user'));
+      seen.push(await late.consume('user'));
+    }
+    expect(seen.map((d) => d.allowed)).toEqual([true, true, true, true, false, false]);
+    expect(seen.map((d) => d.remaining)).toEqual([3, 2, 1, 0, 0, 0]);
+    // With the local clocks, the late limiter would see 2 tokens refilled; with Redis time both agree.
+    const [a, b] = [seen[4], seen[5]];
+    expect(Math.abs((a?.retryAfterMs ?? 0) - (b?.retryAfterMs ?? 0))).toBeLessThan(1000);
+    expect(a?.retryAfterMs).toBeGreaterThan(890_000);
+  });
+
+  it('stores odd keys safely and keeps them apart', async () => {
+    const client = redisClient();
+    const prefix = uniquePrefix('odd');
+    const limiter = new RateLimiter({ capacity: 1, refillRate: 1, interval: '1h', prefix, store: new RedisStore({ client }) });
+    const keys = [
+      '}',
+      '{',
+      '{}',
+      '}{',
+      'a}b',
+      '%7D',
+      '%7B',
+      '%',
+      'with space',
+      'new\nline',
+      '\r\n',
+      'ünïcødé ✓',
+      'x'.repeat(10_240),
+      'a:1',
+      'a',
+    ];
+    for (const key of keys) expect((await limiter.consume(key)).allowed, JSON.stringify(key.slice(0, 20))).toBe(true);
+    for (const key of keys) expect((await limiter.consume(key)).allowed).toBe(false);
+    const stored = await client.keys(`${prefix}*`);
+    expect(stored.length).toBe(keys.length);
+    expect(await client.exists(RedisStore.keyOf(prefix, 'x'.repeat(10_240)))).toBe(1);
+  });
+
+  it('keeps one small value per key and band, expiring when the band is full again', async () => {
+    const client = redisClient();
+    const prefix = uniquePrefix('ttl');
+    const limiter = new RateLimiter({
+      limits: [
+        { capacity: 10, refillRate: 10, interval: '1s' },
+        { capacity: 100, refillRate: 100, interval: '1h' },
+      ],
+      prefix,
+      store: new RedisStore({ client }),
+    });
+    await limiter.consume('k', 2);
+    const [first, second] = [RedisStore.keyOf(prefix, 'k', 0), RedisStore.keyOf(prefix, 'k', 1)];
+    expect(await client.type(first)).toBe('string');
+    expect(Number(await client.get(first))).toBeGreaterThan(Date.now() - 10_000);
+    const [ttl0, ttl1] = [await client.pttl(first), await client.pttl(second)];
+    expect(ttl0).toBeGreaterThan(150);
+    expect(ttl0).toBeLessThanOrEqual(200);
+    expect(ttl1).toBeGreaterThan(72_000 - 1000);
+    expect(ttl1).toBeLessThanOrEqual(72_000);
+    await limiter.reset('k');
+    expect(await client.exists(first, second)).toBe(0);
+  });
+
+  it('rejects bad options with the option name', () => {
+    const client = redisClient();
+    expect(() => new RedisStore({ client, time: 'local' as never })).toThrow(SluiceConfigError);
+    expect(() => new RedisStore({ client, time: 'local' as never })).toThrow(/`time`/);
+    expect(() => new RedisStore({ client, maxBatchSize: 0 })).toThrow(/maxBatchSize/);
+    expect(() => new RedisStore({ client, denyCache: { maxKeys: -1 } })).toThrow(/denyCache\.maxKeys/);
+    expect(() => new RedisStore({ client: {} as never })).toThrow(/`client`/);
+    expect(() => new RedisStore({ client, clients: 1 } as never)).toThrow(/clients/);
+  });
+});
+
+describe.skipIf(single === undefined)('RedisStore round trips (own redis-server, exact command counts)', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('decides the calls of one tick with one script call', async () => {
+    const client = redisClient({ host: '127.0.0.1', port: server.port });
+    const limiter = new RateLimiter({
+      capacity: 30,
+      refillRate: 1,
+      interval: '1h',
+      prefix: uniquePrefix('batch'),
+      store: new RedisStore({ client }),
+    });
+    await limiter.peek('warm-up'); // loads the script (the first EVALSHA gets NOSCRIPT on a fresh server)
+    await client.config('RESETSTAT');
+    const decisions = await Promise.all(Array.from({ length: 50 }, (_, i) => limiter.consume(i % 2 === 0 ? 'hot' : `k${i}`)));
+    expect(decisions.filter((d) => d.allowed).length).toBe(25 + 25);
+    const counts = await commandCounts(client);
+    expect((counts.evalsha ?? 0) + (counts.eval ?? 0)).toBe(1);
+  });
+
+  it('answers a repeated denial from the deny cache with no round trip, and makes one with the cache off', async () => {
+    const client = redisClient({ host: '127.0.0.1', port: server.port });
+    const prefix = uniquePrefix('deny');
+    const cached = new RateLimiter({ capacity: 2, refillRate: 1, interval: '1h', prefix, store: new RedisStore({ client }) });
+    const uncached = new RateLimiter({
+      capacity: 2,
+      refillRate: 1,
+      interval: '1h',
+      prefix,
+      store: new RedisStore({ client, denyCache: false }),
+    });
+    await cached.consume('flood', 2);
+    expect((await cached.consume('flood')).allowed).toBe(false);
+    await client.config('RESETSTAT');
+    for (let i = 0; i < 100; i++) {
+      const d = await cached.consume('flood');
+      expect(d.allowed).toBe(false);
+      expect(d.retryAfterMs).toBeGreaterThan(1_700_000);
+    }
+    const afterCached = await commandCounts(client);
+    expect((afterCached.evalsha ?? 0) + (afterCached.eval ?? 0)).toBe(0);
+    expect((await uncached.consume('flood')).allowed).toBe(false);
+    const afterUncached = await commandCounts(client);
+    expect(afterUncached.evalsha).toBe(1);
+    // A reset from this process forgets the cached denial.
+    await cached.reset('flood');
+    expect((await cached.consume('flood')).allowed).toBe(true);
+  });
+});

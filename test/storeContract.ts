@@ -1,0 +1,179 @@
+/**
+ * The decision tests every store must pass, run on MemoryStore, RedisStore and RedisStore on a Cluster.
+ * Time is the limiter's fake clock, so a store must decide by the `now` it is given (RedisStore with
+ * `time: 'client'`); the last test replays random call sequences on MemoryStore and the store under
+ * test and requires identical decisions.
+ */
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type Decision, MemoryStore, RateLimiter, type RateLimiterOptions, type Store } from '../src/index.js';
+
+export interface ContractTarget {
+  /** A store deciding by the `now` it is given. Called once per test. */
+  makeStore(): Store;
+}
+
+type LimitOnly = Omit<RateLimiterOptions, 'store' | 'prefix' | 'clock'>;
+
+function setup(target: ContractTarget, options: LimitOnly) {
+  const clock = { now: 1_764_000_000_000 };
+  const prefix = `contract:${randomUUID().slice(0, 8)}:`;
+  const limiter = new RateLimiter({
+    ...options,
+    store: target.makeStore(),
+    prefix,
+    clock: () => clock.now,
+    timeoutMs: 5000,
+  } as RateLimiterOptions);
+  return { limiter, clock };
+}
+
+function essentials(d: Decision) {
+  return { allowed: d.allowed, limit: d.limit, remaining: d.remaining, retryAfterMs: d.retryAfterMs, resetMs: d.resetMs };
+}
+
+export function storeContract(name: string, target: ContractTarget | undefined): void {
+  describe.skipIf(target === undefined)(`store contract: ${name}`, () => {
+    const t = target as ContractTarget;
+
+    it('allows a burst of capacity, then denies without taking, with exact retryAfter and reset', async () => {
+      const { limiter } = setup(t, { capacity: 5, refillRate: 1, interval: '1s' });
+      const remaining: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const d = await limiter.consume('k');
+        expect(d.allowed).toBe(true);
+        remaining.push(d.remaining);
+      }
+      expect(remaining).toEqual([4, 3, 2, 1, 0]);
+      const denied = await limiter.consume('k');
+      expect(essentials(denied)).toEqual({ allowed: false, limit: 5, remaining: 0, retryAfterMs: 1000, resetMs: 5000 });
+      expect(denied.degraded).toBe(false);
+      expect((await limiter.consume('k')).retryAfterMs).toBe(1000);
+      expect((await limiter.consume('other')).remaining).toBe(4);
+    });
+
+    it('refills continuously', async () => {
+      const { limiter, clock } = setup(t, { capacity: 10, refillRate: 10, interval: '1s' });
+      expect((await limiter.consume('k', 10)).allowed).toBe(true);
+      clock.now += 250;
+      expect(essentials(await limiter.consume('k', 2))).toMatchObject({ allowed: true, remaining: 0, resetMs: 950 });
+      expect(essentials(await limiter.consume('k', 1))).toMatchObject({ allowed: false, retryAfterMs: 50 });
+      clock.now += 1e9;
+      expect(essentials(await limiter.peek('k'))).toMatchObject({ allowed: true, remaining: 10, resetMs: 0 });
+    });
+
+    it('has no drift with a fractional emission interval (3 per second)', async () => {
+      const { limiter, clock } = setup(t, { capacity: 3, refillRate: 3, interval: '1s' });
+      for (let round = 0; round < 20; round++) {
+        for (let i = 0; i < 3; i++) expect((await limiter.consume('k')).allowed).toBe(true);
+        const denied = await limiter.consume('k');
+        expect(denied).toMatchObject({ allowed: false, retryAfterMs: 334 });
+        clock.now += 1000;
+      }
+    });
+
+    it('peek takes nothing; reset fills the bucket', async () => {
+      const { limiter } = setup(t, { capacity: 5, refillRate: 1, interval: '1s' });
+      await limiter.consume('k', 3);
+      expect((await limiter.peek('k')).remaining).toBe(2);
+      expect((await limiter.peek('k')).remaining).toBe(2);
+      await limiter.consume('k', 2);
+      expect((await limiter.consume('k')).allowed).toBe(false);
+      await limiter.reset('k');
+      expect((await limiter.peek('k')).remaining).toBe(5);
+      expect((await limiter.consume('k')).allowed).toBe(true);
+    });
+
+    it('applies a multi-band call all or nothing', async () => {
+      const { limiter, clock } = setup(t, {
+        limits: [
+          { capacity: 5, refillRate: 5, interval: '1s', name: 'second' },
+          { capacity: 8, refillRate: 8, interval: '1h', name: 'hour' },
+        ],
+      });
+      expect((await limiter.consume('k', 5)).allowed).toBe(true);
+      clock.now += 1000; // the first band is full again, the second holds 3
+      const denied = await limiter.consume('k', 5);
+      expect(denied.allowed).toBe(false);
+      expect(denied.bands?.map((b) => b.remaining)).toEqual([5, 3]);
+      // Nothing was taken from the first band by the denied call.
+      const allowed = await limiter.consume('k', 3);
+      expect(allowed.allowed).toBe(true);
+      expect(allowed.bands?.map((b) => b.remaining)).toEqual([2, 0]);
+      expect(allowed).toMatchObject({ remaining: 0, limit: 8 });
+    });
+
+    it('gives tokens back with a negative cost, never past a full bucket', async () => {
+      const { limiter, clock } = setup(t, { capacity: 5, refillRate: 1, interval: '1s' });
+      await limiter.consume('k', 4);
+      await limiter.store.update(limiter.policy, 'k', -2, 0, clock.now);
+      expect((await limiter.peek('k')).remaining).toBe(3);
+      await limiter.store.update(limiter.policy, 'k', -10, 0, clock.now);
+      expect(essentials(await limiter.peek('k'))).toMatchObject({ remaining: 5, resetMs: 0 });
+      expect((await limiter.consume('k', 5)).allowed).toBe(true);
+      expect((await limiter.consume('k')).allowed).toBe(false);
+    });
+
+    it('reserves tokens for wait() in order, and refuses a wait longer than maxWaitMs without taking', async () => {
+      const { limiter } = setup(t, { capacity: 2, refillRate: 100, interval: '1s' }); // a token per 10 ms
+      await limiter.consume('k', 2);
+      const started = performance.now();
+      const first = limiter.wait('k', 1, { maxWaitMs: 100 });
+      const second = limiter.wait('k', 1, { maxWaitMs: 100 });
+      const [a, b] = await Promise.all([first, second]);
+      expect(a.allowed && b.allowed).toBe(true);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(15); // the second waited for the 20 ms token
+      const refused = await limiter.wait('k', 2, { maxWaitMs: 5 });
+      expect(refused.allowed).toBe(false);
+      // The fake clock never moved: both reservations are still outstanding, the refused wait took nothing.
+      expect((await limiter.peek('k')).remaining).toBe(0);
+      const reservedAgain = await limiter.wait('k', 1, { maxWaitMs: 40 });
+      expect(reservedAgain.allowed).toBe(true);
+    });
+
+    it('decides exactly like MemoryStore on random call sequences', async () => {
+      const op = fc.record({
+        key: fc.constantFrom('a', 'b'),
+        kind: fc.constantFrom('consume', 'consume', 'consume', 'peek', 'giveBack', 'reset'),
+        cost: fc.integer({ min: 0, max: 4 }),
+        advance: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 700 }), fc.double({ min: 0, max: 50, noNaN: true })),
+      });
+      const limits = fc.constantFrom<LimitOnly>(
+        { capacity: 4, refillRate: 3, interval: '1s' },
+        { capacity: 5, refillRate: 7, interval: 900 },
+        {
+          limits: [
+            { capacity: 4, refillRate: 3, interval: '1s' },
+            { capacity: 6, refillRate: 10, interval: '1m' },
+          ],
+        },
+      );
+      await fc.assert(
+        fc.asyncProperty(limits, fc.array(op, { minLength: 1, maxLength: 25 }), async (limit, ops) => {
+          const memory = setup({ makeStore: () => new MemoryStore() }, limit);
+          const other = setup(t, limit);
+          for (const { key, kind, cost, advance } of ops) {
+            memory.clock.now += advance;
+            other.clock.now = memory.clock.now;
+            if (kind === 'reset') {
+              await memory.limiter.reset(key);
+              await other.limiter.reset(key);
+            } else if (kind === 'giveBack') {
+              memory.limiter.store.update(memory.limiter.policy, key, -cost, 0, memory.clock.now);
+              await other.limiter.store.update(other.limiter.policy, key, -cost, 0, other.clock.now);
+            } else {
+              const want = kind === 'peek' ? await memory.limiter.peek(key) : await memory.limiter.consume(key, cost);
+              const got = kind === 'peek' ? await other.limiter.peek(key) : await other.limiter.consume(key, cost);
+              expect(essentials(got)).toEqual(essentials(want));
+              expect(got.bands?.map((b) => [b.remaining, b.retryAfterMs, b.resetMs])).toEqual(
+                want.bands?.map((b) => [b.remaining, b.retryAfterMs, b.resetMs]),
+              );
+            }
+          }
+        }),
+        { numRuns: 40 },
+      );
+    });
+  });
+}
