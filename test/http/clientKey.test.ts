@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { SluiceArgumentError } from '../../src/errors.js';
+import { clientKey } from '../../src/http/clientKey.js';
+
+describe('clientKey', () => {
+  it('passes IPv4 through untouched', () => {
+    expect(clientKey('203.0.113.7', 56)).toBe('203.0.113.7');
+  });
+  it('unwraps IPv4-mapped IPv6', () => {
+    expect(clientKey('::ffff:203.0.113.7', 56)).toBe('203.0.113.7');
+  });
+  it('groups IPv6 by /56 so one host cannot rotate through its /64s', () => {
+    const a = clientKey('2001:db8:aa:bb01::1', 56);
+    expect(a).toBe('2001:db8:aa:bb00::/56');
+    expect(clientKey('2001:db8:aa:bbff:ffff:ffff:ffff:ffff', 56)).toBe(a);
+    expect(clientKey('2001:0DB8:00aa:bb00:0::9', 56)).toBe(a);
+    expect(clientKey('2001:db8:aa:bc00::1', 56)).not.toBe(a);
+  });
+  it('honours another subnet, or none', () => {
+    expect(clientKey('2001:db8:aa:bb01::1', 64)).toBe('2001:db8:aa:bb01::/64');
+    expect(clientKey('2001:db8:aa:bb01::1', false)).toBe('2001:db8:aa:bb01:0:0:0:1');
+    expect(clientKey('2001:db8:aa:bb01::1', false)).not.toBe(clientKey('2001:db8:aa:bb01::2', false));
+  });
+  it('refuses a request without an IP rather than sharing one bucket', () => {
+    expect(() => clientKey(undefined, 56)).toThrow(SluiceArgumentError);
+    expect(() => clientKey('', 56)).toThrow(/req\.ip.*pass a `key` function/);
+  });
+});

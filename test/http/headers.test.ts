@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { RateLimiter } from '../../src/index.js';
+import { policyHeader, RateLimitHeaders, restoreSeconds, toSeconds } from '../../src/http/headers.js';
+import { compileBand } from '../../src/tokenBucket.js';
+
+function collect(headers: RateLimitHeaders, decision: Parameters<RateLimitHeaders['write']>[1]): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers.write(out, decision, (res, name, value) => {
+    res[name] = value;
+  });
+  return out;
+}
+
+function limiterAt(options: Record<string, unknown>) {
+  const clock = { now: 1_000_000 };
+  const limiter = new RateLimiter({ clock: () => clock.now, ...options } as never);
+  return { limiter, clock };
+}
+
+describe('RateLimit-Policy (draft-08 syntax)', () => {
+  it('has q = capacity and w = seconds to refill from empty, rounded up', () => {
+    expect(policyHeader([compileBand(20, 100, 60_000)])).toBe('"default";q=20;w=12');
+    expect(policyHeader([compileBand(5, 2, 1000)])).toBe('"default";q=5;w=3'); // 2.5 s → 3
+    expect(policyHeader([compileBand(100, 100, 60_000, 'burst')])).toBe('"burst";q=100;w=60');
+  });
+  it('has one item per band, named or numbered', () => {
+    const bands = [compileBand(10, 10, 1000, 'second'), compileBand(1000, 1000, 86_400_000)];
+    expect(policyHeader(bands)).toBe('"second";q=10;w=1, "band-2";q=1000;w=86400');
+  });
+});
+
+describe('RateLimit per response', () => {
+  it('counts down r with t = 0 while tokens are left, then t = seconds to the next token', () => {
+    const { limiter } = limiterAt({ capacity: 3, refillRate: 1, interval: '2s' });
+    const headers = new RateLimitHeaders(limiter.limits, 'draft-8');
+    const seen = [1, 2, 3].map(() => collect(headers, limiter.consumeSync('k')));
+    expect(seen.map((h) => h.RateLimit)).toEqual(['"default";r=2;t=0', '"default";r=1;t=0', '"default";r=0;t=2']);
+    expect(seen[0]).toEqual({ 'RateLimit-Policy': '"default";q=3;w=6', RateLimit: '"default";r=2;t=0' });
+  });
+  it('on a refusal: t = Retry-After = seconds until cost tokens are back, rounded up', () => {
+    const { limiter, clock } = limiterAt({ capacity: 10, refillRate: 1, interval: '1s' });
+    const headers = new RateLimitHeaders(limiter.limits, 'draft-8');
+    limiter.consumeSync('k', 10);
+    clock.now += 300;
+    const denied = limiter.consumeSync('k', 3); // 0.3 tokens: 2.7 s until 3
+    expect(denied.retryAfterMs).toBe(2700);
+    expect(collect(headers, denied)).toEqual({
+      'RateLimit-Policy': '"default";q=10;w=10',
+      RateLimit: '"default";r=0;t=3',
+      'Retry-After': '3',
+    });
+  });
+  it('emits one item per band', () => {
+    const { limiter } = limiterAt({
+      limits: [
+        { capacity: 2, refillRate: 2, interval: '1s', name: 'burst' },
+        { capacity: 100, refillRate: 100, interval: '1h', name: 'hourly' },
+      ],
+    });
+    const headers = new RateLimitHeaders(limiter.limits, 'draft-8');
+    expect(headers.policy).toBe('"burst";q=2;w=1, "hourly";q=100;w=3600');
+    limiter.consumeSync('k');
+    expect(collect(headers, limiter.consumeSync('k')).RateLimit).toBe('"burst";r=0;t=1, "hourly";r=98;t=0');
+    const denied = collect(headers, limiter.consumeSync('k'));
+    expect(denied.RateLimit).toBe('"burst";r=0;t=1, "hourly";r=98;t=0');
+    expect(denied['Retry-After']).toBe('1');
+  });
+  it('describes a degraded multi-band answer with one item', () => {
+    const headers = new RateLimitHeaders([compileBand(2, 2, 1000, 'a'), compileBand(9, 9, 1000, 'b')], 'draft-8');
+    const degraded = { allowed: true, limit: 2, remaining: 1, retryAfterMs: 0, resetMs: 0, degraded: true, bands: undefined };
+    expect(collect(headers, degraded).RateLimit).toBe('"a";r=1;t=0');
+  });
+});
+
+describe('legacy and other modes', () => {
+  it('legacy: X-RateLimit-Limit/-Remaining/-Reset (seconds from now until full)', () => {
+    const { limiter } = limiterAt({ capacity: 4, refillRate: 1, interval: '1s' });
+    const headers = new RateLimitHeaders(limiter.limits, 'legacy');
+    limiter.consumeSync('k', 2);
+    expect(collect(headers, limiter.consumeSync('k'))).toEqual({ 'X-RateLimit-Limit': '4', 'X-RateLimit-Remaining': '1', 'X-RateLimit-Reset': '3' });
+  });
+  it('both: the draft and the legacy headers', () => {
+    const { limiter } = limiterAt({ capacity: 4, refillRate: 1, interval: '1s' });
+    expect(Object.keys(collect(new RateLimitHeaders(limiter.limits, 'both'), limiter.consumeSync('k'))).sort()).toEqual([
+      'RateLimit',
+      'RateLimit-Policy',
+      'X-RateLimit-Limit',
+      'X-RateLimit-Remaining',
+      'X-RateLimit-Reset',
+    ]);
+  });
+  it('false: nothing, except Retry-After on a refusal', () => {
+    const { limiter } = limiterAt({ capacity: 1, refillRate: 1, interval: '1s' });
+    const headers = new RateLimitHeaders(limiter.limits, false);
+    expect(collect(headers, limiter.consumeSync('k'))).toEqual({});
+    expect(collect(headers, limiter.consumeSync('k'))).toEqual({ 'Retry-After': '1' });
+  });
+});
+
+describe('rounding', () => {
+  it('rounds seconds up, never to 0 for a positive wait', () => {
+    expect(toSeconds(0)).toBe(0);
+    expect(toSeconds(1)).toBe(1);
+    expect(toSeconds(1000)).toBe(1);
+    expect(toSeconds(1001)).toBe(2);
+  });
+  it('t for an empty bucket is the time to the next token, not to full', () => {
+    const band = compileBand(10, 1, 1000);
+    // Empty after the call: full in 10 s, the next token in 1 s.
+    expect(restoreSeconds(band, { remaining: 0, retryAfterMs: 0, resetMs: 10_000 }, true)).toBe(1);
+    expect(restoreSeconds(band, { remaining: 0, retryAfterMs: 0, resetMs: 9_500 }, true)).toBe(1);
+    expect(restoreSeconds(band, { remaining: 1, retryAfterMs: 0, resetMs: 9_000 }, true)).toBe(0);
+    expect(restoreSeconds(band, { remaining: 0, retryAfterMs: 4_001, resetMs: 10_000 }, false)).toBe(5);
+  });
+});
