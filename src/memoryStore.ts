@@ -26,6 +26,8 @@ const INITIAL_SLOTS = 1024;
  */
 class KeyTable {
   readonly slots = new Map<string, number>();
+  /** The CLOCK hand: where the last eviction stopped. */
+  private hand: Iterator<[string, number]> = this.slots.entries();
   tats: Float64Array;
   /** CLOCK reference bits: 1 when the slot was used since the eviction hand last passed it. */
   referenced: Uint8Array;
@@ -58,19 +60,25 @@ class KeyTable {
     this.freeSlots.push(slot);
   }
 
-  /** Evicts one key chosen by CLOCK (second chance): the oldest key not used since the hand last passed. */
+  /**
+   * Evicts one key chosen by CLOCK (second chance): the hand walks the keys in a circle, clears the
+   * reference bit of keys used since it last passed, and evicts the first key whose bit is clear.
+   * The hand is a Map iterator kept between evictions (Map iterators survive inserts, deletes and
+   * rehashing), so each eviction costs O(1) amortised.
+   */
   evictOne(): void {
     const { slots, referenced } = this;
-    // Map iteration is in insertion order, so moving a key to the end is the clock hand passing it.
-    for (const [key, slot] of slots) {
-      if (referenced[slot] === 1) {
-        referenced[slot] = 0;
-        slots.delete(key);
-        slots.set(key, slot);
-      } else {
-        this.release(key, slot);
-        return;
+    for (let lap = 0; lap < 3; lap++) {
+      for (let step = this.hand.next(); !step.done; step = this.hand.next()) {
+        const [key, slot] = step.value;
+        if (referenced[slot] === 1) {
+          referenced[slot] = 0;
+        } else {
+          this.release(key, slot);
+          return;
+        }
       }
+      this.hand = slots.entries(); // end of the circle: start over
     }
   }
 

@@ -1,0 +1,114 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  type DegradedEvent,
+  MemoryStore,
+  RateLimiter,
+  SluiceStoreError,
+  type Store,
+  type StoreResult,
+  StoreTimeoutError,
+} from '../src/index.js';
+
+/** Real stores that fail the way a networked store does: rejecting, hanging, or throwing at once. */
+function failingStore(mode: 'reject' | 'hang' | 'throw'): Store {
+  return {
+    synchronous: false,
+    update(): Promise<StoreResult> {
+      if (mode === 'throw') throw new Error('connection refused');
+      if (mode === 'hang') return new Promise<StoreResult>(() => undefined);
+      return Promise.reject(new Error('connection reset'));
+    },
+    reset: () => Promise.reject(new Error('connection reset')),
+  };
+}
+
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown) => unhandled.push(reason);
+process.on('unhandledRejection', onUnhandled);
+afterEach(() => {
+  expect(unhandled).toEqual([]);
+});
+
+describe('store failures', () => {
+  it.each(['reject', 'throw'] as const)("'allow' (the default) answers allowed and degraded when the store fails (%s)", async (mode) => {
+    const events: DegradedEvent[] = [];
+    const limiter = new RateLimiter({ capacity: 5, refillRate: 1, store: failingStore(mode), onDegraded: (e) => events.push(e) });
+    const d = await limiter.consume('k');
+    expect(d).toMatchObject({ allowed: true, degraded: true, limit: 5 });
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ key: 'k', policy: 'allow' });
+    expect(String((events[0]?.error as Error).message)).toMatch(/connection/);
+  });
+
+  it("'deny' fails closed with a Retry-After of one token", async () => {
+    const limiter = new RateLimiter({ capacity: 5, refillRate: 2, store: failingStore('reject'), onStoreError: 'deny' });
+    expect(await limiter.consume('k')).toMatchObject({ allowed: false, degraded: true, retryAfterMs: 500 });
+  });
+
+  it("'throw' rejects with a SluiceStoreError carrying the cause", async () => {
+    const limiter = new RateLimiter({ capacity: 5, refillRate: 1, store: failingStore('reject'), onStoreError: 'throw' });
+    const error = await limiter.consume('k').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SluiceStoreError);
+    expect(((error as Error).cause as Error).message).toBe('connection reset');
+  });
+
+  it('a fallback limiter answers instead, marked degraded', async () => {
+    const fallback = new RateLimiter({ capacity: 1, refillRate: 1, store: new MemoryStore() });
+    const limiter = new RateLimiter({ capacity: 100, refillRate: 1, store: failingStore('reject'), onStoreError: fallback });
+    expect(await limiter.consume('k')).toMatchObject({ allowed: true, degraded: true, limit: 1 });
+    expect(await limiter.consume('k')).toMatchObject({ allowed: false, degraded: true });
+  });
+
+  it('a hanging store is answered by the policy within timeoutMs', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      const events: DegradedEvent[] = [];
+      const limiter = new RateLimiter({
+        capacity: 5,
+        refillRate: 1,
+        store: failingStore('hang'),
+        timeoutMs: 50,
+        onStoreError: 'deny',
+        onDegraded: (e) => events.push(e),
+      });
+      let settled: unknown;
+      const calls = [limiter.consume('a'), limiter.consume('b'), limiter.peek('c')];
+      Promise.all(calls).then((decisions) => {
+        settled = decisions;
+      });
+      await vi.advanceTimersByTimeAsync(40);
+      expect(settled).toBeUndefined();
+      await vi.advanceTimersByTimeAsync(20);
+      expect(settled).toEqual([expect.objectContaining({ allowed: false, degraded: true }), expect.anything(), expect.anything()]);
+      expect(events.map((e) => e.error)).toEqual([
+        expect.any(StoreTimeoutError),
+        expect.any(StoreTimeoutError),
+        expect.any(StoreTimeoutError),
+      ]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a throwing onDegraded hook does not turn the answer into a crash', async () => {
+    const limiter = new RateLimiter({
+      capacity: 5,
+      refillRate: 1,
+      store: failingStore('reject'),
+      onDegraded: () => {
+        throw new Error('alerting is down too');
+      },
+    });
+    expect((await limiter.consume('k')).allowed).toBe(true);
+  });
+
+  it('reset failures reject with a SluiceStoreError', async () => {
+    const limiter = new RateLimiter({ capacity: 5, refillRate: 1, store: failingStore('reject') });
+    await expect(limiter.reset('k')).rejects.toBeInstanceOf(SluiceStoreError);
+  });
+
+  it('consumeSync refuses an asynchronous store with a clear error', () => {
+    const limiter = new RateLimiter({ capacity: 5, refillRate: 1, store: failingStore('reject') });
+    expect(() => limiter.consumeSync('k')).toThrow(/consumeSync needs a synchronous store/);
+  });
+});

@@ -1,0 +1,81 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { RateLimiter, SluiceArgumentError } from '../src/index.js';
+
+// Fake timers drive the sleeps; the limiter's clock follows the fake time, so no test really sleeps.
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+function limiter() {
+  return new RateLimiter({ capacity: 2, refillRate: 10, interval: '1s', clock: () => Date.now() }); // a token per 100 ms
+}
+
+describe('wait()', () => {
+  it('resolves at once while tokens are there', async () => {
+    const l = limiter();
+    expect(await l.wait('k', 1, { maxWaitMs: 1000 })).toMatchObject({ allowed: true, remaining: 1 });
+  });
+
+  it('serves concurrent waiters in order, one emission interval apart, never above the rate', async () => {
+    const l = limiter();
+    const start = Date.now();
+    const grantedAt: number[] = [];
+    const waits = Array.from({ length: 6 }, (_, i) =>
+      l.wait('k', 1, { maxWaitMs: 1000 }).then((d) => {
+        expect(d.allowed).toBe(true);
+        grantedAt[i] = Date.now() - start;
+      }),
+    );
+    await vi.runAllTimersAsync();
+    await Promise.all(waits);
+    expect(grantedAt).toEqual([0, 0, 100, 200, 300, 400]);
+    // The reservations used the tokens: a plain consume now finds none.
+    expect((await l.consume('k')).allowed).toBe(false);
+  });
+
+  it('takes nothing and resolves with a denial when the wait would exceed maxWaitMs', async () => {
+    const l = limiter();
+    await l.consume('k', 2);
+    const denied = await l.wait('k', 1, { maxWaitMs: 50 });
+    expect(denied).toMatchObject({ allowed: false, retryAfterMs: 100 });
+    const granted = l.wait('k', 1, { maxWaitMs: 100 });
+    await vi.advanceTimersByTimeAsync(100);
+    expect((await granted).allowed).toBe(true);
+  });
+
+  it('an abort rejects with the signal’s reason and gives the reserved tokens back', async () => {
+    const l = limiter();
+    await l.consume('k', 2);
+    const controller = new AbortController();
+    const waiting = l.wait('k', 2, { maxWaitMs: 1000, signal: controller.signal });
+    const outcome = waiting.then(
+      () => 'resolved',
+      (reason: unknown) => reason,
+    );
+    await vi.advanceTimersByTimeAsync(50);
+    controller.abort(new Error('client went away'));
+    expect(await outcome).toEqual(new Error('client went away'));
+    // The 2 reserved tokens came back: at 100 ms the bucket holds 1 token, as if no wait had happened.
+    await vi.advanceTimersByTimeAsync(50);
+    expect((await l.peek('k')).remaining).toBe(1);
+  });
+
+  it('an already aborted signal rejects without reserving', async () => {
+    const l = limiter();
+    const controller = new AbortController();
+    controller.abort('stop');
+    await expect(l.wait('k', 1, { maxWaitMs: 1000, signal: controller.signal })).rejects.toBe('stop');
+    expect((await l.peek('k')).remaining).toBe(2);
+  });
+
+  it('rejects bad wait options with errors naming them', async () => {
+    const l = limiter();
+    await expect(l.wait('k', 1, { maxWaitMs: -1 })).rejects.toThrow(SluiceArgumentError);
+    await expect(l.wait('k', 1, { maxWaitMs: -1 })).rejects.toThrow(/`maxWaitMs`.*-1/);
+    await expect(l.wait('k', 1, { signal: 'nope' as never })).rejects.toThrow(/`signal`/);
+    await expect(l.wait('k', 1, { maxWait: 5 } as never)).rejects.toThrow(/maxWait/);
+  });
+});
