@@ -37,7 +37,8 @@ describe('store failures', () => {
     expect(d).toMatchObject({ allowed: true, degraded: true, limit: 5 });
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ key: 'k', policy: 'allow' });
-    expect(String((events[0]?.error as Error).message)).toMatch(/connection/);
+    expect(events[0]?.error).toBeInstanceOf(Error);
+    expect((events[0]?.error as Error).message).toMatch(/connection/);
   });
 
   it("'deny' fails closed with a Retry-After of one token", async () => {

@@ -21,6 +21,7 @@ class ModelBucket {
   private refill(now: bigint): void {
     const full = this.capacity * this.intervalMs;
     const next = this.scaled + (now - this.last) * this.rate;
+    // biome-ignore lint/complexity/useMathMinMax: BigInt values; Math.min takes numbers only
     this.scaled = next > full ? full : next;
     this.last = now;
   }
