@@ -1,0 +1,121 @@
+/**
+ * `npm run bench:http`: autocannon against bare Express and Fastify and against each with sluice and
+ * with the peers' limiters (memory and Redis), every server in its own process. See bench/httpBench.ts.
+ *
+ *   --quick              ~10 s smoke run (also BENCH_QUICK=1); does not touch RESULTS.md unless --write
+ *   --rounds N --slice MS --warmup MS --connections N
+ *   --only id,id         only these contenders (plus the bare servers); ids in bench/httpContenders.ts
+ *   --scenario overhead|newKey
+ *   --no-redis           skip the Redis contenders
+ *   --profile id,id      run these servers under `node --cpu-prof` (profiles in .tmp/cpu-profiles)
+ *   --json PATH          also write the raw result (every slice) as JSON
+ *   --no-write           do not write bench/RESULTS.md
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { FULL_OPTIONS, type HttpBenchOptions, QUICK_OPTIONS, runHttpBench } from './httpBench.js';
+import { HTTP_CONTENDERS, SCENARIOS, type Scenario } from './httpContenders.js';
+import { httpResultsMarkdown, targetChecks } from './httpReport.js';
+import { writeResultsSection } from './resultsFile.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: process.env.BENCH_QUICK === '1' },
+    rounds: { type: 'string' },
+    slice: { type: 'string' },
+    warmup: { type: 'string' },
+    connections: { type: 'string' },
+    only: { type: 'string' },
+    scenario: { type: 'string' },
+    'no-redis': { type: 'boolean', default: false },
+    profile: { type: 'string' },
+    json: { type: 'string' },
+    write: { type: 'boolean' },
+    'no-write': { type: 'boolean', default: false },
+  },
+});
+
+function positiveInteger(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new Error(`bench:http: --${name} must be a positive integer, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+function idList(name: string, text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  const ids = text.split(',').filter(Boolean);
+  for (const id of ids) {
+    if (!HTTP_CONTENDERS.some((c) => c.id === id)) {
+      throw new Error(
+        `bench:http: --${name} ${JSON.stringify(id)} is not a contender; known: ${HTTP_CONTENDERS.map((c) => c.id).join(', ')}`,
+      );
+    }
+  }
+  return ids;
+}
+
+const base = values.quick ? QUICK_OPTIONS : FULL_OPTIONS;
+let scenarios: Scenario[] | undefined;
+if (values.scenario !== undefined) {
+  const scenario = SCENARIOS.find((s) => s.id === values.scenario);
+  if (!scenario) throw new Error(`bench:http: --scenario must be one of ${SCENARIOS.map((s) => s.id).join(', ')}`);
+  scenarios = [scenario.id];
+}
+const profile = idList('profile', values.profile);
+const only = idList('only', values.only);
+const cpuProfileDir = `${ROOT}.tmp/cpu-profiles`;
+if (profile) mkdirSync(cpuProfileDir, { recursive: true });
+
+const options: HttpBenchOptions = {
+  rounds: positiveInteger('rounds', values.rounds, base.rounds),
+  sliceMs: positiveInteger('slice', values.slice, base.sliceMs),
+  warmupMs: positiveInteger('warmup', values.warmup, base.warmupMs),
+  connections: positiveInteger('connections', values.connections, base.connections),
+  noRedis: values['no-redis'],
+  ...(only ? { only } : {}),
+  ...(scenarios ? { scenarios } : {}),
+  ...(profile ? { profile, cpuProfileDir } : {}),
+  onProgress: (event) => {
+    const where = `${event.framework}${event.scenario ? ` / ${event.scenario}` : ''}`;
+    const step = event.phase === 'round' ? `round ${event.round}/${event.rounds}` : event.phase;
+    log(`[${event.slicesDone}/${event.slicesTotal} slices] ${where}: ${step}`);
+  },
+};
+
+const command = `npm run bench:http${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+const result = await runHttpBench(options);
+const markdown = httpResultsMarkdown(result, command);
+process.stdout.write(`\n${markdown}\n`);
+
+const write = values.write ?? (!values.quick && !values['no-write']);
+if (write) {
+  writeResultsSection('http', markdown);
+  log('wrote the http section of bench/RESULTS.md');
+}
+if (values.json) {
+  writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);
+  log(`wrote ${values.json}`);
+}
+if (profile) log(`CPU profiles (open in Chrome DevTools or speedscope): ${cpuProfileDir}`);
+
+const problems = result.groups.flatMap((group) =>
+  group.contenders
+    .filter(({ figures }) => figures.non2xx + figures.errors > 0)
+    .map(({ contender, figures }) => `${contender.id} (${group.scenario}): ${figures.non2xx} non-2xx, ${figures.errors} errors`),
+);
+for (const check of targetChecks(result)) {
+  log(
+    `target ${check.contender} ${check.scenario}: +${check.addedUs.median.toFixed(1)} µs/req (≤ ${check.targetUs}): ${check.met ? 'met' : 'MISSED'}`,
+  );
+}
+if (problems.length > 0) {
+  // A refused or failed request means the run did not measure what it says: fail it.
+  log(`bench:http: responses that should not happen:\n  ${problems.join('\n  ')}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,245 @@
+/**
+ * The HTTP benchmark as a function, so `npm run bench:http` and a combined report can both run it.
+ *
+ * Each contender is a server in its own process. autocannon (here, in the orchestrator) loads one
+ * server at a time for a short slice, in rotation over several rounds, with the servers of one
+ * framework side by side: the machine's speed swings ±20% from second to second, so every figure is
+ * a median over rounds of a ratio to the bare server measured seconds apart. The server's CPU µs per
+ * request (process.cpuUsage() deltas read over IPC around each slice) is the steadier figure; a
+ * second bare server (A/A) shows how far from 1.0 noise alone moves a ratio.
+ */
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import autocannon from 'autocannon';
+import { type Framework, HTTP_CONTENDERS, type HttpContender, KEY_HEADER, LIMITS, SCENARIOS, type Scenario } from './httpContenders.js';
+import { ServerHandle } from './httpIpc.js';
+import { type ContenderFigures, contenderFigures, rotate, type SliceSample } from './httpStats.js';
+import { type RedisProcess, redisServerVersion, startRedis } from './redisProcess.js';
+
+export interface HttpBenchOptions {
+  /** Measured rounds; every contender gets one slice per round and scenario. */
+  rounds: number;
+  /** Length of one measured slice, ms. */
+  sliceMs: number;
+  /** Unmeasured load per server and scenario before the rounds (JIT warm-up), ms. */
+  warmupMs: number;
+  /** autocannon connections. */
+  connections: number;
+  /** Contender ids to run (the bare servers of their frameworks are always added); default all available. */
+  only?: readonly string[];
+  scenarios?: readonly Scenario[];
+  /** Skip the Redis contenders. With Redis wanted but redis-server missing, the run fails under CI=true. */
+  noRedis?: boolean;
+  /** Contender ids whose server runs under `--cpu-prof`, profiles written to `cpuProfileDir`. */
+  profile?: readonly string[];
+  cpuProfileDir?: string;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+export interface ProgressEvent {
+  readonly framework: Framework;
+  readonly scenario: Scenario | undefined;
+  readonly phase: 'starting' | 'warm-up' | 'round' | 'done';
+  readonly round: number;
+  readonly rounds: number;
+  /** Slices run so far over the whole run, and in total (for a progress bar / time left). */
+  readonly slicesDone: number;
+  readonly slicesTotal: number;
+}
+
+export interface ContenderResult {
+  readonly contender: HttpContender;
+  readonly samples: readonly SliceSample[];
+  readonly figures: ContenderFigures;
+}
+
+export interface GroupResult {
+  readonly framework: Framework;
+  readonly scenario: Scenario;
+  readonly contenders: readonly ContenderResult[];
+}
+
+export interface HttpBenchResult {
+  readonly startedAt: string;
+  readonly seconds: number;
+  readonly node: string;
+  readonly cores: number;
+  readonly cpuModel: string;
+  readonly redisVersion: string | undefined;
+  readonly versions: Readonly<Record<string, string>>;
+  readonly options: Omit<HttpBenchOptions, 'onProgress'>;
+  readonly skipped: readonly { readonly id: string; readonly reason: string }[];
+  readonly groups: readonly GroupResult[];
+}
+
+export const FULL_OPTIONS: HttpBenchOptions = { rounds: 7, sliceMs: 1000, warmupMs: 1000, connections: 10 };
+export const QUICK_OPTIONS: HttpBenchOptions = { rounds: 1, sliceMs: 200, warmupMs: 100, connections: 10 };
+
+const PACKAGES = [
+  'express',
+  'fastify',
+  'express-rate-limit',
+  'rate-limit-redis',
+  'rate-limiter-flexible',
+  '@fastify/rate-limit',
+  'ioredis',
+  'autocannon',
+];
+
+function packageVersions(): Record<string, string> {
+  const versions: Record<string, string> = {};
+  for (const name of PACKAGES) {
+    const url = new URL(`../node_modules/${name}/package.json`, import.meta.url);
+    versions[name] = (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
+  }
+  return versions;
+}
+
+function requestHeaders(scenario: Scenario): Record<string, string> {
+  return scenario === 'newKey' ? { [KEY_HEADER]: '[<id>]' } : {};
+}
+
+/** One request per app before measuring: a limiter that is not mounted would make a meaningless row. */
+async function probe(server: ServerHandle, scenario: Scenario): Promise<void> {
+  const { contender } = server;
+  const response = await fetch(`http://127.0.0.1:${server.ports[scenario]}/`, {
+    headers: scenario === 'newKey' ? { [KEY_HEADER]: `probe-${Date.now()}` } : {},
+  });
+  await response.text();
+  if (response.status !== 200) throw new Error(`${contender.id} (${scenario}): probe got HTTP ${response.status}, expected 200`);
+  const header = contender.probeHeader;
+  if (header !== undefined && !response.headers.has(header)) {
+    throw new Error(`${contender.id} (${scenario}): probe response has no ${header} header; is the limiter mounted?`);
+  }
+  if (header === undefined && contender.library === 'bare' && response.headers.has('ratelimit')) {
+    throw new Error(`${contender.id} (${scenario}): a bare server sent rate-limit headers`);
+  }
+}
+
+async function slice(server: ServerHandle, scenario: Scenario, ms: number, connections: number, round: number): Promise<SliceSample> {
+  const cpuBefore = await server.cpuMicros();
+  const started = performance.now();
+  const result = await autocannon({
+    url: `http://127.0.0.1:${server.ports[scenario]}/`,
+    connections,
+    duration: ms / 1000,
+    // autocannon only stops on a sample tick: short ticks keep the slice close to `ms`.
+    sampleInt: Math.min(50, ms),
+    headers: requestHeaders(scenario),
+    idReplacement: scenario === 'newKey',
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const cpuAfter = await server.cpuMicros();
+  return {
+    round,
+    requests: result.requests.total,
+    seconds,
+    cpuMicros: cpuAfter - cpuBefore,
+    p99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+function pickContenders(options: HttpBenchOptions, skipped: { id: string; reason: string }[], redisAvailable: boolean): HttpContender[] {
+  const wanted = options.only === undefined ? undefined : new Set(options.only);
+  const frameworks = new Set(HTTP_CONTENDERS.filter((c) => wanted?.has(c.id) ?? true).map((c) => c.framework));
+  return HTTP_CONTENDERS.filter((contender) => {
+    if (!frameworks.has(contender.framework)) return false;
+    if (wanted !== undefined && !wanted.has(contender.id) && !contender.baseline) return false;
+    const reason =
+      contender.store === 'redis' && options.noRedis
+        ? 'Redis contenders turned off (--no-redis)'
+        : contender.store === 'redis' && !redisAvailable
+          ? 'redis-server is not installed'
+          : undefined;
+    if (reason !== undefined) {
+      skipped.push({ id: contender.id, reason });
+      return false;
+    }
+    return true;
+  });
+}
+
+export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBenchResult> {
+  const startedAt = new Date();
+  const redisVersion = redisServerVersion();
+  if (redisVersion === undefined && !options.noRedis && process.env.CI === 'true') {
+    throw new Error('bench:http: redis-server is not installed, and CI=true makes a missing Redis a failure');
+  }
+  const skipped: { id: string; reason: string }[] = [];
+  const contenders = pickContenders(options, skipped, redisVersion !== undefined);
+  const scenarios = options.scenarios ?? SCENARIOS.map((s) => s.id);
+  const frameworks = [...new Set(contenders.map((c) => c.framework))];
+  const perScenario = (framework: Framework) => contenders.filter((c) => c.framework === framework).length * (options.rounds + 1);
+  const slicesTotal = frameworks.reduce((sum, framework) => sum + perScenario(framework) * scenarios.length, 0);
+  let slicesDone = 0;
+
+  let redis: RedisProcess | undefined;
+  const servers: ServerHandle[] = [];
+  const groups: GroupResult[] = [];
+  try {
+    if (contenders.some((c) => c.store === 'redis')) redis = await startRedis();
+    for (const framework of frameworks) {
+      const progress = (phase: ProgressEvent['phase'], scenario: Scenario | undefined, round: number) =>
+        options.onProgress?.({ framework, scenario, phase, round, rounds: options.rounds, slicesDone, slicesTotal });
+      progress('starting', undefined, 0);
+      const group = contenders.filter((c) => c.framework === framework);
+      const started = await Promise.all(
+        group.map((contender) =>
+          ServerHandle.fork(contender, {
+            ...(redis ? { redisPort: redis.port } : {}),
+            ...(options.profile?.includes(contender.id) && options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}),
+          }),
+        ),
+      );
+      servers.push(...started);
+      for (const scenario of scenarios) {
+        for (const server of started) await probe(server, scenario);
+        progress('warm-up', scenario, 0);
+        for (const server of started) {
+          await slice(server, scenario, options.warmupMs, options.connections, -1);
+          slicesDone++;
+        }
+        const samples = new Map<string, SliceSample[]>(started.map((server) => [server.contender.id, []]));
+        for (let round = 0; round < options.rounds; round++) {
+          progress('round', scenario, round + 1);
+          for (const server of rotate(started, round)) {
+            samples.get(server.contender.id)?.push(await slice(server, scenario, options.sliceMs, options.connections, round));
+            slicesDone++;
+          }
+        }
+        const baseline = samples.get(group.find((c) => c.baseline)?.id ?? '') ?? [];
+        groups.push({
+          framework,
+          scenario,
+          contenders: started.map((server) => {
+            const own = samples.get(server.contender.id) ?? [];
+            return { contender: server.contender, samples: own, figures: contenderFigures(own, baseline) };
+          }),
+        });
+      }
+      await Promise.all(started.map((server) => server.stop()));
+      progress('done', undefined, options.rounds);
+    }
+  } finally {
+    await Promise.allSettled(servers.map((server) => server.stop()));
+    await redis?.stop();
+  }
+
+  const { onProgress: _onProgress, ...recorded } = options;
+  return {
+    startedAt: startedAt.toISOString(),
+    seconds: (Date.now() - startedAt.getTime()) / 1000,
+    node: process.version,
+    cores: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    redisVersion,
+    versions: packageVersions(),
+    options: recorded,
+    skipped,
+    groups,
+  };
+}
+
+export { LIMITS, SCENARIOS };

@@ -1,0 +1,98 @@
+/**
+ * The orchestrator's side of a bench server process: fork it, wait until it listens, read its CPU
+ * time over IPC (µs of user + system time, from `process.cpuUsage()` in the server), stop it by PID.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { HttpContender, Scenario } from './httpContenders.js';
+
+export type ParentMessage = { type: 'cpu'; id: number } | { type: 'stop' };
+export type ServerMessage =
+  | { type: 'ready'; ports: Record<Scenario, number> }
+  | { type: 'failed'; message: string }
+  | { type: 'cpu'; id: number; micros: number };
+
+const SERVER_SCRIPT = fileURLToPath(new URL('./httpServerProcess.ts', import.meta.url));
+const STARTUP_TIMEOUT_MS = 30_000;
+
+export interface ForkOptions {
+  redisPort?: number;
+  /** Directory for a `--cpu-prof` profile of this server, written when it stops. */
+  cpuProfileDir?: string;
+}
+
+export class ServerHandle {
+  private nextId = 0;
+  private readonly pending = new Map<number, (micros: number) => void>();
+
+  private constructor(
+    readonly contender: HttpContender,
+    private readonly child: ChildProcess,
+    readonly ports: Record<Scenario, number>,
+  ) {
+    child.on('message', (message: ServerMessage) => {
+      if (message.type !== 'cpu') return;
+      this.pending.get(message.id)?.(message.micros);
+      this.pending.delete(message.id);
+    });
+  }
+
+  static async fork(contender: HttpContender, options: ForkOptions = {}): Promise<ServerHandle> {
+    const execArgv = ['--import', 'tsx'];
+    if (options.cpuProfileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`);
+    const child = fork(SERVER_SCRIPT, [contender.id], {
+      execArgv,
+      env: { ...process.env, BENCH_REDIS_PORT: options.redisPort === undefined ? '' : String(options.redisPort) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const ports = await new Promise<Record<Scenario, number>>((resolve, reject) => {
+      const timer = setTimeout(() => fail(new Error(`${contender.id}: no answer within ${STARTUP_TIMEOUT_MS} ms`)), STARTUP_TIMEOUT_MS);
+      const fail = (error: Error) => {
+        clearTimeout(timer);
+        if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+        reject(error);
+      };
+      child.once('exit', (code) => fail(new Error(`${contender.id}: server exited (code ${code}) before listening`)));
+      child.on('message', (message: ServerMessage) => {
+        if (message.type === 'ready') {
+          clearTimeout(timer);
+          child.removeAllListeners('exit');
+          resolve(message.ports);
+        } else if (message.type === 'failed') {
+          fail(new Error(`${contender.id}: server failed to start:\n${message.message}`));
+        }
+      });
+    });
+    return new ServerHandle(contender, child, ports);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** The server's CPU time so far (user + system), in µs. */
+  cpuMicros(): Promise<number> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.contender.id}: no CPU reading within 5 s`)), 5000);
+      this.pending.set(id, (micros) => {
+        clearTimeout(timer);
+        resolve(micros);
+      });
+      this.child.send({ type: 'cpu', id } satisfies ParentMessage);
+    });
+  }
+
+  /** Asks the server to exit, and kills it by PID if it has not within 5 s. */
+  async stop(): Promise<void> {
+    const { child } = this;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    if (child.connected) child.send({ type: 'stop' } satisfies ParentMessage);
+    const timer = setTimeout(() => {
+      if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+    }, 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,81 @@
+/** Turning the slices of a bench:http run into per-contender figures: medians over rounds, ratios to bare. */
+
+/** One slice: one contender loaded by autocannon for about `seconds`. */
+export interface SliceSample {
+  readonly round: number;
+  /** Responses completed in the slice. */
+  readonly requests: number;
+  readonly seconds: number;
+  /** Server process CPU time (user + system) over the slice, µs. */
+  readonly cpuMicros: number;
+  readonly p99Ms: number;
+  /** Responses other than 2xx (a refused request means the limits were too low for an overhead test). */
+  readonly non2xx: number;
+  /** Connection errors and timeouts. */
+  readonly errors: number;
+}
+
+/** Median and range over rounds. */
+export interface Stat {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+export interface ContenderFigures {
+  readonly reqPerSec: Stat;
+  readonly p99Ms: Stat;
+  readonly cpuUsPerRequest: Stat;
+  /** CPU µs per request minus the baseline's in the same round. */
+  readonly addedCpuUs: Stat;
+  /** req/s over the baseline's in the same round. */
+  readonly reqPerSecRatio: Stat;
+  /** CPU per request over the baseline's in the same round. */
+  readonly cpuRatio: Stat;
+  readonly non2xx: number;
+  readonly errors: number;
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+export function stat(values: readonly number[]): Stat {
+  if (values.length === 0) return { median: Number.NaN, min: Number.NaN, max: Number.NaN };
+  return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
+}
+
+export const reqPerSec = (sample: SliceSample) => sample.requests / sample.seconds;
+export const cpuUsPerRequest = (sample: SliceSample) => sample.cpuMicros / sample.requests;
+
+/**
+ * Figures of one contender from its slices and the baseline's. Ratios are taken round by round
+ * (the two slices of a round ran seconds apart, so they saw the same machine) and then the median.
+ */
+export function contenderFigures(samples: readonly SliceSample[], baseline: readonly SliceSample[]): ContenderFigures {
+  const paired = samples.flatMap((sample) => {
+    const base = baseline.find((candidate) => candidate.round === sample.round);
+    return base && sample.requests > 0 && base.requests > 0 ? [{ sample, base }] : [];
+  });
+  const measured = samples.filter((sample) => sample.requests > 0);
+  return {
+    reqPerSec: stat(measured.map(reqPerSec)),
+    p99Ms: stat(measured.map((sample) => sample.p99Ms)),
+    cpuUsPerRequest: stat(measured.map(cpuUsPerRequest)),
+    addedCpuUs: stat(paired.map(({ sample, base }) => cpuUsPerRequest(sample) - cpuUsPerRequest(base))),
+    reqPerSecRatio: stat(paired.map(({ sample, base }) => reqPerSec(sample) / reqPerSec(base))),
+    cpuRatio: stat(paired.map(({ sample, base }) => cpuUsPerRequest(sample) / cpuUsPerRequest(base))),
+    non2xx: samples.reduce((sum, sample) => sum + sample.non2xx, 0),
+    errors: samples.reduce((sum, sample) => sum + sample.errors, 0),
+  };
+}
+
+/** `items` rotated left by `by` places: round r starts with a different contender, so no one always goes first. */
+export function rotate<T>(items: readonly T[], by: number): T[] {
+  if (items.length === 0) return [];
+  const shift = ((by % items.length) + items.length) % items.length;
+  return [...items.slice(shift), ...items.slice(0, shift)];
+}
