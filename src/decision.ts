@@ -1,8 +1,15 @@
 import type { StoreResult } from './store.js';
-import { type Band, type BandState, describeBand, toUnits } from './tokenBucket.js';
+import { type Band, toUnits } from './tokenBucket.js';
 
 /** One band's part of a decision (multi-band limiters only). */
-export interface BandDecision extends BandState {
+export interface BandDecision {
+  readonly limit: number;
+  /** Whole tokens left (after the call when it was allowed), never negative. */
+  readonly remaining: number;
+  /** ms until `cost` tokens are there in this band; 0 when the call was allowed. */
+  readonly retryAfterMs: number;
+  /** ms until this band is full again. */
+  readonly resetMs: number;
   /** The band's name from `limits[i].name`, if any. */
   readonly name: string | undefined;
   /** The band's compiled limit, for headers (capacity, refillRate, intervalMs). */
@@ -30,17 +37,13 @@ export interface Decision {
 /** Builds the decision for a store result: the band closest to refusing speaks for all. */
 export function toDecision(bands: readonly Band[], result: StoreResult, cost: number): Decision {
   const { allowed, now, tats } = result;
-  if (bands.length === 1) {
-    const band = bands[0] as Band;
-    const nowUnits = now * band.scale;
-    const ahead = Math.max(toUnits(tats[0] as number, band.scale), nowUnits) - nowUnits;
-    return oneBandDecision(band, allowed, ahead, cost);
-  }
+  if (bands.length === 1) return oneBandDecision(bands[0] as Band, allowed, aheadUnits(bands[0] as Band, tats[0] as number, now), cost);
   const all: BandDecision[] = [];
   let pick: BandDecision | undefined;
   for (let i = 0; i < bands.length; i++) {
     const band = bands[i] as Band;
-    const state: BandDecision = { ...describeBand(band, tats[i] as number, now, allowed, cost), name: band.name, band };
+    const { limit, remaining, retryAfterMs, resetMs } = oneBandDecision(band, allowed, aheadUnits(band, tats[i] as number, now), cost);
+    const state: BandDecision = { limit, remaining, retryAfterMs, resetMs, name: band.name, band };
     all.push(state);
     if (pick === undefined || (allowed ? state.remaining < pick.remaining : state.retryAfterMs > pick.retryAfterMs)) {
       pick = state;
@@ -56,6 +59,12 @@ export function toDecision(bands: readonly Band[], result: StoreResult, cost: nu
     degraded: false,
     bands: all,
   };
+}
+
+/** How far (in band units, ≥ 0) a band's TAT in ms is ahead of `now`: the bucket's deficit. */
+function aheadUnits(band: Band, tat: number, now: number): number {
+  const nowUnits = now * band.scale;
+  return Math.max(toUnits(tat, band.scale), nowUnits) - nowUnits;
 }
 
 /**

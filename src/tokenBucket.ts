@@ -98,34 +98,6 @@ export function applyCall(
   return true;
 }
 
-/** What one band says about a call. */
-export interface BandState {
-  readonly limit: number;
-  /** Whole tokens left (after the call when it was allowed), never negative. */
-  readonly remaining: number;
-  /** ms until `cost` tokens are there; 0 when the call was allowed. */
-  readonly retryAfterMs: number;
-  /** ms until the bucket is full again. */
-  readonly resetMs: number;
-}
-
-/**
- * Describes band `band` after a call. `tat` is the band's TAT in ms after the call (unchanged on a
- * denial); `cost` the call's cost (used for retryAfterMs on a denial).
- */
-export function describeBand(band: Band, tat: number, now: number, allowed: boolean, cost: number): BandState {
-  const nowUnits = now * band.scale;
-  const ahead = Math.max(toUnits(tat, band.scale), nowUnits) - nowUnits; // ≥ 0, in band units
-  const tokens = (band.tolerance - ahead) / band.emission;
-  const wait = allowed ? 0 : ahead + cost * band.emission - band.tolerance;
-  return {
-    limit: band.capacity,
-    remaining: tokens > 0 ? Math.floor(tokens) : 0,
-    retryAfterMs: wait > 0 ? Math.ceil(wait / band.scale) : 0,
-    resetMs: Math.ceil(ahead / band.scale),
-  };
-}
-
 /** ms from `now` until a reservation made with `applyCall(..., slackMs)` may go ahead (0 when at once). */
 export function reservationDelayMs(bands: readonly Band[], tats: ArrayLike<number>, now: number): number {
   let delay = 0;
