@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { CONTENDERS, type Contender } from './coreContenders.js';
-import { markdownTable, writeResultsSection } from './resultsFile.js';
+import { markdownTable, writeResultsJson, writeResultsSection } from './resultsFile.js';
 
 const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
 const ROUNDS = quick ? 3 : 7;
@@ -141,4 +141,21 @@ ${table}
 ${targets.join('\n')}
 `;
 console.log(markdown);
+writeResultsJson('core', {
+  quick,
+  node: process.version,
+  cores: cpus().length,
+  rounds: ROUNDS,
+  memoryKeys: MEMORY_KEYS,
+  contenders: CONTENDERS.map((c) => ({
+    name: c.name,
+    opsPerSec: Object.fromEntries(
+      scenarios.map((s) => {
+        const values = samples.get(`${c.name}|${s.name}`) ?? [];
+        return [s.name, { median: speed(c.name, s.name), min: Math.min(...values), max: Math.max(...values) }];
+      }),
+    ),
+    bytesPerKey: memory.get(c.name) ?? null,
+  })),
+});
 if (!quick) writeResultsSection('core', markdown);

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** bench/RESULTS.md: one section per benchmark, each rewritten only by its own script. */
@@ -22,4 +22,17 @@ export function writeResultsSection(id: string, markdown: string): void {
 export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/** Machine-readable results, `bench/results/<id>.json`, read by the combined report (`npm run bench`). */
+export function writeResultsJson(id: string, data: unknown): void {
+  const dir = fileURLToPath(new URL('./results/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(`${dir}${id}.json`, `${JSON.stringify(data, null, 2)}\n`);
+}
+
+/** Reads `bench/results/<id>.json`, or undefined when that benchmark has not been run. */
+export function readResultsJson<T>(id: string): T | undefined {
+  const path = fileURLToPath(new URL(`./results/${id}.json`, import.meta.url));
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : undefined;
 }
