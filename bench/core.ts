@@ -141,7 +141,7 @@ ${table}
 ${targets.join('\n')}
 `;
 console.log(markdown);
-writeResultsJson('core', {
+writeResultsJson(quick ? 'core.quick' : 'core', {
   quick,
   node: process.version,
   cores: cpus().length,
