@@ -5,7 +5,7 @@
  * the plugin's, or its own from `config.rateLimit` (created once, when the route is registered), or
  * none with `config.rateLimit: false`. Routes registered before the plugin are not limited.
  */
-import type { FastifyPluginCallback, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Decision } from '../src/decision.js';
 import { SluiceConfigError } from '../src/errors.js';
@@ -115,6 +115,16 @@ function routeOptionsFor(plugin: Record<string, unknown>, pluginLimiter: RateLim
 }
 
 const plugin: FastifyPluginCallback<FastifyRateLimitOptions> = (instance, options, done) => {
+  try {
+    register(instance, options);
+  } catch (error) {
+    done(error as Error);
+    return;
+  }
+  done();
+};
+
+function register(instance: FastifyInstance, options: FastifyRateLimitOptions): void {
   const pluginOptions = options as unknown as Record<string, unknown>;
   const pluginHook = hookName(pluginOptions.hook, 'hook');
   const pluginCore = new HttpLimiter<FastifyRequest, FastifyReply>(options, fastify, ['hook']);
@@ -149,8 +159,7 @@ const plugin: FastifyPluginCallback<FastifyRateLimitOptions> = (instance, option
     const existing = routeOptions[hook];
     routeOptions[hook] = (existing === undefined ? [handler] : [...(Array.isArray(existing) ? existing : [existing]), handler]) as never;
   });
-  done();
-};
+}
 
 /** The sluice Fastify plugin: `await app.register(sluice, { capacity: 20, refillRate: 100, interval: '1m' })`. */
 export const sluice = fp(plugin, { fastify: '4.x || 5.x', name: 'sluice' });

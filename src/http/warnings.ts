@@ -7,13 +7,14 @@ export const WARNINGS = {
   SLUICE_TRUST_PROXY_OFF:
     'sluice: a request arrived with an X-Forwarded-For header, but its client IP is the address of the socket, so the ' +
     "framework's trust proxy is off (or does not trust this hop). Behind a proxy or load balancer every client then " +
-    "shares the proxy's bucket. Fix: tell the framework how many proxies are in front of the app (Express: " +
-    "app.set('trust proxy', 1); Fastify: { trustProxy: 1 }) or their addresses. If the app is not behind a proxy, " +
-    'ignore this (or pass warnings: false).',
+    "shares the proxy's bucket. Fix: tell the framework which proxies to trust (Express: app.set('trust proxy', 1) " +
+    "for one proxy, or its address; Fastify: { trustProxy: '10.0.0.1' }, the proxies' addresses or CIDR ranges, " +
+    'since recent Fastify 5 versions ignore a hop count). If the app is not behind a proxy, ignore this (or pass ' +
+    'warnings: false).',
   SLUICE_TRUST_PROXY_ALL:
     'sluice: trust proxy is set to true, so the client IP is the leftmost X-Forwarded-For entry, which any client can ' +
     'write: one client can spoof a new IP on every request and is never limited. Fix: trust only your proxies, by ' +
-    "count or address (Express: app.set('trust proxy', 1); Fastify: { trustProxy: 1 } or { trustProxy: '10.0.0.0/8' }).",
+    "count or address (Express: app.set('trust proxy', 1); Fastify: { trustProxy: '10.0.0.0/8' }).",
   SLUICE_DOUBLE_COUNT:
     'sluice: the same limiter ran twice for one request with the same key (mounted both globally and on the route, or ' +
     'twice on one route), which would count every request twice. The second check was skipped. Fix: mount it once, ' +
