@@ -6,25 +6,30 @@ import { createHash } from 'node:crypto';
  * stores make bit-identical decisions (Lua numbers are IEEE doubles like JS numbers).
  *
  * ARGV[1]  '1': every call is decided at Redis' own clock (TIME, ms); '0': each call brings its `now`.
- * ARGV[2]  C, the number of calls.
- * then C × (policy index (1-based), cost, slackMs, now)
+ * ARGV[2]  the index in ARGV where the policies start.
+ * then per call, either one argument: the policy index p (1-based), for the common call of cost 1,
+ *   no slack, at Redis' clock; or four: -p, cost, slackMs, now.
  * then the policies: per policy, the band count n, then n × (scale, emission, tolerance)
  * KEYS     every call's band keys, call after call (n keys per call, in band order).
  *
- * Reply: { now, then per call: allowed (1|0) followed by its n TATs in ms }, numbers as strings in
- * '%.17g' (Redis would truncate a Lua number to an integer, and Lua's tostring keeps only 14 digits).
- * TATs are stored the same way, one string per key and band, with a PX of the time until that band
- * is full again, so idle keys vanish; a band that is full after a call is deleted.
+ * Reply: per call, allowed (1|0) then its n TATs in ms, and last the `now` of the batch. A whole TAT is
+ * an integer reply; a fractional one a '%.17g' string (a Lua number reply would be truncated, and
+ * tostring keeps only 14 digits). TATs are stored as numbers (Redis writes them with a round-trip exact
+ * conversion), one value per key and band, with a PX of the time until that band is full again, so idle
+ * keys vanish; a band that is full after a call is deleted.
  */
 export const DECIDE_BATCH_SCRIPT = `
 local serverTime = ARGV[1] == '1'
-local calls = tonumber(ARGV[2])
+local policiesAt = tonumber(ARGV[2])
 local EPSILON = math.ldexp(1, -50)
+local floor = math.floor
+local format = string.format
+local call = redis.call
 
 -- toUnits from tokenBucket.ts: ms x scale, snapped back onto the integer it was computed from.
 local function toUnits(ms, scale)
   local units = ms * scale
-  local rounded = math.floor(units)
+  local rounded = floor(units)
   if units - rounded >= 0.5 then rounded = rounded + 1 end
   local diff = units - rounded
   if diff < 0 then diff = -diff end
@@ -34,8 +39,14 @@ local function toUnits(ms, scale)
   return units
 end
 
+-- A TAT for the reply: exact, as an integer reply when whole.
+local function exact(ms)
+  if ms == floor(ms) and ms < 9007199254740992 and ms > -9007199254740992 then return ms end
+  return format('%.17g', ms)
+end
+
 local policies = {}
-local a = 3 + 4 * calls
+local a = policiesAt
 local p = 1
 while a <= #ARGV do
   local n = tonumber(ARGV[a])
@@ -50,27 +61,37 @@ end
 
 local now = 0
 if serverTime then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local t = call('TIME')
+  now = tonumber(t[1]) * 1000 + floor(tonumber(t[2]) / 1000)
 end
 
-local out = { string.format('%.17g', now) }
-local o = 2
+local out = {}
+local o = 1
 local k = 0
 local units = {}
 local raw = {}
-for c = 0, calls - 1 do
-  local bands = policies[tonumber(ARGV[3 + 4 * c])]
-  local cost = tonumber(ARGV[4 + 4 * c])
-  local slack = tonumber(ARGV[5 + 4 * c])
-  if not serverTime then now = tonumber(ARGV[6 + 4 * c]) end
+a = 3
+while a < policiesAt do
+  local index = tonumber(ARGV[a])
+  local cost = 1
+  local slack = 0
+  if index > 0 then
+    a = a + 1
+  else
+    index = -index
+    cost = tonumber(ARGV[a + 1])
+    slack = tonumber(ARGV[a + 2])
+    if not serverTime then now = tonumber(ARGV[a + 3]) end
+    a = a + 4
+  end
+  local bands = policies[index]
   local n = #bands
   local allowed = 1
   for b = 1, n do
     local band = bands[b]
     local scale = band[1]
     local nowUnits = now * scale
-    local stored = redis.call('GET', KEYS[k + b])
+    local stored = call('GET', KEYS[k + b])
     local tat = nowUnits
     raw[b] = stored
     if stored then
@@ -87,18 +108,18 @@ for c = 0, calls - 1 do
     local nowUnits = now * scale
     if allowed == 0 then
       -- Unchanged on a denial: what is stored (or now, for a full bucket), as memory does.
-      out[o + b] = raw[b] or string.format('%.17g', now)
+      out[o + b] = raw[b] or exact(now)
     else
       local tat = units[b] + cost * band[2]
       if tat < nowUnits then tat = nowUnits end
       local ms = tat / scale
-      out[o + b] = string.format('%.17g', ms)
+      out[o + b] = exact(ms)
       if cost ~= 0 then
         local ttl = math.ceil(ms - now)
         if ttl > 0 then
-          redis.call('SET', KEYS[k + b], out[o + b], 'PX', ttl)
+          call('SET', KEYS[k + b], ms, 'PX', ttl)
         else
-          redis.call('DEL', KEYS[k + b])
+          call('DEL', KEYS[k + b])
         end
       end
     end
@@ -106,6 +127,7 @@ for c = 0, calls - 1 do
   o = o + 1 + n
   k = k + n
 end
+out[o] = exact(now)
 return out
 `;
 

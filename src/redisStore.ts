@@ -216,20 +216,36 @@ export class RedisStore implements Store {
 
   /** One EVALSHA for `calls` (all in one slot), falling back to EVAL when Redis lost the script. */
   private send(calls: readonly PendingCall[]): void {
+    const serverTime = this.time === 'redis';
     const keys: string[] = [];
-    const argv: string[] = [this.time === 'redis' ? '1' : '0', String(calls.length)];
+    const argv: string[] = [serverTime ? '1' : '0', ''];
     const policyArgs: string[] = [];
-    const policyIndex = new Map<PolicyArgs, number>();
+    let onlyArgs: PolicyArgs | undefined;
+    let policyIndex: Map<PolicyArgs, number> | undefined;
     for (const call of calls) {
-      let index = policyIndex.get(call.args);
-      if (index === undefined) {
-        index = policyIndex.size + 1;
-        policyIndex.set(call.args, index);
+      let index: number;
+      // Most batches come from one limiter: a Map only once a second policy shows up.
+      if (onlyArgs === undefined) {
+        onlyArgs = call.args;
+        index = 1;
         for (const value of call.args.argv) policyArgs.push(value);
+      } else if (call.args === onlyArgs) {
+        index = 1;
+      } else {
+        policyIndex ??= new Map([[onlyArgs, 1]]);
+        let found = policyIndex.get(call.args);
+        if (found === undefined) {
+          found = policyIndex.size + 1;
+          policyIndex.set(call.args, found);
+          for (const value of call.args.argv) policyArgs.push(value);
+        }
+        index = found;
       }
       for (const key of call.keys) keys.push(key);
-      argv.push(String(index), String(call.cost), String(call.slackMs), this.time === 'redis' ? '0' : String(call.now));
+      if (serverTime && call.cost === 1 && call.slackMs === 0) argv.push(String(index));
+      else argv.push(String(-index), String(call.cost), String(call.slackMs), serverTime ? '0' : String(call.now));
     }
+    argv[1] = String(argv.length + 1);
     for (const value of policyArgs) argv.push(value);
     const client = this.client as Redis;
     const fail = (error: unknown) => {
@@ -252,16 +268,17 @@ export class RedisStore implements Store {
   }
 
   private settle(calls: readonly PendingCall[], reply: ScriptReply): void {
-    const serverNow = Number(reply[0]);
+    const serverNow = Number(reply[reply.length - 1]);
+    const serverTime = this.time === 'redis';
     const cache = this.denyCache;
-    let at = 1;
+    let at = 0;
     for (const call of calls) {
       const allowed = reply[at] === 1;
       const count = call.args.bandCount;
       const tats = new Array<number>(count);
       for (let b = 0; b < count; b++) tats[b] = Number(reply[at + 1 + b]);
       at += 1 + count;
-      const result: StoreResult = { allowed, now: this.time === 'redis' ? serverNow : call.now, tats };
+      const result: StoreResult = { allowed, now: serverTime ? serverNow : call.now, tats };
       if (cache !== undefined && !allowed && call.cost > 0 && call.slackMs === 0) {
         cache.remember(call.base, call.policy.bands, call.cost, result);
       }
