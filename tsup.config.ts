@@ -5,7 +5,11 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
+    express: 'adapters/express.ts',
+    fastify: 'adapters/fastify.ts',
   },
+  // Bundled, so the package keeps zero runtime dependencies (express and fastify are optional peers).
+  noExternal: ['fastify-plugin'],
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,
