@@ -36,7 +36,8 @@ export class DenyCache {
     if (denial === undefined || cost < denial.cost) return undefined;
     // Floor: never judge the store's clock to be later than it can be.
     const now = clientNow ?? denial.now + Math.floor(performance.now() - denial.at);
-    if (now < denial.until) return { allowed: false, now, tats: denial.tats };
+    // A µs of margin: right at the boundary float rounding could disagree with the store's exact arithmetic.
+    if (now < denial.until - 0.001) return { allowed: false, now, tats: denial.tats };
     this.entries.delete(key);
     return undefined;
   }

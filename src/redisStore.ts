@@ -137,9 +137,9 @@ export class RedisStore implements Store {
       if (cost > 0 && slackMs === 0) {
         const hit = cache.lookup(base, cost, this.time === 'client' ? now : undefined);
         if (hit !== undefined) return hit;
-      } else if (cost < 0) {
-        cache.forget(base); // tokens given back: the cached denial may no longer hold
       }
+      // This call may change the bucket (take or give back tokens): a cached denial would answer with stale state.
+      if (cost !== 0) cache.forget(base);
     }
     const keys = bandKeys(base, args.bandCount);
     return new Promise<StoreResult>((resolve, reject) => {
@@ -279,8 +279,9 @@ export class RedisStore implements Store {
       for (let b = 0; b < count; b++) tats[b] = Number(reply[at + 1 + b]);
       at += 1 + count;
       const result: StoreResult = { allowed, now: serverTime ? serverNow : call.now, tats };
-      if (cache !== undefined && !allowed && call.cost > 0 && call.slackMs === 0) {
-        cache.remember(call.base, call.policy.bands, call.cost, result);
+      if (cache !== undefined) {
+        if (!allowed && call.cost > 0 && call.slackMs === 0) cache.remember(call.base, call.policy.bands, call.cost, result);
+        else if (allowed && call.cost !== 0) cache.forget(call.base); // it changed the bucket after a denial now cached
       }
       call.resolve(result);
     }
