@@ -4,7 +4,7 @@
  * Each contender is a server in its own process. autocannon (here, in the orchestrator) loads one
  * server at a time for a short slice, in rotation over several rounds, with the servers of one
  * framework side by side: the machine's speed swings ±20% from second to second, so every figure is
- * a median over rounds of a ratio to the bare server measured seconds apart. The server's CPU µs per
+ * a median over rounds of a ratio to a slice of the bare server taken right before or after. The server's CPU µs per
  * request (process.cpuUsage() deltas read over IPC around each slice) is the steadier figure; a
  * second bare server (A/A) shows how far from 1.0 noise alone moves a ratio.
  */
@@ -17,7 +17,7 @@ import { type ContenderFigures, contenderFigures, rotate, type SliceSample } fro
 import { type RedisProcess, redisServerVersion, startRedis } from './redisProcess.js';
 
 export interface HttpBenchOptions {
-  /** Measured rounds; every contender gets one slice per round and scenario. */
+  /** Measured rounds; per round and scenario, every contender gets one slice paired with a slice of the bare server. */
   rounds: number;
   /** Length of one measured slice, ms. */
   sliceMs: number;
@@ -72,8 +72,8 @@ export interface HttpBenchResult {
   readonly groups: readonly GroupResult[];
 }
 
-export const FULL_OPTIONS: HttpBenchOptions = { rounds: 7, sliceMs: 1000, warmupMs: 1000, connections: 10 };
-export const QUICK_OPTIONS: HttpBenchOptions = { rounds: 1, sliceMs: 200, warmupMs: 100, connections: 10 };
+export const FULL_OPTIONS: HttpBenchOptions = { rounds: 5, sliceMs: 1000, warmupMs: 1000, connections: 10 };
+export const QUICK_OPTIONS: HttpBenchOptions = { rounds: 1, sliceMs: 150, warmupMs: 100, connections: 10 };
 
 const PACKAGES = [
   'express',
@@ -116,7 +116,14 @@ async function probe(server: ServerHandle, scenario: Scenario): Promise<void> {
   }
 }
 
-async function slice(server: ServerHandle, scenario: Scenario, ms: number, connections: number, round: number): Promise<SliceSample> {
+async function slice(
+  server: ServerHandle,
+  scenario: Scenario,
+  ms: number,
+  connections: number,
+  round: number,
+  pair: string,
+): Promise<SliceSample> {
   const cpuBefore = await server.cpuMicros();
   const started = performance.now();
   const result = await autocannon({
@@ -132,6 +139,7 @@ async function slice(server: ServerHandle, scenario: Scenario, ms: number, conne
   const cpuAfter = await server.cpuMicros();
   return {
     round,
+    pair,
     requests: result.requests.total,
     seconds,
     cpuMicros: cpuAfter - cpuBefore,
@@ -171,7 +179,11 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
   const contenders = pickContenders(options, skipped, redisVersion !== undefined);
   const scenarios = options.scenarios ?? SCENARIOS.map((s) => s.id);
   const frameworks = [...new Set(contenders.map((c) => c.framework))];
-  const perScenario = (framework: Framework) => contenders.filter((c) => c.framework === framework).length * (options.rounds + 1);
+  // Per scenario: one warm-up slice per server, then per round two slices (bare + contender) per non-bare server.
+  const perScenario = (framework: Framework) => {
+    const count = contenders.filter((c) => c.framework === framework).length;
+    return count + 2 * (count - 1) * options.rounds;
+  };
   const slicesTotal = frameworks.reduce((sum, framework) => sum + perScenario(framework) * scenarios.length, 0);
   let slicesDone = 0;
 
@@ -198,15 +210,24 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
         for (const server of started) await probe(server, scenario);
         progress('warm-up', scenario, 0);
         for (const server of started) {
-          await slice(server, scenario, options.warmupMs, options.connections, -1);
+          await slice(server, scenario, options.warmupMs, options.connections, -1, 'warm-up');
           slicesDone++;
         }
         const samples = new Map<string, SliceSample[]>(started.map((server) => [server.contender.id, []]));
+        const bare = started.find((server) => server.contender.baseline);
+        if (bare === undefined) throw new Error(`bench:http: no bare ${framework} server`);
+        const others = started.filter((server) => server !== bare);
         for (let round = 0; round < options.rounds; round++) {
           progress('round', scenario, round + 1);
-          for (const server of rotate(started, round)) {
-            samples.get(server.contender.id)?.push(await slice(server, scenario, options.sliceMs, options.connections, round));
-            slicesDone++;
+          // Each contender's slice sits right next to a bare slice (before it in even rounds, after it in
+          // odd ones), so a pair sees the same machine; the rotation changes who runs first.
+          for (const server of rotate(others, round)) {
+            const pair = server.contender.id;
+            const order = round % 2 === 0 ? [bare, server] : [server, bare];
+            for (const current of order) {
+              samples.get(current.contender.id)?.push(await slice(current, scenario, options.sliceMs, options.connections, round, pair));
+              slicesDone++;
+            }
           }
         }
         const baseline = samples.get(group.find((c) => c.baseline)?.id ?? '') ?? [];

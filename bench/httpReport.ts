@@ -77,8 +77,8 @@ export function httpResultsMarkdown(result: HttpBenchResult, command: string): s
     '',
     `Each server runs in its own process; autocannon (${options.connections} connections) loads one at a time for ` +
       `${options.sliceMs} ms slices, in rotation, ${options.rounds} round(s) after a ${options.warmupMs} ms warm-up per server. ` +
-      'Figures are medians over rounds (min … max in brackets); ratios and added µs are taken against the bare server of the ' +
-      'same round. Server CPU µs per request is `process.cpuUsage()` of the server process over the slice divided by the ' +
+      'Each slice of a contender is paired with a slice of the bare server run right before or after it (the order alternates ' +
+      'by round). Figures are medians over rounds (min … max in brackets); ratios and added µs are per pair. Server CPU µs per request is `process.cpuUsage()` of the server process over the slice divided by the ' +
       "responses served (the steadier figure on two shared cores); Redis' own CPU is not included. The A/A row is a second bare " +
       'server: its distance from the bare one is the noise floor of the run.',
     '',

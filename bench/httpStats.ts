@@ -3,6 +3,8 @@
 /** One slice: one contender loaded by autocannon for about `seconds`. */
 export interface SliceSample {
   readonly round: number;
+  /** The contender this slice was paired with: its own id, or (for a bare slice) the contender it ran next to. */
+  readonly pair: string;
   /** Responses completed in the slice. */
   readonly requests: number;
   readonly seconds: number;
@@ -52,12 +54,13 @@ export const reqPerSec = (sample: SliceSample) => sample.requests / sample.secon
 export const cpuUsPerRequest = (sample: SliceSample) => sample.cpuMicros / sample.requests;
 
 /**
- * Figures of one contender from its slices and the baseline's. Ratios are taken round by round
- * (the two slices of a round ran seconds apart, so they saw the same machine) and then the median.
+ * Figures of one contender from its slices and the baseline's. Ratios are taken pair by pair (a
+ * contender's slice and the bare slice run right next to it, in the same round, saw the same machine)
+ * and then the median over rounds.
  */
 export function contenderFigures(samples: readonly SliceSample[], baseline: readonly SliceSample[]): ContenderFigures {
   const paired = samples.flatMap((sample) => {
-    const base = baseline.find((candidate) => candidate.round === sample.round);
+    const base = baseline.find((candidate) => candidate.round === sample.round && candidate.pair === sample.pair);
     return base && sample.requests > 0 && base.requests > 0 ? [{ sample, base }] : [];
   });
   const measured = samples.filter((sample) => sample.requests > 0);

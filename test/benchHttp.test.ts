@@ -1,0 +1,110 @@
+/**
+ * bench:http measures what it says: every contender's server process starts, each limiter is really
+ * mounted and keys on what the scenario says, and the per-round statistics pair the right slices.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HTTP_CONTENDERS, KEY_HEADER, LIMITS } from '../bench/httpContenders.js';
+import { ServerHandle } from '../bench/httpIpc.js';
+import { contenderFigures, median, rotate, type SliceSample } from '../bench/httpStats.js';
+import { redisOptions } from './setup/redisTarget.js';
+
+const sample = (round: number, requests: number, cpuMicros: number, pair = 'x', seconds = 1): SliceSample => ({
+  round,
+  pair,
+  requests,
+  seconds,
+  cpuMicros,
+  p99Ms: 5,
+  non2xx: 0,
+  errors: 0,
+});
+
+describe('bench:http statistics', () => {
+  it('takes the median of odd and even counts', () => {
+    expect(median([5, 1, 3])).toBe(3);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNaN();
+  });
+
+  it('rotates the order so that each round starts with another contender', () => {
+    expect(rotate(['a', 'b', 'c'], 0)).toEqual(['a', 'b', 'c']);
+    expect(rotate(['a', 'b', 'c'], 1)).toEqual(['b', 'c', 'a']);
+    expect(rotate(['a', 'b', 'c'], 5)).toEqual(['c', 'a', 'b']);
+  });
+
+  it('compares each slice with the baseline of the same round, then takes the median', () => {
+    // Round 1 ran on a machine twice as slow: per-round ratios stay 1.1 although raw figures swing.
+    const baseline = [sample(0, 1000, 100_000), sample(1, 500, 100_000), sample(2, 1000, 100_000)];
+    const contender = [sample(2, 1000, 110_000), sample(0, 1000, 110_000), sample(1, 500, 110_000)];
+    const figures = contenderFigures(contender, baseline);
+    expect(figures.cpuRatio.median).toBeCloseTo(1.1, 10);
+    expect(figures.addedCpuUs.median).toBeCloseTo(10, 10);
+    expect(figures.addedCpuUs.max).toBeCloseTo(20, 10); // round 1: 220 − 200 µs/request
+    expect(figures.reqPerSecRatio.median).toBe(1);
+    expect(figures.reqPerSec).toEqual({ median: 1000, min: 500, max: 1000 });
+  });
+
+  it('pairs a slice only with the bare slice run next to it', () => {
+    const baseline = [sample(0, 1000, 100_000, 'other'), sample(0, 1000, 200_000, 'x')];
+    expect(contenderFigures([sample(0, 1000, 210_000, 'x')], baseline).addedCpuUs.median).toBeCloseTo(10, 10);
+  });
+
+  it('leaves out slices that served nothing, and rounds the baseline lacks', () => {
+    const figures = contenderFigures([sample(0, 0, 5000), sample(1, 100, 20_000)], [sample(0, 100, 10_000)]);
+    expect(figures.cpuUsPerRequest.median).toBe(200);
+    expect(figures.addedCpuUs.median).toBeNaN();
+  });
+});
+
+const redis = redisOptions();
+const limited = HTTP_CONTENDERS.filter((c) => c.library !== 'bare' && (c.store !== 'redis' || redis !== undefined));
+
+describe('bench:http servers', () => {
+  const servers = new Map<string, ServerHandle>();
+  // Started together: each process takes about a second to load.
+  beforeAll(async () => {
+    const started = await Promise.all(limited.map((c) => ServerHandle.fork(c, redis ? { redisPort: redis.port } : {})));
+    for (const server of started) servers.set(server.contender.id, server);
+  });
+  afterAll(async () => {
+    await Promise.all([...servers.values()].map((server) => server.stop()));
+  });
+
+  it('runs every limiter contender', () => {
+    // Without Redis (locally) only the memory ones run; with CI=true redisOptions() has already thrown.
+    expect(limited.length).toBe(redis === undefined ? 6 : 10);
+  });
+
+  it.each(limited.map((c) => [c.id, c] as const))(
+    '%s: limits per x-bench-key in the newKey app, and answers CPU readings',
+    async (_id, contender) => {
+      const server = servers.get(contender.id);
+      if (server === undefined) throw new Error(`${contender.id} did not start`);
+      const url = `http://127.0.0.1:${server.ports.newKey}/`;
+      const get = async (key: string) => {
+        const response = await fetch(url, { headers: { [KEY_HEADER]: key } });
+        await response.text();
+        return response;
+      };
+      const key = `k-${contender.id}-${Date.now()}`;
+      // All at once: a token bucket refills while requests go by (one token per 600 ms here).
+      const burst = await Promise.all(Array.from({ length: LIMITS.newKey.capacity }, () => get(key)));
+      expect(burst.filter((response) => response.status === 200)).toHaveLength(LIMITS.newKey.capacity);
+      const beyond = await Promise.all(Array.from({ length: 5 }, () => get(key)));
+      expect(beyond.filter((response) => response.status === 429).length).toBeGreaterThan(0);
+      // Another key has its own bucket: the limiter keys on the header, not on the (shared) client IP.
+      const other = await get(`${key}-other`);
+      expect(other.status).toBe(200);
+      if (contender.probeHeader) expect(other.headers.has(contender.probeHeader)).toBe(true);
+
+      const overhead = await fetch(`http://127.0.0.1:${server.ports.overhead}/`);
+      expect(overhead.status).toBe(200);
+      expect(await overhead.text()).toBe('ok');
+
+      const before = await server.cpuMicros();
+      expect(before).toBeGreaterThan(0);
+      expect(await server.cpuMicros()).toBeGreaterThanOrEqual(before);
+    },
+    30_000,
+  );
+});
