@@ -1,0 +1,33 @@
+/**
+ * One of the processes of redisConcurrency.test.ts: builds a limiter on Redis, waits for 'go', fires
+ * `calls` concurrent consumes on one key and reports how many were allowed.
+ */
+import { Cluster, Redis } from 'ioredis';
+import { RateLimiter, type RateLimiterOptions, RedisStore } from '../src/index.js';
+
+interface Job {
+  nodes: { host: string; port: number }[];
+  cluster: boolean;
+  prefix: string;
+  calls: number;
+  limits: RateLimiterOptions;
+}
+
+const job = JSON.parse(process.env.SLUICE_JOB as string) as Job;
+const client = job.cluster ? new Cluster(job.nodes) : new Redis(job.nodes[0] as { host: string; port: number });
+const limiter = new RateLimiter({
+  ...job.limits,
+  prefix: job.prefix,
+  timeoutMs: 10_000,
+  onStoreError: 'throw',
+  store: new RedisStore({ client }),
+});
+
+await limiter.peek('warm-up'); // connected and script loaded before the start line
+process.send?.({ ready: true });
+process.once('message', async () => {
+  const decisions = await Promise.all(Array.from({ length: job.calls }, () => limiter.consume('shared')));
+  process.send?.({ allowed: decisions.filter((d) => d.allowed).length, degraded: decisions.filter((d) => d.degraded).length });
+  await client.quit();
+  process.disconnect();
+});
