@@ -152,6 +152,22 @@ describe.each([
       expect((await post('b@example.com', 4)).status).toBe(200); // another key, another bucket
       expect(await statuses(`${url}/free`, 6)).toEqual([200, 200, 200, 200, 200, 200]); // other routes are not limited
     });
+
+    it.skipIf(storeOptions === undefined)('counts concurrent requests once when the same limiter is mounted twice', async () => {
+      const app = express();
+      const limit = rateLimit({ capacity: 4, refillRate: 1, interval: '1m', ...storeOptions?.() });
+      app.use(limit);
+      app.get('/', limit, (_req, res) => {
+        res.send('ok');
+      });
+      const { url } = await serve(app);
+      const replies = await Promise.all([1, 2, 3].map(() => get(url)));
+      expect(replies.map((r) => r.status)).toEqual([200, 200, 200]);
+      expect(replies.map((r) => r.headers.ratelimit).sort()).toEqual(['"default";r=1;t=0', '"default";r=2;t=0', '"default";r=3;t=0']);
+      expect((await get(url)).headers.ratelimit).toBe('"default";r=0;t=60');
+      await tick();
+      expect(warnings.map((w) => w.code)).toEqual(['SLUICE_DOUBLE_COUNT']);
+    });
   });
 
   it('skips what `skip` and `allowList` exempt, without headers', async () => {

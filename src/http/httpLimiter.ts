@@ -28,15 +28,44 @@ export interface HttpFramework<Req, Res> {
   send(res: Res, statusCode: number, body: unknown): void;
 }
 
-/** One mark per RateLimiter: a request carries the key it was counted under, so a second count is caught. */
-const marks = new WeakMap<RateLimiter, symbol>();
-function markOf(limiter: RateLimiter): symbol {
-  let mark = marks.get(limiter);
-  if (mark === undefined) {
-    mark = Symbol('sluice.counted');
-    marks.set(limiter, mark);
+/**
+ * The requests a RateLimiter counted, and under which key, shared by every adapter instance on that
+ * limiter: the same request coming back with the same key is the limiter mounted twice. Not a property
+ * on the request: adding one to Express' request object costs microseconds.
+ */
+class CountedRequests {
+  /** With a synchronous store a second mount runs right after the first: remembering the last request is enough. */
+  private lastRequest: object | undefined;
+  private lastKey = '';
+  /** With an asynchronous store other requests run in between: remember each one until it is collected. */
+  private readonly inFlight: WeakMap<object, string> | undefined;
+
+  constructor(synchronous: boolean) {
+    this.inFlight = synchronous ? undefined : new WeakMap();
   }
-  return mark;
+
+  /** Records that `request` is counted under `key`; false when it already was. */
+  add(request: object, key: string): boolean {
+    if (this.inFlight !== undefined) {
+      if (this.inFlight.get(request) === key) return false;
+      this.inFlight.set(request, key);
+      return true;
+    }
+    if (this.lastRequest === request && this.lastKey === key) return false;
+    this.lastRequest = request;
+    this.lastKey = key;
+    return true;
+  }
+}
+
+const countedBy = new WeakMap<RateLimiter, CountedRequests>();
+function countedRequestsOf(limiter: RateLimiter): CountedRequests {
+  let counted = countedBy.get(limiter);
+  if (counted === undefined) {
+    counted = new CountedRequests(limiter.store.synchronous);
+    countedBy.set(limiter, counted);
+  }
+  return counted;
 }
 
 export class HttpLimiter<Req extends object, Res> {
@@ -46,7 +75,9 @@ export class HttpLimiter<Req extends object, Res> {
   readonly options: ResolvedHttpOptions<Req, Res>;
   private readonly headers: RateLimitHeaders;
   private readonly framework: HttpFramework<Req, Res>;
-  private readonly mark: symbol;
+  private readonly counted: CountedRequests;
+  /** The key of each request in flight, kept only when `onDecision` needs it. */
+  private readonly keys: WeakMap<Req, string> | undefined;
   /** Proxy checks run on requests until the warning fired (or never, with `warnings: false` or a custom key). */
   private watchProxy: boolean;
   private trustChecked = false;
@@ -57,7 +88,8 @@ export class HttpLimiter<Req extends object, Res> {
     this.synchronous = this.limiter.store.synchronous;
     this.headers = new RateLimitHeaders(this.limiter.limits, this.options.headers);
     this.framework = framework;
-    this.mark = markOf(this.limiter);
+    this.counted = countedRequestsOf(this.limiter);
+    this.keys = this.options.onDecision === undefined ? undefined : new WeakMap();
     this.watchProxy = this.options.warnings && this.options.key === undefined;
   }
 
@@ -83,12 +115,11 @@ export class HttpLimiter<Req extends object, Res> {
       key = options.key(req);
     }
     if (options.allowFunction?.(req)) return undefined;
-    const marked = req as Record<symbol, unknown>;
-    if (marked[this.mark] === key) {
+    if (!this.counted.add(req, key)) {
       if (options.warnings) warnOnce('SLUICE_DOUBLE_COUNT');
       return undefined;
     }
-    marked[this.mark] = key;
+    this.keys?.set(req, key);
     const cost = typeof options.cost === 'number' ? options.cost : options.cost(req);
     return this.synchronous ? this.limiter.consumeSync(key, cost) : this.limiter.consume(key, cost);
   }
@@ -100,7 +131,7 @@ export class HttpLimiter<Req extends object, Res> {
   respond(req: Req, res: Res, decision: Decision): boolean {
     const options = this.options;
     this.headers.write(res, decision, this.framework.setHeader);
-    if (options.onDecision !== undefined) options.onDecision(req, decision, (req as Record<symbol, unknown>)[this.mark] as string);
+    if (options.onDecision !== undefined) options.onDecision(req, decision, this.keys?.get(req) as string);
     if (decision.allowed) return true;
     if (options.onLimited !== undefined) options.onLimited(req, res, decision);
     else this.framework.send(res, options.statusCode, this.body(req, decision));
