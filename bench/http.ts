@@ -7,7 +7,8 @@
  *   --only id,id         only these contenders (plus the bare servers); ids in bench/httpContenders.ts
  *   --scenario overhead|newKey
  *   --no-redis           skip the Redis contenders
- *   --profile id,id      run these servers under `node --cpu-prof` (profiles in .tmp/cpu-profiles)
+ *   --profile id,id      CPU-profile these servers during the load (.tmp/cpu-profiles/<id>.cpuprofile; read them
+ *                        with bench/cpuProfileSummary.ts, Chrome DevTools or speedscope)
  *   --json PATH          also write the raw result (every slice) as JSON
  *   --no-write           do not write bench/RESULTS.md
  */

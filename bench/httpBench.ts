@@ -25,12 +25,12 @@ export interface HttpBenchOptions {
   warmupMs: number;
   /** autocannon connections. */
   connections: number;
-  /** Contender ids to run (the bare servers of their frameworks are always added); default all available. */
+  /** Contender ids to run (the two bare servers of their frameworks are always added); default all. */
   only?: readonly string[];
   scenarios?: readonly Scenario[];
   /** Skip the Redis contenders. With Redis wanted but redis-server missing, the run fails under CI=true. */
   noRedis?: boolean;
-  /** Contender ids whose server runs under `--cpu-prof`, profiles written to `cpuProfileDir`. */
+  /** Contender ids whose server is CPU-profiled during the load, profiles written to `cpuProfileDir`. */
   profile?: readonly string[];
   cpuProfileDir?: string;
   onProgress?: (event: ProgressEvent) => void;
@@ -73,7 +73,7 @@ export interface HttpBenchResult {
 }
 
 export const FULL_OPTIONS: HttpBenchOptions = { rounds: 5, sliceMs: 1000, warmupMs: 1000, connections: 10 };
-export const QUICK_OPTIONS: HttpBenchOptions = { rounds: 1, sliceMs: 150, warmupMs: 100, connections: 10 };
+export const QUICK_OPTIONS: HttpBenchOptions = { rounds: 1, sliceMs: 100, warmupMs: 50, connections: 10 };
 
 const PACKAGES = [
   'express',
@@ -154,7 +154,7 @@ function pickContenders(options: HttpBenchOptions, skipped: { id: string; reason
   const frameworks = new Set(HTTP_CONTENDERS.filter((c) => wanted?.has(c.id) ?? true).map((c) => c.framework));
   return HTTP_CONTENDERS.filter((contender) => {
     if (!frameworks.has(contender.framework)) return false;
-    if (wanted !== undefined && !wanted.has(contender.id) && !contender.baseline) return false;
+    if (wanted !== undefined && !wanted.has(contender.id) && !contender.baseline && !contender.aaCheck) return false;
     const reason =
       contender.store === 'redis' && options.noRedis
         ? 'Redis contenders turned off (--no-redis)'
@@ -206,6 +206,7 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
         ),
       );
       servers.push(...started);
+      for (const server of started) if (options.profile?.includes(server.contender.id)) await server.startProfile();
       for (const scenario of scenarios) {
         for (const server of started) await probe(server, scenario);
         progress('warm-up', scenario, 0);

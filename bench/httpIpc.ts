@@ -6,18 +6,19 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { HttpContender, Scenario } from './httpContenders.js';
 
-export type ParentMessage = { type: 'cpu'; id: number } | { type: 'stop' };
+export type ParentMessage = { type: 'cpu'; id: number } | { type: 'profile' } | { type: 'stop' };
 export type ServerMessage =
   | { type: 'ready'; ports: Record<Scenario, number> }
   | { type: 'failed'; message: string }
-  | { type: 'cpu'; id: number; micros: number };
+  | { type: 'cpu'; id: number; micros: number }
+  | { type: 'profiling' };
 
 const SERVER_SCRIPT = fileURLToPath(new URL('./httpServerProcess.ts', import.meta.url));
 const STARTUP_TIMEOUT_MS = 30_000;
 
 export interface ForkOptions {
   redisPort?: number;
-  /** Directory for a `--cpu-prof` profile of this server, written when it stops. */
+  /** Directory for a CPU profile of this server (`<contender id>.cpuprofile`), from `startProfile()` until it stops. */
   cpuProfileDir?: string;
 }
 
@@ -38,11 +39,13 @@ export class ServerHandle {
   }
 
   static async fork(contender: HttpContender, options: ForkOptions = {}): Promise<ServerHandle> {
-    const execArgv = ['--import', 'tsx'];
-    if (options.cpuProfileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`);
     const child = fork(SERVER_SCRIPT, [contender.id], {
-      execArgv,
-      env: { ...process.env, BENCH_REDIS_PORT: options.redisPort === undefined ? '' : String(options.redisPort) },
+      execArgv: ['--import', 'tsx'],
+      env: {
+        ...process.env,
+        BENCH_REDIS_PORT: options.redisPort === undefined ? '' : String(options.redisPort),
+        BENCH_CPU_PROFILE_DIR: options.cpuProfileDir ?? '',
+      },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const ports = await new Promise<Record<Scenario, number>>((resolve, reject) => {
@@ -68,6 +71,19 @@ export class ServerHandle {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /** Starts the CPU profiler in the server (if it was forked with `cpuProfileDir`). */
+  startProfile(): Promise<void> {
+    return new Promise((resolve) => {
+      const onMessage = (message: ServerMessage) => {
+        if (message.type !== 'profiling') return;
+        this.child.off('message', onMessage);
+        resolve();
+      };
+      this.child.on('message', onMessage);
+      this.child.send({ type: 'profile' } satisfies ParentMessage);
+    });
   }
 
   /** The server's CPU time so far (user + system), in µs. */

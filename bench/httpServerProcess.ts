@@ -3,6 +3,8 @@
  * `node --import tsx bench/httpServerProcess.ts <contender-id>`, with BENCH_REDIS_PORT for Redis contenders.
  * Serves both scenarios, each app on its own loopback port, and answers the orchestrator over IPC.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { Redis } from 'ioredis';
 import { contenderById, SCENARIOS, type Scenario } from './httpContenders.js';
 import type { ParentMessage, ServerMessage } from './httpIpc.js';
@@ -24,10 +26,25 @@ const context = {
 
 const apps = new Map<Scenario, RunningApp>();
 
+// A CPU profile of the load only (not of loading the modules), written at stop.
+const profileDir = process.env.BENCH_CPU_PROFILE_DIR;
+let profiler: Session | undefined;
+async function startProfile(): Promise<void> {
+  if (!profileDir || profiler) return;
+  profiler = new Session();
+  profiler.connect();
+  await profiler.post('Profiler.enable');
+  await profiler.post('Profiler.setSamplingInterval', { interval: 100 });
+  await profiler.post('Profiler.start');
+}
+
 async function stop(): Promise<void> {
+  if (profiler && profileDir) {
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(`${profileDir}/${contender.id}.cpuprofile`, JSON.stringify(profile));
+  }
   await Promise.allSettled([...apps.values()].map((app) => app.close()));
   await Promise.allSettled(redisClients.map((client) => client.quit()));
-  // process.exit (not a kill) so that `--cpu-prof` writes its profile.
   process.exit(0);
 }
 
@@ -35,6 +52,8 @@ process.on('message', (message: ParentMessage) => {
   if (message.type === 'cpu') {
     const usage = process.cpuUsage();
     send({ type: 'cpu', id: message.id, micros: usage.user + usage.system });
+  } else if (message.type === 'profile') {
+    void startProfile().then(() => send({ type: 'profiling' }));
   } else if (message.type === 'stop') {
     void stop();
   }
