@@ -54,11 +54,14 @@ interface Sample {
   ms: number;
   commands: number;
   cpuTicks: number;
+  /** This process' CPU time (user + system), µs. */
+  nodeCpuUs: number;
 }
 
 async function measure(contender: Contender, keyAt: (i: number) => string, pid: number): Promise<Sample> {
   const commandsBefore = contender.sent.count;
   const cpuBefore = redisCpuTicks(pid);
+  const nodeBefore = process.cpuUsage();
   const started = performance.now();
   const until = started + ROUND_MS;
   let decisions = 0;
@@ -72,8 +75,9 @@ async function measure(contender: Contender, keyAt: (i: number) => string, pid: 
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
   const ms = performance.now() - started;
   const cpuTicks = redisCpuTicks(pid) - cpuBefore;
+  const nodeCpu = process.cpuUsage(nodeBefore);
   const commands = contender.sent.count - commandsBefore;
-  return { decisions, ms, commands, cpuTicks };
+  return { decisions, ms, commands, cpuTicks, nodeCpuUs: nodeCpu.user + nodeCpu.system };
 }
 
 async function main(): Promise<void> {
@@ -221,6 +225,7 @@ async function main(): Promise<void> {
         const ms = list.reduce((s, x) => s + x.ms, 0);
         const commands = list.reduce((s, x) => s + x.commands, 0);
         const ticks = list.reduce((s, x) => s + x.cpuTicks, 0);
+        const nodeUs = list.reduce((s, x) => s + x.nodeCpuUs, 0);
         const rates = list.map((x) => (x.decisions / x.ms) * 1000).sort((a, b) => a - b);
         const median = rates[Math.floor(rates.length / 2)] ?? 0;
         const cpuUs = ((ticks / CLOCK_TICKS_PER_SECOND) * 1e6) / decisions;
@@ -232,6 +237,7 @@ async function main(): Promise<void> {
           `${Math.round(((decisions / ms) * 1000) / 1000)}k`,
           (commands / decisions).toFixed(3),
           cpuUs.toFixed(2),
+          (nodeUs / decisions).toFixed(2),
           Math.round(bytes[c.name] ?? Number.NaN).toString(),
           Math.round(sameBytes[c.name] ?? Number.NaN).toString(),
         ]);
@@ -255,7 +261,8 @@ async function main(): Promise<void> {
       `Command: \`npm run bench:redis\` (${ROUNDS} interleaved rounds of ${ROUND_MS} ms per library and scenario, ${IN_FLIGHT} calls in flight`,
       `through one ioredis connection each, against a redis-server ${(await admin.info('server')).match(/redis_version:(\S+)/)?.[1]} started by the script; Node ${process.version}).`,
       'Limits large enough that every call is allowed, so each library does its full write path. Medians of the rounds;',
-      'round trips per decision = commands the client sent (auto-pipelining off) / decisions; CPU = redis-server utime+stime from /proc / decisions;',
+      'round trips per decision = commands the client sent (auto-pipelining off) / decisions; CPU = redis-server utime+stime from /proc / decisions',
+      '(Node CPU: the benchmark process, process.cpuUsage(), same division);',
       'bytes per key = mean MEMORY USAGE of 200 keys, first with the default prefixes (`sluice:{key}`, `rlflx:key`, `rl:key`), then with',
       'prefixes that make the names equally long (`s:{key}`, `rlf:key`, `rl::key`): Redis 7 keeps names of up to 14 bytes in a smaller',
       'allocation, so with the defaults the difference is the name, not the stored value (all three store one integer per key).',
@@ -268,6 +275,7 @@ async function main(): Promise<void> {
           'mean',
           'round trips / decision',
           'redis-server CPU µs / decision',
+          'Node CPU µs / decision',
           'bytes / key (default prefixes)',
           'bytes / key (equal name lengths)',
         ],

@@ -44,7 +44,7 @@ interface PolicyArgs {
 interface PendingCall {
   readonly policy: Policy;
   readonly args: PolicyArgs;
-  readonly keys: readonly string[];
+  /** The Redis key of band 0; band i is `${base}:${i}`. */
   readonly base: string;
   readonly cost: number;
   readonly slackMs: number;
@@ -141,10 +141,9 @@ export class RedisStore implements Store {
       // This call may change the bucket (take or give back tokens): a cached denial would answer with stale state.
       if (cost !== 0) cache.forget(base);
     }
-    const keys = bandKeys(base, args.bandCount);
     return new Promise<StoreResult>((resolve, reject) => {
       const slot = this.isCluster ? clusterSlot(base) : 0;
-      this.queue.push({ policy, args, keys, base, cost, slackMs, now, slot, resolve, reject });
+      this.queue.push({ policy, args, base, cost, slackMs, now, slot, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         process.nextTick(this.flushQueue);
@@ -188,6 +187,7 @@ export class RedisStore implements Store {
   private flush(): void {
     this.flushScheduled = false;
     const queue = this.queue;
+    if (queue.length === 0) return;
     this.queue = [];
     try {
       this.checkConnected();
@@ -241,8 +241,9 @@ export class RedisStore implements Store {
         }
         index = found;
       }
-      for (const key of call.keys) keys.push(key);
-      if (serverTime && call.cost === 1 && call.slackMs === 0) argv.push(String(index));
+      keys.push(call.base);
+      for (let band = 1; band < call.args.bandCount; band++) keys.push(`${call.base}:${band}`);
+      if (serverTime && call.cost === 1 && call.slackMs === 0) argv.push(index === 1 ? '1' : String(index));
       else argv.push(String(-index), String(call.cost), String(call.slackMs), serverTime ? '0' : String(call.now));
     }
     argv[1] = String(argv.length + 1);
