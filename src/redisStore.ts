@@ -161,7 +161,7 @@ export class RedisStore implements Store {
     this.denyCache?.forget(base); // a call decided while the DEL was on its way may have cached a denial
   }
 
-  /** Drops queued-but-unsent calls' cache state. The client belongs to the caller and stays open. */
+  /** Forgets the deny cache. The client belongs to the caller and stays open. */
   close(): void {
     this.denyCache?.clear();
   }
@@ -210,8 +210,15 @@ export class RedisStore implements Store {
 
   private sendInBatches(calls: PendingCall[]): void {
     const size = this.maxBatchSize;
-    if (calls.length <= size) this.send(calls);
-    else for (let i = 0; i < calls.length; i += size) this.send(calls.slice(i, i + size));
+    for (let i = 0; i < calls.length; i += size) {
+      const batch = calls.length <= size ? calls : calls.slice(i, i + size);
+      try {
+        this.send(batch);
+      } catch (error) {
+        // A client that throws instead of rejecting must not leave calls hanging either.
+        for (const call of batch) call.reject(error);
+      }
+    }
   }
 
   /** One EVALSHA for `calls` (all in one slot), falling back to EVAL when Redis lost the script. */

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterSlot } from '../src/clusterSlot.js';
 import { RateLimiter, RedisStore, SluiceConfigError } from '../src/index.js';
 import { type RedisServer, startRedisServer } from './setup/redisServers.js';
 import { redisClient, redisClusterClient, redisClusterNodes, redisOptions, uniquePrefix } from './setup/redisTarget.js';
@@ -163,5 +164,25 @@ describe.skipIf(single === undefined)('RedisStore round trips (own redis-server,
     // A reset from this process forgets the cached denial.
     await cached.reset('flood');
     expect((await cached.consume('flood')).allowed).toBe(true);
+  });
+});
+
+describe.skipIf(cluster === undefined)('cluster slots', () => {
+  it('clusterSlot agrees with CLUSTER KEYSLOT, hash tags included', async () => {
+    const node = redisClient(cluster?.[0]);
+    const keys = [
+      '',
+      'a',
+      'user:42',
+      '{user}:1',
+      'x{}y',
+      '{}{a}',
+      'a{b}c{d}',
+      'ünïcødé',
+      '123456789',
+      RedisStore.keyOf('p:', 'k}{'),
+      'y'.repeat(10_000),
+    ];
+    for (const key of keys) expect(clusterSlot(key), JSON.stringify(key.slice(0, 20))).toBe(await node.cluster('KEYSLOT', key));
   });
 });
