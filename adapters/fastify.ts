@@ -11,6 +11,7 @@ import type { Decision } from '../src/decision.js';
 import { SluiceConfigError } from '../src/errors.js';
 import { type HttpFramework, HttpLimiter } from '../src/http/httpLimiter.js';
 import { HTTP_OPTION_NAMES, type HttpLimitOptions, type HttpOptions } from '../src/http/httpLimitOptions.js';
+import { warnOnce } from '../src/http/warnings.js';
 import { LIMIT_OPTION_NAMES, type RateLimiterOptions } from '../src/options.js';
 import type { RateLimiter } from '../src/rateLimiter.js';
 
@@ -129,6 +130,7 @@ function register(instance: FastifyInstance, options: FastifyRateLimitOptions): 
   const pluginHook = hookName(pluginOptions.hook, 'hook');
   const pluginCore = new HttpLimiter<FastifyRequest, FastifyReply>(options, fastify, ['hook']);
   const pluginHandler = hookFor(pluginCore);
+  if (pluginCore.options.warnings && !/^\s*(\(empty tree\))?\s*$/.test(instance.printRoutes())) warnOnce('SLUICE_ROUTES_BEFORE_PLUGIN');
   // A route's config object → its limiter, per URL: the HEAD route Fastify adds for a GET shares the GET's.
   const routeLimiters = new WeakMap<object, Map<string, { hook: FastifyRateLimitHook; handler: Hook }>>();
 

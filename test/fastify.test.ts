@@ -222,6 +222,24 @@ describe.each([
     expect(warnings).toEqual([]);
   });
 
+  it('warns when routes were registered before the plugin loaded (a register without await)', async () => {
+    const app = make(factory);
+    app.register(sluice, { capacity: 1, refillRate: 1, interval: '1m' });
+    app.get('/', async () => 'ok');
+    expect(await statuses(app, '/', 2)).toEqual([200, 200]); // not limited: the plugin loaded after the route
+    await tick();
+    expect(warnings).toEqual(['SLUICE_ROUTES_BEFORE_PLUGIN']);
+  });
+
+  it('does not warn when the plugin is awaited first', async () => {
+    const app = make(factory);
+    await app.register(sluice, { capacity: 1, refillRate: 1, interval: '1m' });
+    app.get('/', async () => 'ok');
+    expect(await statuses(app, '/', 2)).toEqual([200, 429]);
+    await tick();
+    expect(warnings).toEqual([]);
+  });
+
   it('counts once when the same limiter is registered twice, and warns', async () => {
     const app = make(factory);
     const limiter = new RateLimiter({ capacity: 3, refillRate: 1, interval: '1m' });

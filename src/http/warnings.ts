@@ -19,6 +19,10 @@ export const WARNINGS = {
     'sluice: the same limiter ran twice for one request with the same key (mounted both globally and on the route, or ' +
     'twice on one route), which would count every request twice. The second check was skipped. Fix: mount it once, ' +
     'or use a separate limiter (with its own prefix) for the second limit.',
+  SLUICE_ROUTES_BEFORE_PLUGIN:
+    'sluice: routes were already registered when the sluice Fastify plugin loaded, and it does not limit them. Fix: ' +
+    '`await app.register(sluice, options)` before declaring routes (without `await` the plugin loads only at ready(), ' +
+    'after the routes declared below it). To exempt a route, give it `config: { rateLimit: false }` instead.',
 } as const;
 
 export type WarningCode = keyof typeof WARNINGS;
