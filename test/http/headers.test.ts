@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RateLimiter } from '../../src/index.js';
 import { policyHeader, RateLimitHeaders, restoreSeconds, toSeconds } from '../../src/http/headers.js';
+import { RateLimiter } from '../../src/index.js';
 import { compileBand } from '../../src/tokenBucket.js';
 
 function collect(headers: RateLimitHeaders, decision: Parameters<RateLimitHeaders['write']>[1]): Record<string, string> {
@@ -77,7 +77,11 @@ describe('legacy and other modes', () => {
     const { limiter } = limiterAt({ capacity: 4, refillRate: 1, interval: '1s' });
     const headers = new RateLimitHeaders(limiter.limits, 'legacy');
     limiter.consumeSync('k', 2);
-    expect(collect(headers, limiter.consumeSync('k'))).toEqual({ 'X-RateLimit-Limit': '4', 'X-RateLimit-Remaining': '1', 'X-RateLimit-Reset': '3' });
+    expect(collect(headers, limiter.consumeSync('k'))).toEqual({
+      'X-RateLimit-Limit': '4',
+      'X-RateLimit-Remaining': '1',
+      'X-RateLimit-Reset': '3',
+    });
   });
   it('both: the draft and the legacy headers', () => {
     const { limiter } = limiterAt({ capacity: 4, refillRate: 1, interval: '1s' });

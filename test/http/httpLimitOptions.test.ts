@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryStore, RateLimiter, SluiceConfigError } from '../../src/index.js';
 import { resolveHttpOptions } from '../../src/http/httpLimitOptions.js';
+import { MemoryStore, RateLimiter, SluiceConfigError } from '../../src/index.js';
 
 const limit = { capacity: 5, refillRate: 1 };
 
