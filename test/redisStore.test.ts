@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterSlot } from '../src/clusterSlot.js';
+import { DenyCache } from '../src/denyCache.js';
 import { RateLimiter, RedisStore, SluiceConfigError } from '../src/index.js';
 import { type RedisServer, startRedisServer } from './setup/redisServers.js';
 import { redisClient, redisClusterClient, redisClusterNodes, redisOptions, uniquePrefix } from './setup/redisTarget.js';
@@ -13,6 +14,12 @@ storeContract(
   'RedisStore without coalescing or deny cache',
   single && {
     makeStore: () => new RedisStore({ client: redisClient(), time: 'client', maxBatchSize: 1, denyCache: false }),
+  },
+);
+storeContract(
+  'RedisStore on a client with enableAutoPipelining',
+  single && {
+    makeStore: () => new RedisStore({ client: redisClient(single, { enableAutoPipelining: true }), time: 'client' }),
   },
 );
 storeContract(
@@ -116,12 +123,19 @@ describe.skipIf(single === undefined)('RedisStore round trips (own redis-server,
   beforeAll(async () => {
     server = await startRedisServer();
   });
+  const clients: ReturnType<typeof redisClient>[] = [];
+  const ownClient = () => {
+    const made = redisClient({ host: '127.0.0.1', port: server.port });
+    clients.push(made);
+    return made;
+  };
   afterAll(async () => {
+    for (const made of clients) made.disconnect(); // before the server goes, or they would try to reconnect
     await server?.stop();
   });
 
   it('decides the calls of one tick with one script call', async () => {
-    const client = redisClient({ host: '127.0.0.1', port: server.port });
+    const client = ownClient();
     const limiter = new RateLimiter({
       capacity: 30,
       refillRate: 1,
@@ -138,7 +152,7 @@ describe.skipIf(single === undefined)('RedisStore round trips (own redis-server,
   });
 
   it('answers a repeated denial from the deny cache with no round trip, and makes one with the cache off', async () => {
-    const client = redisClient({ host: '127.0.0.1', port: server.port });
+    const client = ownClient();
     const prefix = uniquePrefix('deny');
     const cached = new RateLimiter({ capacity: 2, refillRate: 1, interval: '1h', prefix, store: new RedisStore({ client }) });
     const uncached = new RateLimiter({
@@ -184,5 +198,41 @@ describe.skipIf(cluster === undefined)('cluster slots', () => {
       'y'.repeat(10_000),
     ];
     for (const key of keys) expect(clusterSlot(key), JSON.stringify(key.slice(0, 20))).toBe(await node.cluster('KEYSLOT', key));
+  });
+});
+
+describe.skipIf(cluster === undefined)('RedisStore on Redis Cluster', () => {
+  it('decides calls of one tick on keys in many slots (one script call per slot), exactly', async () => {
+    const limiter = new RateLimiter({
+      limits: [
+        { capacity: 3, refillRate: 1, interval: '1h' },
+        { capacity: 5, refillRate: 1, interval: '1d' },
+      ],
+      prefix: uniquePrefix('slots'),
+      store: new RedisStore({ client: redisClusterClient() }),
+    });
+    const keys = Array.from({ length: 40 }, (_, i) => `user:${i}`);
+    const decisions = await Promise.all(keys.flatMap((key) => [limiter.consume(key), limiter.consume(key, 2), limiter.consume(key)]));
+    expect(decisions.map((d) => d.allowed)).toEqual(keys.flatMap(() => [true, true, false]));
+    expect(new Set(keys.map((key) => clusterSlot(RedisStore.keyOf('x', key)))).size).toBeGreaterThan(30);
+  });
+});
+
+describe('DenyCache', () => {
+  const band = { capacity: 1, refillRate: 1, intervalMs: 1000, name: undefined, scale: 1, emission: 1000, tolerance: 1000 };
+  it('is bounded: past maxKeys the oldest entry goes', () => {
+    const cache = new DenyCache(2);
+    for (const key of ['a', 'b', 'c']) cache.remember(key, [band], 1, { allowed: false, now: 0, tats: [1000] });
+    expect(cache.size).toBe(2);
+    expect(cache.lookup('a', 1, 10)).toBeUndefined();
+    expect(cache.lookup('c', 1, 10)).toMatchObject({ allowed: false, now: 10 });
+  });
+  it('answers the same or a larger cost until the tokens are due, then forgets', () => {
+    const cache = new DenyCache(10);
+    cache.remember('k', [band], 1, { allowed: false, now: 0, tats: [1000] }); // a token is due at 1000
+    expect(cache.lookup('k', 1, 999)).toBeDefined();
+    expect(cache.lookup('k', 0.5, 10)).toBeUndefined(); // a smaller cost may fit earlier: ask the store
+    expect(cache.lookup('k', 1, 1000)).toBeUndefined();
+    expect(cache.size).toBe(0);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The decision tests every store must pass, run on MemoryStore, RedisStore and RedisStore on a Cluster.
  * Time is the limiter's fake clock, so a store must decide by the `now` it is given (RedisStore with
- * `time: 'client'`); the last test replays random call sequences on MemoryStore and the store under
+ * `time: 'client'`). Limits refill over minutes: Redis expires keys in real time (PX = the time until the
+ * bucket is full), which must not run out while the fake clock stands still. The last test replays random call sequences on MemoryStore and the store under
  * test and requires identical decisions.
  */
 import { randomUUID } from 'node:crypto';
@@ -54,27 +55,27 @@ export function storeContract(name: string, target: ContractTarget | undefined):
     });
 
     it('refills continuously', async () => {
-      const { limiter, clock } = setup(t, { capacity: 10, refillRate: 10, interval: '1s' });
+      const { limiter, clock } = setup(t, { capacity: 10, refillRate: 10, interval: '1m' });
       expect((await limiter.consume('k', 10)).allowed).toBe(true);
-      clock.now += 250;
-      expect(essentials(await limiter.consume('k', 2))).toMatchObject({ allowed: true, remaining: 0, resetMs: 950 });
-      expect(essentials(await limiter.consume('k', 1))).toMatchObject({ allowed: false, retryAfterMs: 50 });
+      clock.now += 15_000; // 2.5 tokens back
+      expect(essentials(await limiter.consume('k', 2))).toMatchObject({ allowed: true, remaining: 0, resetMs: 57_000 });
+      expect(essentials(await limiter.consume('k', 1))).toMatchObject({ allowed: false, retryAfterMs: 3000 });
       clock.now += 1e9;
       expect(essentials(await limiter.peek('k'))).toMatchObject({ allowed: true, remaining: 10, resetMs: 0 });
     });
 
-    it('has no drift with a fractional emission interval (3 per second)', async () => {
-      const { limiter, clock } = setup(t, { capacity: 3, refillRate: 3, interval: '1s' });
+    it('has no drift with a fractional emission interval (7 per minute)', async () => {
+      const { limiter, clock } = setup(t, { capacity: 7, refillRate: 7, interval: '1m' });
       for (let round = 0; round < 20; round++) {
-        for (let i = 0; i < 3; i++) expect((await limiter.consume('k')).allowed).toBe(true);
+        for (let i = 0; i < 7; i++) expect((await limiter.consume('k')).allowed).toBe(true);
         const denied = await limiter.consume('k');
-        expect(denied).toMatchObject({ allowed: false, retryAfterMs: 334 });
-        clock.now += 1000;
+        expect(denied).toMatchObject({ allowed: false, retryAfterMs: 8572 }); // ceil(60000 / 7)
+        clock.now += 60_000;
       }
     });
 
     it('peek takes nothing; reset fills the bucket', async () => {
-      const { limiter } = setup(t, { capacity: 5, refillRate: 1, interval: '1s' });
+      const { limiter } = setup(t, { capacity: 5, refillRate: 1, interval: '1m' });
       await limiter.consume('k', 3);
       expect((await limiter.peek('k')).remaining).toBe(2);
       expect((await limiter.peek('k')).remaining).toBe(2);
@@ -88,12 +89,12 @@ export function storeContract(name: string, target: ContractTarget | undefined):
     it('applies a multi-band call all or nothing', async () => {
       const { limiter, clock } = setup(t, {
         limits: [
-          { capacity: 5, refillRate: 5, interval: '1s', name: 'second' },
-          { capacity: 8, refillRate: 8, interval: '1h', name: 'hour' },
+          { capacity: 5, refillRate: 5, interval: '1m', name: 'minute' },
+          { capacity: 8, refillRate: 8, interval: '1d', name: 'day' },
         ],
       });
       expect((await limiter.consume('k', 5)).allowed).toBe(true);
-      clock.now += 1000; // the first band is full again, the second holds 3
+      clock.now += 60_000; // the first band is full again, the second holds 3
       const denied = await limiter.consume('k', 5);
       expect(denied.allowed).toBe(false);
       expect(denied.bands?.map((b) => b.remaining)).toEqual([5, 3]);
@@ -105,7 +106,7 @@ export function storeContract(name: string, target: ContractTarget | undefined):
     });
 
     it('gives tokens back with a negative cost, never past a full bucket', async () => {
-      const { limiter, clock } = setup(t, { capacity: 5, refillRate: 1, interval: '1s' });
+      const { limiter, clock } = setup(t, { capacity: 5, refillRate: 1, interval: '1m' });
       await limiter.consume('k', 4);
       await limiter.store.update(limiter.policy, 'k', -2, 0, clock.now);
       expect((await limiter.peek('k')).remaining).toBe(3);
@@ -116,8 +117,9 @@ export function storeContract(name: string, target: ContractTarget | undefined):
     });
 
     it('reserves tokens for wait() in order, and refuses a wait longer than maxWaitMs without taking', async () => {
-      const { limiter } = setup(t, { capacity: 2, refillRate: 100, interval: '1s' }); // a token per 10 ms
-      await limiter.consume('k', 2);
+      // A token per 10 ms; 50 taken keeps the key in Redis for 500 ms of real time (its PX), while the clock stands still.
+      const { limiter } = setup(t, { capacity: 50, refillRate: 100, interval: '1s' });
+      await limiter.consume('k', 50);
       const started = performance.now();
       const first = limiter.wait('k', 1, { maxWaitMs: 100 });
       const second = limiter.wait('k', 1, { maxWaitMs: 100 });
@@ -137,15 +139,15 @@ export function storeContract(name: string, target: ContractTarget | undefined):
         key: fc.constantFrom('a', 'b'),
         kind: fc.constantFrom('consume', 'consume', 'consume', 'peek', 'giveBack', 'reset'),
         cost: fc.integer({ min: 0, max: 4 }),
-        advance: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 700 }), fc.double({ min: 0, max: 50, noNaN: true })),
+        advance: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 40_000 }), fc.double({ min: 0, max: 3000, noNaN: true })),
       });
       const limits = fc.constantFrom<LimitOnly>(
-        { capacity: 4, refillRate: 3, interval: '1s' },
-        { capacity: 5, refillRate: 7, interval: 900 },
+        { capacity: 4, refillRate: 3, interval: '1m' },
+        { capacity: 5, refillRate: 7, interval: 54_000 },
         {
           limits: [
-            { capacity: 4, refillRate: 3, interval: '1s' },
-            { capacity: 6, refillRate: 10, interval: '1m' },
+            { capacity: 4, refillRate: 3, interval: '1m' },
+            { capacity: 6, refillRate: 10, interval: '1h' },
           ],
         },
       );
