@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
  * stores make bit-identical decisions (Lua numbers are IEEE doubles like JS numbers).
  *
  * ARGV[1]  '1': every call is decided at Redis' own clock (TIME, ms); '0': each call brings its `now`.
- * ARGV[2]  the index in ARGV where the policies start.
+ * ARGV[2]  the index in ARGV where the policies start; or 'S' when every call of the batch is the common
+ *   one (policy 1, cost 1, no slack, Redis' clock): then no per-call arguments follow, KEYS says it all.
  * then per call, either one argument: the policy index p (1-based), for the common call of cost 1,
  *   no slack, at Redis' clock; or four: -p, cost, slackMs, now.
  * then the policies: per policy, the band count n, then n × (scale, emission, tolerance)
@@ -20,7 +21,9 @@ import { createHash } from 'node:crypto';
  */
 export const DECIDE_BATCH_SCRIPT = `
 local serverTime = ARGV[1] == '1'
-local policiesAt = tonumber(ARGV[2])
+local simple = ARGV[2] == 'S'
+local policiesAt = 3
+if not simple then policiesAt = tonumber(ARGV[2]) end
 local EPSILON = math.ldexp(1, -50)
 local floor = math.floor
 local format = string.format
@@ -71,10 +74,12 @@ local k = 0
 local units = {}
 local raw = {}
 a = 3
-while a < policiesAt do
-  local index = tonumber(ARGV[a])
+local keyCount = #KEYS
+while (simple and k < keyCount) or (not simple and a < policiesAt) do
+  local index = 1
   local cost = 1
   local slack = 0
+  if not simple then index = tonumber(ARGV[a]) end
   if index > 0 then
     a = a + 1
   else

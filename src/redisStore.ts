@@ -229,6 +229,7 @@ export class RedisStore implements Store {
     const policyArgs: string[] = [];
     let onlyArgs: PolicyArgs | undefined;
     let policyIndex: Map<PolicyArgs, number> | undefined;
+    let allSimple = serverTime;
     for (const call of calls) {
       let index: number;
       // Most batches come from one limiter: a Map only once a second policy shows up.
@@ -251,9 +252,18 @@ export class RedisStore implements Store {
       keys.push(call.base);
       for (let band = 1; band < call.args.bandCount; band++) keys.push(`${call.base}:${band}`);
       if (serverTime && call.cost === 1 && call.slackMs === 0) argv.push(index === 1 ? '1' : String(index));
-      else argv.push(String(-index), String(call.cost), String(call.slackMs), serverTime ? '0' : String(call.now));
+      else {
+        allSimple = false;
+        argv.push(String(-index), String(call.cost), String(call.slackMs), serverTime ? '0' : String(call.now));
+      }
     }
-    argv[1] = String(argv.length + 1);
+    if (allSimple && policyIndex === undefined) {
+      // One limiter, every call of cost 1: the keys say it all, no per-call arguments.
+      argv.length = 2;
+      argv[1] = 'S';
+    } else {
+      argv[1] = String(argv.length + 1);
+    }
     for (const value of policyArgs) argv.push(value);
     const client = this.client as Redis;
     const fail = (error: unknown) => {
