@@ -3,7 +3,7 @@
  * with the peers' limiters (memory and Redis), every server in its own process. See bench/httpBench.ts.
  *
  *   --quick              ~10 s smoke run (also BENCH_QUICK=1); does not touch RESULTS.md unless --write
- *   --rounds N --slice MS --warmup MS --connections N
+ *   --rounds N --slice MS --warmup MS --preload MS --connections N
  *   --only id,id         only these contenders (plus the bare servers); ids in bench/httpContenders.ts
  *   --scenario overhead|newKey
  *   --no-redis           skip the Redis contenders
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     rounds: { type: 'string' },
     slice: { type: 'string' },
     warmup: { type: 'string' },
+    preload: { type: 'string' },
     connections: { type: 'string' },
     only: { type: 'string' },
     scenario: { type: 'string' },
@@ -77,6 +78,7 @@ const options: HttpBenchOptions = {
   rounds: positiveInteger('rounds', values.rounds, base.rounds),
   sliceMs: positiveInteger('slice', values.slice, base.sliceMs),
   warmupMs: positiveInteger('warmup', values.warmup, base.warmupMs),
+  preloadMs: positiveInteger('preload', values.preload, base.preloadMs),
   connections: positiveInteger('connections', values.connections, base.connections),
   noRedis: values['no-redis'],
   ...(only ? { only } : {}),

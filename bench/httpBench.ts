@@ -23,9 +23,11 @@ export interface HttpBenchOptions {
   sliceMs: number;
   /** Unmeasured load per server and scenario before the rounds (JIT warm-up), ms. */
   warmupMs: number;
+  /** Unmeasured load right before each measured slice, on the same connections, ms. */
+  preloadMs: number;
   /** autocannon connections. */
   connections: number;
-  /** Contender ids to run (the two bare servers of their frameworks are always added); default all. */
+  /** Contender ids to run (the bare servers and the empty-hook floor of their frameworks are always added); default all. */
   only?: readonly string[];
   scenarios?: readonly Scenario[];
   /** Skip the Redis contenders. With Redis wanted but redis-server missing, the run fails under CI=true. */
@@ -72,8 +74,8 @@ export interface HttpBenchResult {
   readonly groups: readonly GroupResult[];
 }
 
-export const FULL_OPTIONS: HttpBenchOptions = { rounds: 5, sliceMs: 1000, warmupMs: 1000, connections: 10 };
-export const QUICK_OPTIONS: HttpBenchOptions = { rounds: 1, sliceMs: 100, warmupMs: 50, connections: 10 };
+export const FULL_OPTIONS: HttpBenchOptions = { rounds: 5, sliceMs: 1000, warmupMs: 1000, preloadMs: 300, connections: 10 };
+export const QUICK_OPTIONS: HttpBenchOptions = { rounds: 1, sliceMs: 100, warmupMs: 50, preloadMs: 50, connections: 10 };
 
 const PACKAGES = [
   'express',
@@ -116,37 +118,69 @@ async function probe(server: ServerHandle, scenario: Scenario): Promise<void> {
   }
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted.length === 0 ? Number.NaN : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number);
+}
+
+/**
+ * Loads `server` for `preloadMs` unmeasured (a server that sat idle while the others ran has a shrunken
+ * heap and cold caches; the bare server, which runs next to every contender, would otherwise be the
+ * only warm one), then measures `ms` on the same connections: the server's CPU time between two
+ * readings, and the responses that arrived between them.
+ */
 async function slice(
   server: ServerHandle,
   scenario: Scenario,
-  ms: number,
+  timing: { preloadMs: number; ms: number },
   connections: number,
   round: number,
   pair: string,
 ): Promise<SliceSample> {
-  const cpuBefore = await server.cpuMicros();
-  const started = performance.now();
-  const result = await autocannon({
+  const instance = autocannon({
     url: `http://127.0.0.1:${server.ports[scenario]}/`,
     connections,
-    duration: ms / 1000,
-    // autocannon only stops on a sample tick: short ticks keep the slice close to `ms`.
-    sampleInt: Math.min(50, ms),
+    // Stopped by hand below; the duration is a backstop.
+    duration: (timing.preloadMs + timing.ms) / 1000 + 5,
+    // autocannon only stops on a sample tick: short ticks make stop() quick.
+    sampleInt: 50,
     headers: requestHeaders(scenario),
     idReplacement: scenario === 'newKey',
   });
-  const seconds = (performance.now() - started) / 1000;
-  const cpuAfter = await server.cpuMicros();
-  return {
-    round,
-    pair,
-    requests: result.requests.total,
-    seconds,
-    cpuMicros: cpuAfter - cpuBefore,
-    p99Ms: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
-  };
+  let counting = false;
+  let non2xx = 0;
+  const latencies: number[] = [];
+  instance.on('response', (_client, statusCode, _bytes, responseTimeMs) => {
+    if (!counting) return;
+    latencies.push(responseTimeMs);
+    if (statusCode < 200 || statusCode > 299) non2xx++;
+  });
+  try {
+    await sleep(timing.preloadMs);
+    const cpuBefore = await server.cpuMicros();
+    counting = true;
+    const started = performance.now();
+    await sleep(timing.ms);
+    const cpuAfter = await server.cpuMicros();
+    counting = false;
+    const seconds = (performance.now() - started) / 1000;
+    instance.stop();
+    const result = await instance;
+    latencies.sort((a, b) => a - b);
+    return {
+      round,
+      pair,
+      requests: latencies.length,
+      seconds,
+      cpuMicros: cpuAfter - cpuBefore,
+      p99Ms: percentile(latencies, 99),
+      non2xx,
+      errors: result.errors + result.timeouts,
+    };
+  } finally {
+    instance.stop();
+  }
 }
 
 function pickContenders(options: HttpBenchOptions, skipped: { id: string; reason: string }[], redisAvailable: boolean): HttpContender[] {
@@ -154,7 +188,7 @@ function pickContenders(options: HttpBenchOptions, skipped: { id: string; reason
   const frameworks = new Set(HTTP_CONTENDERS.filter((c) => wanted?.has(c.id) ?? true).map((c) => c.framework));
   return HTTP_CONTENDERS.filter((contender) => {
     if (!frameworks.has(contender.framework)) return false;
-    if (wanted !== undefined && !wanted.has(contender.id) && !contender.baseline && !contender.aaCheck) return false;
+    if (wanted !== undefined && !wanted.has(contender.id) && contender.library !== 'bare' && contender.library !== 'noop') return false;
     const reason =
       contender.store === 'redis' && options.noRedis
         ? 'Redis contenders turned off (--no-redis)'
@@ -211,7 +245,7 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
         for (const server of started) await probe(server, scenario);
         progress('warm-up', scenario, 0);
         for (const server of started) {
-          await slice(server, scenario, options.warmupMs, options.connections, -1, 'warm-up');
+          await slice(server, scenario, { preloadMs: options.warmupMs, ms: 50 }, options.connections, -1, 'warm-up');
           slicesDone++;
         }
         const samples = new Map<string, SliceSample[]>(started.map((server) => [server.contender.id, []]));
@@ -226,7 +260,8 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
             const pair = server.contender.id;
             const order = round % 2 === 0 ? [bare, server] : [server, bare];
             for (const current of order) {
-              samples.get(current.contender.id)?.push(await slice(current, scenario, options.sliceMs, options.connections, round, pair));
+              const timing = { preloadMs: options.preloadMs, ms: options.sliceMs };
+              samples.get(current.contender.id)?.push(await slice(current, scenario, timing, options.connections, round, pair));
               slicesDone++;
             }
           }

@@ -5,7 +5,7 @@
 
 export type Framework = 'express' | 'fastify';
 export type StoreKind = 'none' | 'memory' | 'redis';
-export type Library = 'bare' | 'sluice' | 'express-rate-limit' | 'rate-limiter-flexible' | '@fastify/rate-limit';
+export type Library = 'bare' | 'noop' | 'sluice' | 'express-rate-limit' | 'rate-limiter-flexible' | '@fastify/rate-limit';
 
 export interface HttpContender {
   /** Stable id, used on the command line (`--only`) and in results. */
@@ -26,6 +26,13 @@ export interface HttpContender {
 export const HTTP_CONTENDERS: readonly HttpContender[] = [
   { id: 'express-bare', label: 'Express 5 (bare)', framework: 'express', library: 'bare', store: 'none', baseline: true },
   { id: 'express-bare-aa', label: 'Express 5 (bare, A/A check)', framework: 'express', library: 'bare', store: 'none', aaCheck: true },
+  {
+    id: 'express-noop',
+    label: 'Express + empty middleware (floor)',
+    framework: 'express',
+    library: 'noop',
+    store: 'none',
+  },
   {
     id: 'express-sluice-memory',
     label: 'Express + sluice, memory',
@@ -74,6 +81,13 @@ export const HTTP_CONTENDERS: readonly HttpContender[] = [
   },
   { id: 'fastify-bare', label: 'Fastify 5 (bare)', framework: 'fastify', library: 'bare', store: 'none', baseline: true },
   { id: 'fastify-bare-aa', label: 'Fastify 5 (bare, A/A check)', framework: 'fastify', library: 'bare', store: 'none', aaCheck: true },
+  {
+    id: 'fastify-noop',
+    label: 'Fastify + empty onRequest hook (floor)',
+    framework: 'fastify',
+    library: 'noop',
+    store: 'none',
+  },
   {
     id: 'fastify-sluice-memory',
     label: 'Fastify + sluice, memory',

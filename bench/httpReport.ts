@@ -76,11 +76,13 @@ export function httpResultsMarkdown(result: HttpBenchResult, command: string): s
       `redis-server ${result.redisVersion ?? 'not installed'} · ${result.seconds.toFixed(0)} s`,
     '',
     `Each server runs in its own process; autocannon (${options.connections} connections) loads one at a time for ` +
-      `${options.sliceMs} ms slices, in rotation, ${options.rounds} round(s) after a ${options.warmupMs} ms warm-up per server. ` +
+      `${options.sliceMs} ms measured slices (each after ${options.preloadMs} ms of unmeasured load on the same connections), in rotation, ` +
+      `${options.rounds} round(s) after a ${options.warmupMs} ms warm-up per server. ` +
       'Each slice of a contender is paired with a slice of the bare server run right before or after it (the order alternates ' +
       'by round). Figures are medians over rounds (min … max in brackets); ratios and added µs are per pair. Server CPU µs per request is `process.cpuUsage()` of the server process over the slice divided by the ' +
       "responses served (the steadier figure on two shared cores); Redis' own CPU is not included. The A/A row is a second bare " +
-      'server: its distance from the bare one is the noise floor of the run.',
+      'server: its distance from the bare one is the noise floor of the run. The floor row is the same app with an empty ' +
+      'middleware (Express) or an empty `onRequest` hook (Fastify): what the framework charges any limiter before it does anything.',
     '',
     `Peers: ${Object.entries(result.versions)
       .map(([name, version]) => `${name} ${version}`)

@@ -53,6 +53,9 @@ async function expressLimiter(contender: HttpContender, scenario: Scenario, cont
   switch (contender.library) {
     case 'bare':
       return undefined;
+    case 'noop':
+      // What any middleware costs Express before it does anything.
+      return (_req, _res, next) => next();
     case 'sluice': {
       const options = sluiceLimiterOptions(contender, limits, context);
       return sluiceRateLimit(newKey ? { ...options, key: (req) => headerKey(req.headers) } : options);
@@ -128,6 +131,10 @@ async function startFastify(contender: HttpContender, scenario: Scenario, contex
   const keyFromHeader = (request: FastifyRequest) => headerKey(request.headers);
   switch (contender.library) {
     case 'bare':
+      break;
+    case 'noop':
+      // What any onRequest hook costs Fastify before it does anything.
+      app.addHook('onRequest', (_request, _reply, done) => done());
       break;
     case 'sluice': {
       const options = sluiceLimiterOptions(contender, limits, context);

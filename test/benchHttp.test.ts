@@ -57,7 +57,7 @@ describe('bench:http statistics', () => {
 });
 
 const redis = redisOptions();
-const limited = HTTP_CONTENDERS.filter((c) => c.library !== 'bare' && (c.store !== 'redis' || redis !== undefined));
+const limited = HTTP_CONTENDERS.filter((c) => c.library !== 'bare' && c.library !== 'noop' && (c.store !== 'redis' || redis !== undefined));
 
 describe('bench:http servers', () => {
   const servers = new Map<string, ServerHandle>();
