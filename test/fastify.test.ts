@@ -82,6 +82,18 @@ it('exports the plugin as default and by name', () => {
   expect(typeof sluice).toBe('function');
 });
 
+it('types config.rateLimit (checked by tsc)', async () => {
+  const app = make(fastify5);
+  app.get('/own', { config: { rateLimit: { capacity: 5, refillRate: 5, interval: '1s', headers: 'legacy' } } }, async () => 'ok');
+  app.get('/exempt', { config: { rateLimit: false } }, async () => 'ok');
+  // @ts-expect-error: capacity is a number
+  app.get('/bad-capacity', { config: { rateLimit: { capacity: '5', refillRate: 5 } } }, async () => 'ok');
+  // @ts-expect-error: not a header mode
+  app.get('/bad-headers', { config: { rateLimit: { headers: 'draft-7' } } }, async () => 'ok');
+  await app.ready();
+  expect(app.hasRoute({ method: 'GET', url: '/own' })).toBe(true);
+});
+
 describe.each([
   ['Fastify 4', fastify4 as unknown as Factory],
   ['Fastify 5', fastify5],
@@ -317,6 +329,10 @@ describe.each([
     await app.register(sluice, { capacity: 1, refillRate: 1 });
     expect(() => app.get('/', { config: { rateLimit: { capacity: -1, refillRate: 1 } } }, async () => 'ok')).toThrow(
       /`capacity` must be a positive/,
+    );
+    // Not caught by the types (an all-optional options type accepts a string), so checked at run time.
+    expect(() => app.get('/s', { config: { rateLimit: 'fast' } }, async () => 'ok')).toThrow(
+      /`config.rateLimit` must be an options object or false/,
     );
   });
 
