@@ -55,6 +55,34 @@ describe.skipIf(single === undefined)('RedisStore on one server', () => {
     expect(a?.retryAfterMs).toBeGreaterThan(890_000);
   });
 
+  it('decides one tick of calls from several limiters, costs and waits in one batch, at Redis time', async () => {
+    const store = new RedisStore({ client: redisClient() });
+    const prefix = uniquePrefix('mixed');
+    const small = new RateLimiter({ capacity: 2, refillRate: 100, interval: '1s', prefix: `${prefix}s:`, store });
+    const multi = new RateLimiter({
+      limits: [
+        { capacity: 3, refillRate: 1, interval: '1h' },
+        { capacity: 4, refillRate: 1, interval: '1d' },
+      ],
+      prefix: `${prefix}m:`,
+      store,
+    });
+    const started = performance.now();
+    const [a, b, c, d, e, f] = await Promise.all([
+      small.consume('k', 2),
+      multi.consume('k', 3),
+      small.wait('k', 1, { maxWaitMs: 100 }), // reserves the token due in 10 ms
+      multi.consume('k'),
+      small.consume('k'),
+      multi.peek('k'),
+    ]);
+    expect([a, b, c, d, e, f].map((x) => x.allowed)).toEqual([true, true, true, false, false, true]);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(8);
+    expect(d.bands?.map((band) => band.remaining)).toEqual([0, 1]);
+    expect(e.retryAfterMs).toBeGreaterThan(10);
+    expect(f.remaining).toBe(0);
+  });
+
   it('stores odd keys safely and keeps them apart', async () => {
     const client = redisClient();
     const prefix = uniquePrefix('odd');
