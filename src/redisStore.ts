@@ -30,6 +30,11 @@ export interface RedisStoreOptions {
 
 const OPTION_NAMES = new Set(['client', 'time', 'denyCache', 'maxBatchSize']);
 const DEFAULT_DENY_CACHE_KEYS = 10_000;
+/**
+ * Script calls that may await Redis' answer at once. A Redis that is connected but does not answer (a hung
+ * server, a network black hole) would otherwise collect a batch per tick until the socket gives up, minutes later.
+ */
+const MAX_BATCHES_IN_FLIGHT = 1024;
 /** Connection states in which a command would only wait in ioredis' offline queue. */
 const DISCONNECTED = new Set(['reconnecting', 'close', 'end', 'disconnecting']);
 
@@ -82,6 +87,7 @@ export class RedisStore implements Store {
   private readonly policies = new WeakMap<Policy, PolicyArgs>();
   private queue: PendingCall[] = [];
   private flushScheduled = false;
+  private batchesInFlight = 0;
   private readonly flushQueue = () => this.flush();
 
   constructor(options: RedisStoreOptions) {
@@ -191,6 +197,9 @@ export class RedisStore implements Store {
     this.queue = [];
     try {
       this.checkConnected();
+      if (this.batchesInFlight >= MAX_BATCHES_IN_FLIGHT) {
+        throw new SluiceStoreError(`sluice: Redis has not answered ${MAX_BATCHES_IN_FLIGHT} script calls; not sending more until it does`);
+      }
     } catch (error) {
       for (const call of queue) call.reject(error);
       return;
@@ -212,12 +221,7 @@ export class RedisStore implements Store {
     const size = this.maxBatchSize;
     for (let i = 0; i < calls.length; i += size) {
       const batch = calls.length <= size ? calls : calls.slice(i, i + size);
-      try {
-        this.send(batch);
-      } catch (error) {
-        // A client that throws instead of rejecting must not leave calls hanging either.
-        for (const call of batch) call.reject(error);
-      }
+      this.send(batch);
     }
   }
 
@@ -266,23 +270,34 @@ export class RedisStore implements Store {
     }
     for (const value of policyArgs) argv.push(value);
     const client = this.client as Redis;
+    this.batchesInFlight++;
     const fail = (error: unknown) => {
+      this.batchesInFlight--;
       for (const call of calls) call.reject(error);
     };
     const settle = (reply: unknown) => {
+      this.batchesInFlight--;
       try {
         this.settle(calls, reply as ScriptReply);
       } catch (error) {
-        fail(error); // calls already resolved ignore this
+        for (const call of calls) call.reject(error); // calls already resolved ignore this
       }
     };
-    client.evalsha(DECIDE_BATCH_SHA, keys.length, ...keys, ...argv).then(settle, (error: unknown) => {
-      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
-        client.eval(DECIDE_BATCH_SCRIPT, keys.length, ...keys, ...argv).then(settle, fail);
-      } else {
-        fail(error);
-      }
-    });
+    try {
+      client.evalsha(DECIDE_BATCH_SHA, keys.length, ...keys, ...argv).then(settle, (error: unknown) => {
+        if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
+          try {
+            client.eval(DECIDE_BATCH_SCRIPT, keys.length, ...keys, ...argv).then(settle, fail);
+          } catch (thrown) {
+            fail(thrown);
+          }
+        } else {
+          fail(error);
+        }
+      });
+    } catch (thrown) {
+      fail(thrown);
+    }
   }
 
   private settle(calls: readonly PendingCall[], reply: ScriptReply): void {

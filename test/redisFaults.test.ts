@@ -153,6 +153,33 @@ describe.skipIf(!available)('RedisStore faults', () => {
     admin.disconnect();
   });
 
+  it('stops sending to a Redis that is connected but does not answer, and carries on once it does', async () => {
+    const admin = new Redis({ host: '127.0.0.1', port: server.port });
+    const store = new RedisStore({ client });
+    const limiter = new RateLimiter({ capacity: 1e6, refillRate: 1, interval: '1h', prefix: uniquePrefix('hung'), store });
+    await limiter.peek('k');
+    const sleeping = admin.call('DEBUG', 'SLEEP', '2');
+    await sleep(50);
+    const pending: Promise<unknown>[] = [];
+    for (let i = 0; i < 1030; i++) {
+      // One call per tick: a batch each, none answered while Redis sleeps.
+      pending.push(
+        Promise.resolve(store.update(limiter.policy, 'k', 1, 0, Date.now())).then(
+          (r) => r,
+          (error: unknown) => error,
+        ),
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const refused = await Promise.race([pending[1029], sleep(500).then(() => 'still waiting')]);
+    expect(String(refused)).toMatch(/has not answered 1024 script calls/);
+    await sleeping;
+    const answered = await Promise.all(pending.slice(0, 1024));
+    expect(answered.every((r) => (r as { allowed?: boolean }).allowed === true)).toBe(true);
+    expect((await limiter.consume('k')).degraded).toBe(false);
+    admin.disconnect();
+  });
+
   it('fails fast while disconnected instead of queueing commands for later', async () => {
     const limiter = new RateLimiter({
       capacity: 5,
