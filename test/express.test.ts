@@ -289,6 +289,24 @@ describe.each([
     expect((await get(url, from('203.0.113.5'))).status).toBe(429);
   });
 
+  it('honours an app that overrides req.ip', async () => {
+    const app = express();
+    Object.defineProperty(app.request, 'ip', {
+      configurable: true,
+      get(this: Request) {
+        return this.get('x-client-ip');
+      },
+    });
+    app.use(rateLimit({ capacity: 1, refillRate: 1, interval: '1m' }));
+    app.get('/', (_req, res) => {
+      res.send('ok');
+    });
+    const { url } = await serve(app);
+    expect((await get(url, { 'x-client-ip': '198.51.100.1' })).status).toBe(200);
+    expect((await get(url, { 'x-client-ip': '198.51.100.2' })).status).toBe(200);
+    expect((await get(url, { 'x-client-ip': '198.51.100.2' })).status).toBe(429);
+  });
+
   it('keys on the full IPv6 address with ipv6Subnet: false', async () => {
     const app = express();
     app.set('trust proxy', 'loopback');
