@@ -13,11 +13,13 @@ import { RedisStore as RateLimitRedisStore } from 'rate-limit-redis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { RateLimiter, RedisStore } from '../src/index.js';
 import { startRedisServer } from '../test/setup/redisServers.js';
-import { markdownTable, writeResultsSection } from './resultsFile.js';
+import { markdownTable, writeResultsJson, writeResultsSection } from './resultsFile.js';
 
 const IN_FLIGHT = 50;
-const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 1500);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
+// --quick (or BENCH_QUICK=1): a smoke run for CI and `npm run bench -- --quick`; it leaves RESULTS.md alone.
+const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? (QUICK ? 300 : 1500));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 3 : 4));
 const KEY_COUNT = 100_000;
 const CLOCK_TICKS_PER_SECOND = 100; // Linux USER_HZ
 
@@ -140,8 +142,8 @@ async function main(): Promise<void> {
           const sample = await measure(contender, scenario.keyAt, pid);
           const id = `${scenario.name}|${contender.name}`;
           samples.set(id, [...(samples.get(id) ?? []), sample]);
-          process.stdout.write(
-            `round ${round + 1} ${scenario.name.padEnd(12)} ${contender.name.padEnd(40)} ${Math.round((sample.decisions / sample.ms) * 1000)} decisions/s\n`,
+          process.stderr.write(
+            `round ${round + 1}/${ROUNDS} ${scenario.name.padEnd(12)} ${contender.name.padEnd(40)} ${Math.round((sample.decisions / sample.ms) * 1000)} decisions/s\n`,
           );
         }
       }
@@ -218,6 +220,7 @@ async function main(): Promise<void> {
 
     const rows: string[][] = [];
     const summary: Record<string, { rate: number; cpu: number }> = {};
+    const jsonRows: unknown[] = [];
     for (const scenario of scenarios) {
       for (const c of contenders) {
         const list = samples.get(`${scenario.name}|${c.name}`) ?? [];
@@ -230,11 +233,21 @@ async function main(): Promise<void> {
         const median = rates[Math.floor(rates.length / 2)] ?? 0;
         const cpuUs = ((ticks / CLOCK_TICKS_PER_SECOND) * 1e6) / decisions;
         summary[`${scenario.name}|${c.name}`] = { rate: median, cpu: cpuUs };
+        const min = rates[0] ?? 0;
+        const max = rates.at(-1) ?? 0;
+        jsonRows.push({
+          scenario: scenario.name,
+          library: c.name,
+          decisionsPerSec: { median, min, max },
+          cpuUsPerDecision: cpuUs,
+          roundTripsPerDecision: commands / decisions,
+          bytesPerKey: bytes[c.name] ?? null,
+        });
         rows.push([
           scenario.name,
           c.name,
           Math.round(median).toLocaleString('en-US'),
-          `${Math.round(((decisions / ms) * 1000) / 1000)}k`,
+          `${Math.round(min / 1000)}k–${Math.round(max / 1000)}k`,
           (commands / decisions).toFixed(3),
           cpuUs.toFixed(2),
           (nodeUs / decisions).toFixed(2),
@@ -272,7 +285,7 @@ async function main(): Promise<void> {
           'scenario',
           'library',
           'decisions/s (median)',
-          'mean',
+          'min–max',
           'round trips / decision',
           'redis-server CPU µs / decision',
           'Node CPU µs / decision',
@@ -287,7 +300,9 @@ async function main(): Promise<void> {
       '',
       'On 2 shared, noisy cores: compare ratios within one run, not absolute figures across runs.',
     ].join('\n');
-    writeResultsSection('redis', markdown);
+    const redisVersion = (await admin.info('server')).match(/redis_version:(\S+)/)?.[1] ?? 'unknown';
+    writeResultsJson(QUICK ? 'redis.quick' : 'redis', { redisVersion, rounds: ROUNDS, rows: jsonRows });
+    if (!QUICK) writeResultsSection('redis', markdown);
     console.log(`\n${markdown}`);
     await Promise.all(contenders.map((c) => c.client.quit()));
   } finally {
