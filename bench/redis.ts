@@ -225,7 +225,6 @@ async function main(): Promise<void> {
       for (const c of contenders) {
         const list = samples.get(`${scenario.name}|${c.name}`) ?? [];
         const decisions = list.reduce((s, x) => s + x.decisions, 0);
-        const ms = list.reduce((s, x) => s + x.ms, 0);
         const commands = list.reduce((s, x) => s + x.commands, 0);
         const ticks = list.reduce((s, x) => s + x.cpuTicks, 0);
         const nodeUs = list.reduce((s, x) => s + x.nodeCpuUs, 0);
