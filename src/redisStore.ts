@@ -152,7 +152,9 @@ export class RedisStore implements Store {
       this.queue.push({ policy, args, base, cost, slackMs, now, slot, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        process.nextTick(this.flushQueue);
+        // setImmediate, not nextTick: it runs after the poll phase, so calls from every request that
+        // arrived in one event-loop turn (not only one callback's) share one script call.
+        setImmediate(this.flushQueue);
       }
     });
   }
