@@ -10,12 +10,13 @@
  *   --profile id,id      CPU-profile these servers during the load (.tmp/cpu-profiles/<id>.cpuprofile; read them
  *                        with bench/cpuProfileSummary.ts, Chrome DevTools or speedscope)
  *   --json PATH          also write the raw result (every slice) as JSON
+ *   --from-json PATH     do not run: render (and write) the section from a saved --json result
  *   --no-write           do not write bench/RESULTS.md
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { FULL_OPTIONS, type HttpBenchOptions, QUICK_OPTIONS, runHttpBench } from './httpBench.js';
+import { FULL_OPTIONS, type HttpBenchOptions, type HttpBenchResult, QUICK_OPTIONS, runHttpBench } from './httpBench.js';
 import { HTTP_CONTENDERS, SCENARIOS, type Scenario } from './httpContenders.js';
 import { httpResultsMarkdown, targetChecks } from './httpReport.js';
 import { writeResultsSection } from './resultsFile.js';
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     'no-redis': { type: 'boolean', default: false },
     profile: { type: 'string' },
     json: { type: 'string' },
+    'from-json': { type: 'string' },
     write: { type: 'boolean' },
     'no-write': { type: 'boolean', default: false },
   },
@@ -91,8 +93,15 @@ const options: HttpBenchOptions = {
   },
 };
 
-const command = `npm run bench:http${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
-const result = await runHttpBench(options);
+// The command that reproduces the figures (output paths and re-rendering left out).
+const runArgs = process.argv
+  .slice(2)
+  .filter((arg, i, all) => !/^--(json|from-json|write|no-write)$/.test(arg) && !/^--(json|from-json)$/.test(all[i - 1] ?? ''));
+const command = `npm run bench:http${runArgs.length > 0 ? ` -- ${runArgs.join(' ')}` : ''}`;
+// --from-json re-renders the section from a saved run instead of running again.
+const result: HttpBenchResult = values['from-json']
+  ? (JSON.parse(readFileSync(values['from-json'], 'utf8')) as HttpBenchResult)
+  : await runHttpBench(options);
 const markdown = httpResultsMarkdown(result, command);
 process.stdout.write(`\n${markdown}\n`);
 

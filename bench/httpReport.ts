@@ -3,7 +3,6 @@
 import type { GroupResult, HttpBenchResult } from './httpBench.js';
 import { SCENARIOS } from './httpContenders.js';
 import type { Stat } from './httpStats.js';
-import { markdownTable } from './resultsFile.js';
 
 /** Issue 4: CPU µs sluice may add per request over the bare framework, headers included. */
 export const TARGET_ADDED_US = { memory: 2, redis: 8 } as const;
@@ -17,6 +16,14 @@ export interface TargetCheck {
   readonly met: boolean;
   /** |A/A added µs| in the same group: differences smaller than this are noise. */
   readonly noiseUs: number;
+}
+
+/** A markdown table with padded columns, as Biome formats it (so `biome check` passes on RESULTS.md). */
+export function alignedTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((cell, i) => Math.max(3, [...cell].length, ...rows.map((row) => [...(row[i] ?? '')].length)));
+  const line = (cells: readonly string[]) =>
+    `| ${widths.map((width, i) => (cells[i] ?? '').padEnd(width + (cells[i] ?? '').length - [...(cells[i] ?? '')].length)).join(' | ')} |`;
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
 }
 
 const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
@@ -64,7 +71,7 @@ function groupTable(group: GroupResult): string {
       isBase ? '1' : fixed(figures.cpuRatio.median, 3),
     ];
   });
-  return markdownTable(['Contender', 'req/s', 'req/s vs bare', 'p99 ms', 'server CPU µs/req', 'CPU µs added vs bare', 'CPU vs bare'], rows);
+  return alignedTable(['Contender', 'req/s', 'req/s vs bare', 'p99 ms', 'server CPU µs/req', 'CPU µs added vs bare', 'CPU vs bare'], rows);
 }
 
 export function httpResultsMarkdown(result: HttpBenchResult, command: string): string {
@@ -110,7 +117,7 @@ export function httpResultsMarkdown(result: HttpBenchResult, command: string): s
   if (checks.length > 0) {
     lines.push('', '### Targets (issue 4): CPU µs sluice adds per request over the bare framework', '');
     lines.push(
-      markdownTable(
+      alignedTable(
         ['Contender', 'Scenario', 'Added µs/req', 'Target', 'Met', 'A/A noise µs'],
         checks.map((check) => [
           check.contender,

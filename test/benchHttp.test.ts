@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HTTP_CONTENDERS, KEY_HEADER, LIMITS } from '../bench/httpContenders.js';
 import { ServerHandle } from '../bench/httpIpc.js';
+import { alignedTable } from '../bench/httpReport.js';
 import { contenderFigures, median, rotate, type SliceSample } from '../bench/httpStats.js';
 import { redisOptions } from './setup/redisTarget.js';
 
@@ -20,6 +21,12 @@ const sample = (round: number, requests: number, cpuMicros: number, pair = 'x', 
 });
 
 describe('bench:http statistics', () => {
+  it('pads table columns the way Biome formats markdown', () => {
+    expect(alignedTable(['a', 'µs'], [['1 (−1 … +2)', 'x']])).toBe(
+      ['| a           | µs  |', '| ----------- | --- |', '| 1 (−1 … +2) | x   |'].join('\n'),
+    );
+  });
+
   it('takes the median of odd and even counts', () => {
     expect(median([5, 1, 3])).toBe(3);
     expect(median([4, 1, 3, 2])).toBe(2.5);
