@@ -43,11 +43,11 @@ const { values } = parseArgs({
   },
 });
 
-function positiveInteger(name: string, text: string | undefined, fallback: number): number {
+function positiveInteger(name: string, text: string | undefined, fallback: number, min = 1): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0)
-    throw new Error(`bench:http: --${name} must be a positive integer, got ${JSON.stringify(text)}`);
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`bench:http: --${name} must be an integer ≥ ${min}, got ${JSON.stringify(text)}`);
   return value;
 }
 
@@ -79,8 +79,8 @@ if (profile) mkdirSync(cpuProfileDir, { recursive: true });
 const options: HttpBenchOptions = {
   rounds: positiveInteger('rounds', values.rounds, base.rounds),
   sliceMs: positiveInteger('slice', values.slice, base.sliceMs),
-  warmupMs: positiveInteger('warmup', values.warmup, base.warmupMs),
-  preloadMs: positiveInteger('preload', values.preload, base.preloadMs),
+  warmupMs: positiveInteger('warmup', values.warmup, base.warmupMs, 0),
+  preloadMs: positiveInteger('preload', values.preload, base.preloadMs, 0),
   connections: positiveInteger('connections', values.connections, base.connections),
   noRedis: values['no-redis'],
   ...(only ? { only } : {}),

@@ -21,7 +21,7 @@ export interface HttpBenchOptions {
   rounds: number;
   /** Length of one measured slice, ms. */
   sliceMs: number;
-  /** Unmeasured load per server and scenario before the rounds (JIT warm-up), ms. */
+  /** Unmeasured load per server and scenario before the rounds (JIT warm-up), ms; 0 for none. */
   warmupMs: number;
   /** Unmeasured load right before each measured slice, on the same connections, ms. */
   preloadMs: number;
@@ -75,7 +75,8 @@ export interface HttpBenchResult {
 }
 
 export const FULL_OPTIONS: HttpBenchOptions = { rounds: 5, sliceMs: 1000, warmupMs: 1000, preloadMs: 300, connections: 10 };
-export const QUICK_OPTIONS: HttpBenchOptions = { rounds: 1, sliceMs: 100, warmupMs: 50, preloadMs: 50, connections: 10 };
+// A smoke run (CI): every server and scenario once, figures meaningless.
+export const QUICK_OPTIONS: HttpBenchOptions = { rounds: 1, sliceMs: 80, warmupMs: 0, preloadMs: 30, connections: 10 };
 
 const PACKAGES = [
   'express',
@@ -245,7 +246,8 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
         for (const server of started) await probe(server, scenario);
         progress('warm-up', scenario, 0);
         for (const server of started) {
-          await slice(server, scenario, { preloadMs: options.warmupMs, ms: 50 }, options.connections, -1, 'warm-up');
+          if (options.warmupMs > 0)
+            await slice(server, scenario, { preloadMs: options.warmupMs, ms: 50 }, options.connections, -1, 'warm-up');
           slicesDone++;
         }
         const samples = new Map<string, SliceSample[]>(started.map((server) => [server.contender.id, []]));
