@@ -38,7 +38,7 @@ describe('store failures', () => {
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ key: 'k', policy: 'allow' });
     expect(events[0]?.error).toBeInstanceOf(Error);
-    expect((events[0]?.error as Error).message).toMatch(/connection/);
+    expect((events[0] as DegradedEvent).error).toMatchObject({ message: expect.stringMatching(/connection/) });
   });
 
   it("'deny' fails closed with a Retry-After of one token", async () => {
