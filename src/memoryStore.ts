@@ -159,7 +159,6 @@ export class MemoryStore implements Store {
   update(policy: Policy, key: string, cost: number, slackMs: number, now: number): StoreResult {
     if (now > this.latestNow) this.latestNow = now;
     const table = policy === this.lastPolicy ? (this.lastTable as KeyTable) : this.tableFor(policy);
-    if (table.stride === 1) return this.updateOneBand(table, policy.bands[0] as Band, key, cost, slackMs, now);
     const stride = table.stride;
     const result = this.result;
     if (this.scratch.length < stride) {
@@ -194,45 +193,10 @@ export class MemoryStore implements Store {
     return result;
   }
 
-  /** `update` for the common one-band limiter: the same steps as applyCall, without the loops. */
-  private updateOneBand(table: KeyTable, band: Band, key: string, cost: number, slackMs: number, now: number): StoreResult {
-    const result = this.result;
-    const scratch = this.scratch;
-    const scale = band.scale;
-    const nowUnits = now * scale;
-    let slot = table.slots.get(key);
-    let tat = nowUnits;
-    if (slot !== undefined) {
-      table.referenced[slot] = 1;
-      const stored = toUnits(table.tats[slot] as number, scale);
-      if (stored > nowUnits) tat = stored;
-    }
-    const next = tat + cost * band.emission;
-    result.now = now;
-    if (next - nowUnits > band.tolerance + slackMs * scale) {
-      result.allowed = false;
-      scratch[0] = tat / scale;
-      return result;
-    }
-    result.allowed = true;
-    if (next > nowUnits) {
-      const nextMs = next / scale;
-      scratch[0] = nextMs;
-      if (cost !== 0) {
-        if (slot === undefined) slot = this.insert(table, key);
-        table.tats[slot] = nextMs;
-      }
-    } else {
-      // Full bucket (a look, or tokens given back): same as no entry, so drop it lazily.
-      scratch[0] = now;
-      if (slot !== undefined) this.drop(table, key, slot);
-    }
-    return result;
-  }
-
   /**
-   * @internal `update` + `toDecision` fused for one-band limiters: the hot path of `consumeSync`.
-   * Same arithmetic as `applyCall`, without the intermediate result.
+   * @internal `update` + `toDecision` fused for one-band limiters: the hot path of `consume`,
+   * `consumeSync` and `peek` (not of reservations or give-backs, which take `update`).
+   * Same arithmetic as `applyCall`, without the loops and the intermediate result.
    */
   decideOneBand(policy: Policy, key: string, cost: number, now: number): Decision {
     if (now > this.latestNow) this.latestNow = now;

@@ -100,15 +100,13 @@ export class RateLimiter {
 
   /** Takes `cost` tokens from `key`'s bucket if it holds that many; otherwise takes nothing. */
   consume(key: string, cost = 1): Promise<Decision> {
-    const fast = this.fastStore;
-    if (fast !== undefined && cost === 1 && typeof key === 'string' && key.length !== 0) {
-      return Promise.resolve(fast.decideOneBand(this.policy, key, 1, this.clock()));
-    }
     try {
       this.checkCall(key, cost);
     } catch (error) {
       return Promise.reject(error);
     }
+    const fast = this.fastStore;
+    if (fast !== undefined) return Promise.resolve(fast.decideOneBand(this.policy, key, cost, this.clock()));
     return this.run(key, cost, 0);
   }
 
@@ -117,10 +115,9 @@ export class RateLimiter {
    * in-process limiting on hot paths. Throws a SluiceConfigError with an asynchronous store.
    */
   consumeSync(key: string, cost = 1): Decision {
+    this.checkCall(key, cost);
     const fast = this.fastStore;
-    if (fast !== undefined && cost === 1 && typeof key === 'string' && key.length !== 0) {
-      return fast.decideOneBand(this.policy, key, 1, this.clock());
-    }
+    if (fast !== undefined) return fast.decideOneBand(this.policy, key, cost, this.clock());
     if (!this.store.synchronous) {
       throw new SluiceConfigError(
         'store',
@@ -128,8 +125,6 @@ export class RateLimiter {
         'is asynchronous; consumeSync needs a synchronous store such as MemoryStore (use consume)',
       );
     }
-    this.checkCall(key, cost);
-    if (this.fastStore !== undefined) return this.fastStore.decideOneBand(this.policy, key, cost, this.clock());
     let result: StoreResult;
     try {
       result = this.store.update(this.policy, key, cost, 0, this.clock()) as StoreResult;
@@ -146,6 +141,8 @@ export class RateLimiter {
     } catch (error) {
       return Promise.reject(error);
     }
+    const fast = this.fastStore;
+    if (fast !== undefined) return Promise.resolve(fast.decideOneBand(this.policy, key, 0, this.clock()));
     return this.run(key, 0, 0);
   }
 
