@@ -85,7 +85,10 @@ describe.skipIf(!available)('RedisStore faults', () => {
     expect(answered.length).toBeGreaterThanOrEqual(before.length * 0.9);
     expect(outage.length).toBeGreaterThan(20);
     // The policy answered: fail closed, marked, reported.
-    expect(outage.every((s) => s.decision.degraded && !s.decision.allowed)).toBe(true);
+    const notByPolicy = outage
+      .filter((s) => !(s.decision.degraded && !s.decision.allowed))
+      .map((s) => ({ startedAfterKillMs: Math.round(s.at - killedAt), tookMs: Math.round(s.took), ...s.decision }));
+    expect(notByPolicy).toEqual([]);
     expect(events.length).toBeGreaterThanOrEqual(outage.length);
     expect(events.every((e) => e.policy === 'deny')).toBe(true);
     // Within the timeout (plus scheduling slack on a noisy machine), never hanging in ioredis' queues.
