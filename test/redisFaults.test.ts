@@ -77,7 +77,9 @@ describe.skipIf(!available)('RedisStore faults', () => {
     await Promise.all(workers);
 
     const before = samples.filter((s) => s.at < killingAt - 50);
-    const outage = samples.filter((s) => s.at > killedAt && s.at < restartedAt);
+    // A call made less than timeoutMs before the restart may rightly be answered by the restarted Redis
+    // (its command waits for the reconnect); the outage proper ends timeoutMs before the restart.
+    const outage = samples.filter((s) => s.at > killedAt && s.at < restartedAt - 300);
     expect(before.length).toBeGreaterThan(40);
     // Redis up: Redis answered (bar the odd timeout on this 2-core machine when it is very busy).
     const answered = before.filter((s) => !s.decision.degraded);
