@@ -11,10 +11,10 @@
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import autocannon from 'autocannon';
+import { type RedisServer, redisServerVersion, startRedisServer } from '../test/setup/redisServers.js';
 import { type Framework, HTTP_CONTENDERS, type HttpContender, KEY_HEADER, LIMITS, SCENARIOS, type Scenario } from './httpContenders.js';
 import { ServerHandle } from './httpIpc.js';
 import { type ContenderFigures, contenderFigures, rotate, type SliceSample } from './httpStats.js';
-import { type RedisProcess, redisServerVersion, startRedis } from './redisProcess.js';
 
 export interface HttpBenchOptions {
   /** Measured rounds; per round and scenario, every contender gets one slice paired with a slice of the bare server. */
@@ -222,11 +222,11 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
   const slicesTotal = frameworks.reduce((sum, framework) => sum + perScenario(framework) * scenarios.length, 0);
   let slicesDone = 0;
 
-  let redis: RedisProcess | undefined;
+  let redis: RedisServer | undefined;
   const servers: ServerHandle[] = [];
   const groups: GroupResult[] = [];
   try {
-    if (contenders.some((c) => c.store === 'redis')) redis = await startRedis();
+    if (contenders.some((c) => c.store === 'redis')) redis = await startRedisServer();
     for (const framework of frameworks) {
       const progress = (phase: ProgressEvent['phase'], scenario: Scenario | undefined, round: number) =>
         options.onProgress?.({ framework, scenario, phase, round, rounds: options.rounds, slicesDone, slicesTotal });

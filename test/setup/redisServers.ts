@@ -28,6 +28,13 @@ declare module 'vitest' {
 const HOST = '127.0.0.1';
 const run = promisify(execFile);
 
+/** The redis-server version (e.g. `7.0.15`), or undefined when it is not installed. */
+export function redisServerVersion(): string | undefined {
+  const result = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
+  if (result.status !== 0) return undefined;
+  return /v=(\S+)/.exec(result.stdout)?.[1] ?? result.stdout.trim();
+}
+
 /** True when redis-server and redis-cli can be run. */
 export function redisAvailable(): boolean {
   return spawnSync('redis-server', ['--version']).status === 0 && spawnSync('redis-cli', ['--version']).status === 0;
