@@ -26,8 +26,12 @@ const INITIAL_SLOTS = 1024;
  */
 class KeyTable {
   readonly slots = new Map<string, number>();
-  /** The CLOCK hand: where the last eviction stopped. */
-  private hand: Iterator<[string, number]> = this.slots.entries();
+  /**
+   * The CLOCK hand: where the last eviction stopped. Made at the first eviction, not before: a Map
+   * iterator keeps every table the Map outgrew alive until it next moves, which while the Map grows
+   * to maxKeys would double its memory.
+   */
+  private hand: Iterator<[string, number]> | undefined;
   tats: Float64Array;
   /** CLOCK reference bits: 1 when the slot was used since the eviction hand last passed it. */
   referenced: Uint8Array;
@@ -68,8 +72,9 @@ class KeyTable {
    */
   evictOne(): void {
     const { slots, referenced } = this;
+    let hand = (this.hand ??= slots.entries());
     for (let lap = 0; lap < 3; lap++) {
-      for (let step = this.hand.next(); !step.done; step = this.hand.next()) {
+      for (let step = hand.next(); !step.done; step = hand.next()) {
         const [key, slot] = step.value;
         if (referenced[slot] === 1) {
           referenced[slot] = 0;
@@ -78,7 +83,7 @@ class KeyTable {
           return;
         }
       }
-      this.hand = slots.entries(); // end of the circle: start over
+      hand = this.hand = slots.entries(); // end of the circle: start over
     }
   }
 
