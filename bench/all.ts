@@ -4,7 +4,8 @@
  *
  * On a terminal it shows one live status line (which benchmark, its latest step, elapsed and time
  * left); elsewhere (CI, a pipe) plain lines. `--quick`: a ~1-minute smoke run that writes its results
- * under bench/results/*.quick.json and leaves RESULTS.md and results.svg alone.
+ * under bench/results/*.quick.json and leaves RESULTS.md and results.svg alone. `--report-only`: redraw
+ * the charts and the summary from the results already in bench/results/.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -84,7 +85,10 @@ function runStep(step: Step, index: number): Promise<void> {
   });
 }
 
-for (const [index, step] of steps.entries()) await runStep(step, index);
+// --report-only: redraw the charts and the summary from the JSON of earlier runs, running nothing.
+if (!process.argv.includes('--report-only')) {
+  for (const [index, step] of steps.entries()) await runStep(step, index);
+}
 
 const core = readResultsJson<CoreResults>(`core${suffix}`);
 const redis = readResultsJson<RedisResults>(`redis${suffix}`);
