@@ -72,7 +72,8 @@ class KeyTable {
    */
   evictOne(): void {
     const { slots, referenced } = this;
-    let hand = (this.hand ??= slots.entries());
+    this.hand ??= slots.entries();
+    let hand = this.hand;
     for (let lap = 0; lap < 3; lap++) {
       for (let step = hand.next(); !step.done; step = hand.next()) {
         const [key, slot] = step.value;
@@ -83,7 +84,9 @@ class KeyTable {
           return;
         }
       }
-      hand = this.hand = slots.entries(); // end of the circle: start over
+      // End of the circle: start over.
+      hand = slots.entries();
+      this.hand = hand;
     }
   }
 
