@@ -23,7 +23,9 @@ export interface RedisStoreOptions {
   denyCache?: boolean | { maxKeys?: number };
   /**
    * Calls made in the same event-loop tick are decided by one script call (per cluster slot); this caps
-   * how many go into one, so a huge burst does not block Redis for long. Default 128; 1 turns coalescing off.
+   * how many go into one. Default 16: small enough that several batches are in flight at once, so Node
+   * builds the next batch while Redis runs the last (one batch of everything would leave each side
+   * idle while the other works), and a burst never blocks Redis for long. 1 turns coalescing off.
    */
   maxBatchSize?: number;
 }
@@ -103,7 +105,7 @@ export class RedisStore implements Store {
         );
       }
     }
-    const { client, time = 'redis', denyCache = true, maxBatchSize = 128 } = options;
+    const { client, time = 'redis', denyCache = true, maxBatchSize = 16 } = options;
     if (client === null || typeof client !== 'object' || typeof (client as Redis).evalsha !== 'function') {
       throw new SluiceConfigError('client', client, 'must be an ioredis client (new Redis() or new Redis.Cluster([...]))');
     }

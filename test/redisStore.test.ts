@@ -162,14 +162,14 @@ describe.skipIf(single === undefined)('RedisStore round trips (own redis-server,
     await server?.stop();
   });
 
-  it('decides the calls of one tick with one script call', async () => {
+  it('decides the calls of one tick with one script call per maxBatchSize calls', async () => {
     const client = ownClient();
     const limiter = new RateLimiter({
       capacity: 30,
       refillRate: 1,
       interval: '1h',
       prefix: uniquePrefix('batch'),
-      store: new RedisStore({ client }),
+      store: new RedisStore({ client, maxBatchSize: 64 }),
     });
     await limiter.peek('warm-up'); // loads the script (the first EVALSHA gets NOSCRIPT on a fresh server)
     await client.config('RESETSTAT');
@@ -177,6 +177,18 @@ describe.skipIf(single === undefined)('RedisStore round trips (own redis-server,
     expect(decisions.filter((d) => d.allowed).length).toBe(25 + 25);
     const counts = await commandCounts(client);
     expect((counts.evalsha ?? 0) + (counts.eval ?? 0)).toBe(1);
+    // With the default maxBatchSize (16), the same 50 calls take 4 script calls.
+    const defaults = new RateLimiter({
+      capacity: 30,
+      refillRate: 1,
+      interval: '1h',
+      prefix: uniquePrefix('batch16'),
+      store: new RedisStore({ client }),
+    });
+    await client.config('RESETSTAT');
+    await Promise.all(Array.from({ length: 50 }, (_, i) => defaults.consume(`k${i}`)));
+    const split = await commandCounts(client);
+    expect((split.evalsha ?? 0) + (split.eval ?? 0)).toBe(4);
   });
 
   it('answers a repeated denial from the deny cache with no round trip, and makes one with the cache off', async () => {
