@@ -63,7 +63,7 @@ describe.skipIf(!available)('RedisStore faults', () => {
     const killingAt = performance.now();
     await server.stop(true); // SIGKILL, and wait until the process is gone
     const killedAt = performance.now();
-    await sleep(700);
+    await sleep(1500); // long enough for several timeoutMs-long answers per worker, even if every call waits it out
     const restartedAt = performance.now();
     server = await startRedisServer({ port: server.port });
     // ioredis reconnects with its own backoff (at most 2 s between attempts by default).
