@@ -1,11 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import express5, { type ErrorRequestHandler, type Express, type Request } from 'express';
 import express4 from 'express4';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { rateLimit } from '../adapters/express.js';
-import { resetWarnings } from '../src/http/warnings.js';
-import { type Decision, RateLimiter, RedisStore, type Store, type StoreResult } from '../src/index.js';
-import { redisClient, redisOptions, uniquePrefix } from './setup/redisTarget.js';
+import { type Decision, RateLimiter, type Store, type StoreResult } from '../src/index.js';
+import { captureWarnings, storeVariants, tick } from './http/adapterTestSupport.js';
 
 type Factory = typeof express5;
 
@@ -73,26 +72,8 @@ class FailingStore implements Store {
   reset(): void {}
 }
 
-const warnings: { code: string | undefined; message: string }[] = [];
-const onWarning = (warning: Error & { code?: string }) => {
-  if (warning.name === 'SluiceWarning') warnings.push({ code: warning.code, message: warning.message });
-};
-beforeEach(() => {
-  resetWarnings();
-  warnings.length = 0;
-  process.on('warning', onWarning);
-});
-afterEach(() => {
-  process.off('warning', onWarning);
-});
-/** process.emitWarning reports on the next tick. */
-const tick = () => new Promise((resolve) => setImmediate(resolve));
-
-const single = redisOptions();
-const stores: [string, (() => { store?: Store; prefix?: string }) | undefined][] = [
-  ['memory', () => ({})],
-  ['redis', single && (() => ({ store: new RedisStore({ client: redisClient() }), prefix: uniquePrefix('express') }))],
-];
+const warnings = captureWarnings();
+const stores = storeVariants('express');
 
 describe.each([
   ['Express 4', express4 as Factory],

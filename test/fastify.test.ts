@@ -1,10 +1,9 @@
 import fastify5, { type FastifyInstance } from 'fastify';
 import fastify4 from 'fastify4';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import sluice, { sluice as namedSluice } from '../adapters/fastify.js';
-import { resetWarnings } from '../src/http/warnings.js';
-import { type Decision, RateLimiter, RedisStore, SluiceConfigError, type Store, type StoreResult } from '../src/index.js';
-import { redisClient, redisOptions, uniquePrefix } from './setup/redisTarget.js';
+import { type Decision, RateLimiter, SluiceConfigError, type Store, type StoreResult } from '../src/index.js';
+import { captureWarnings, storeVariants, tick } from './http/adapterTestSupport.js';
 
 type Factory = typeof fastify5;
 
@@ -57,25 +56,8 @@ class FailingStore implements Store {
   reset(): void {}
 }
 
-const warnings: (string | undefined)[] = [];
-const onWarning = (warning: Error & { code?: string }) => {
-  if (warning.name === 'SluiceWarning') warnings.push(warning.code);
-};
-beforeEach(() => {
-  resetWarnings();
-  warnings.length = 0;
-  process.on('warning', onWarning);
-});
-afterEach(() => {
-  process.off('warning', onWarning);
-});
-const tick = () => new Promise((resolve) => setImmediate(resolve));
-
-const single = redisOptions();
-const stores: [string, (() => { store?: Store; prefix?: string }) | undefined][] = [
-  ['memory', () => ({})],
-  ['redis', single && (() => ({ store: new RedisStore({ client: redisClient() }), prefix: uniquePrefix('fastify') }))],
-];
+const warnings = captureWarnings();
+const stores = storeVariants('fastify');
 
 it('exports the plugin as default and by name', () => {
   expect(namedSluice).toBe(sluice);
@@ -217,7 +199,7 @@ describe.each([
       seen.push((await hit(app, '/', { headers: { 'x-forwarded-for': ip } })).status);
     expect(seen).toEqual([200, 200, 429]);
     await tick();
-    expect(warnings).toEqual(['SLUICE_TRUST_PROXY_OFF']);
+    expect(warnings.map((w) => w.code)).toEqual(['SLUICE_TRUST_PROXY_OFF']);
   });
 
   it('with trustProxy set to the proxy: one bucket per client', async () => {
@@ -231,7 +213,7 @@ describe.each([
     expect((await from('198.51.100.2')).status).toBe(429);
     expect((await from('10.9.9.9, 198.51.100.2')).status).toBe(429);
     await tick();
-    expect(warnings).toEqual([]);
+    expect(warnings.map((w) => w.code)).toEqual([]);
   });
 
   it('warns when routes were registered before the plugin loaded (a register without await)', async () => {
@@ -240,7 +222,7 @@ describe.each([
     app.get('/', async () => 'ok');
     expect(await statuses(app, '/', 2)).toEqual([200, 200]); // not limited: the plugin loaded after the route
     await tick();
-    expect(warnings).toEqual(['SLUICE_ROUTES_BEFORE_PLUGIN']);
+    expect(warnings.map((w) => w.code)).toEqual(['SLUICE_ROUTES_BEFORE_PLUGIN']);
   });
 
   it('does not warn when the plugin is awaited first', async () => {
@@ -249,7 +231,7 @@ describe.each([
     app.get('/', async () => 'ok');
     expect(await statuses(app, '/', 2)).toEqual([200, 429]);
     await tick();
-    expect(warnings).toEqual([]);
+    expect(warnings.map((w) => w.code)).toEqual([]);
   });
 
   it('counts once when the same limiter is registered twice, and warns', async () => {
@@ -261,7 +243,7 @@ describe.each([
     expect((await hit(app)).headers.ratelimit).toBe('"default";r=2;t=0');
     expect(await statuses(app, '/', 3)).toEqual([200, 200, 429]);
     await tick();
-    expect(warnings).toEqual(['SLUICE_DOUBLE_COUNT']);
+    expect(warnings.map((w) => w.code)).toEqual(['SLUICE_DOUBLE_COUNT']);
   });
 
   it('honours statusCode, message, onLimited, onDecision and both header formats', async () => {
