@@ -8,20 +8,7 @@ function limiterAt(options: Record<string, unknown> = {}) {
 }
 
 describe('RateLimiter: one band', () => {
-  it('starts full, allows a burst of `capacity`, then denies without taking', async () => {
-    const { limiter } = limiterAt();
-    const remaining: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const d = await limiter.consume('k');
-      expect(d.allowed).toBe(true);
-      remaining.push(d.remaining);
-    }
-    expect(remaining).toEqual([4, 3, 2, 1, 0]);
-    const denied = await limiter.consume('k');
-    expect(denied).toMatchObject({ allowed: false, limit: 5, remaining: 0, retryAfterMs: 1000, resetMs: 5000, degraded: false });
-    // The denial took nothing: the next token is still 1000 ms away.
-    expect((await limiter.consume('k')).retryAfterMs).toBe(1000);
-  });
+  // The burst-then-deny basics run for every store in test/storeContract.ts (MemoryStore included).
 
   it('refills continuously, not in steps', async () => {
     const { limiter, clock } = limiterAt({ capacity: 10, refillRate: 10, interval: '1s' });
