@@ -3,8 +3,9 @@ import express5, { type ErrorRequestHandler, type Express, type Request } from '
 import express4 from 'express4';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rateLimit } from '../adapters/express.js';
-import { type Decision, RateLimiter, type Store, type StoreResult } from '../src/index.js';
-import { captureWarnings, storeVariants, tick } from './http/adapterTestSupport.js';
+import { type Decision, RateLimiter, type Store } from '../src/index.js';
+import { captureWarnings, rateLimitHeaders, storeVariants, tick } from './http/adapterTestSupport.js';
+import { FailingStore } from './setup/failingStore.js';
 
 type Factory = typeof express5;
 
@@ -48,28 +49,13 @@ interface Reply {
 
 async function get(url: string, headers: Record<string, string> = {}): Promise<Reply> {
   const response = await fetch(url, { headers });
-  const picked: Record<string, string> = {};
-  for (const [name, value] of response.headers) if (/^(ratelimit|x-ratelimit|retry-after)/.test(name)) picked[name] = value;
-  return { status: response.status, headers: picked, body: await response.text() };
+  return { status: response.status, headers: rateLimitHeaders(response.headers), body: await response.text() };
 }
 
 async function statuses(url: string, count: number, headers: Record<string, string> = {}): Promise<number[]> {
   const seen: number[] = [];
   for (let i = 0; i < count; i++) seen.push((await get(url, headers)).status);
   return seen;
-}
-
-/** A store that fails: `update` rejects, never answers, or throws synchronously. */
-class FailingStore implements Store {
-  constructor(
-    readonly mode: 'reject' | 'hang' | 'throw',
-    readonly synchronous = mode === 'throw',
-  ) {}
-  update(): StoreResult | Promise<StoreResult> {
-    if (this.mode === 'throw') throw new Error('store down');
-    return this.mode === 'reject' ? Promise.reject(new Error('store down')) : new Promise<StoreResult>(() => {});
-  }
-  reset(): void {}
 }
 
 const warnings = captureWarnings();

@@ -2,8 +2,9 @@ import fastify5, { type FastifyInstance } from 'fastify';
 import fastify4 from 'fastify4';
 import { afterEach, describe, expect, it } from 'vitest';
 import sluice, { sluice as namedSluice } from '../adapters/fastify.js';
-import { type Decision, RateLimiter, SluiceConfigError, type Store, type StoreResult } from '../src/index.js';
-import { captureWarnings, storeVariants, tick } from './http/adapterTestSupport.js';
+import { type Decision, RateLimiter, SluiceConfigError, type Store } from '../src/index.js';
+import { captureWarnings, rateLimitHeaders, storeVariants, tick } from './http/adapterTestSupport.js';
+import { FailingStore } from './setup/failingStore.js';
 
 type Factory = typeof fastify5;
 
@@ -30,30 +31,13 @@ async function hit(
   options: { remoteAddress?: string; headers?: Record<string, string>; method?: 'GET' | 'POST' | 'HEAD'; payload?: object } = {},
 ): Promise<Reply> {
   const response = await app.inject({ url, method: options.method ?? 'GET', ...options });
-  const picked: Record<string, string> = {};
-  for (const [name, value] of Object.entries(response.headers)) {
-    if (/^(ratelimit|x-ratelimit|retry-after)/.test(name)) picked[name] = String(value);
-  }
-  return { status: response.statusCode, headers: picked, body: response.body };
+  return { status: response.statusCode, headers: rateLimitHeaders(Object.entries(response.headers)), body: response.body };
 }
 
 async function statuses(app: FastifyInstance, url: string, count: number, options: Parameters<typeof hit>[2] = {}): Promise<number[]> {
   const seen: number[] = [];
   for (let i = 0; i < count; i++) seen.push((await hit(app, url, options)).status);
   return seen;
-}
-
-/** A store that fails: `update` rejects, never answers, or throws synchronously. */
-class FailingStore implements Store {
-  constructor(
-    readonly mode: 'reject' | 'hang' | 'throw',
-    readonly synchronous = mode === 'throw',
-  ) {}
-  update(): StoreResult | Promise<StoreResult> {
-    if (this.mode === 'throw') throw new Error('store down');
-    return this.mode === 'reject' ? Promise.reject(new Error('store down')) : new Promise<StoreResult>(() => {});
-  }
-  reset(): void {}
 }
 
 const warnings = captureWarnings();

@@ -1,25 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  type DegradedEvent,
-  MemoryStore,
-  RateLimiter,
-  SluiceStoreError,
-  type Store,
-  type StoreResult,
-  StoreTimeoutError,
-} from '../src/index.js';
+import { type DegradedEvent, MemoryStore, RateLimiter, SluiceStoreError, type Store, StoreTimeoutError } from '../src/index.js';
+import { FailingStore, type FailureMode } from './setup/failingStore.js';
 
-/** Real stores that fail the way a networked store does: rejecting, hanging, or throwing at once. */
-function failingStore(mode: 'reject' | 'hang' | 'throw'): Store {
-  return {
-    synchronous: false,
-    update(): Promise<StoreResult> {
-      if (mode === 'throw') throw new Error('connection refused');
-      if (mode === 'hang') return new Promise<StoreResult>(() => undefined);
-      return Promise.reject(new Error('connection reset'));
-    },
-    reset: () => Promise.reject(new Error('connection reset')),
-  };
+/** Stores whose backend is down, failing the way a networked (asynchronous) store does. */
+function failingStore(mode: FailureMode): Store {
+  return new FailingStore(mode, { synchronous: false, message: mode === 'throw' ? 'connection refused' : 'connection reset' });
 }
 
 const unhandled: unknown[] = [];

@@ -37,3 +37,10 @@ export function storeVariants(name: string): [string, (() => { store?: Store; pr
     ['redis', single && (() => ({ store: new RedisStore({ client: redisClient() }), prefix: uniquePrefix(name) }))],
   ];
 }
+
+/** The rate-limit headers of a response (RateLimit*, X-RateLimit-*, Retry-After), by lower-case name. */
+export function rateLimitHeaders(headers: Iterable<[string, unknown]>): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const [name, value] of headers) if (/^(ratelimit|x-ratelimit|retry-after)/.test(name)) picked[name] = String(value);
+  return picked;
+}
