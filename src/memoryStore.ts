@@ -1,6 +1,7 @@
 import { type Decision, oneBandDecision } from './decision.js';
 import { type Duration, parseDuration } from './duration.js';
 import { SluiceConfigError } from './errors.js';
+import { rejectUnknownOptions } from './options.js';
 import type { Policy, Store, StoreResult } from './store.js';
 import { applyCall, type Band, toUnits } from './tokenBucket.js';
 
@@ -14,7 +15,7 @@ export interface MemoryStoreOptions {
   sweepInterval?: Duration | false;
 }
 
-const MEMORY_STORE_OPTIONS = new Set(['maxKeys', 'sweepInterval']);
+const MEMORY_STORE_OPTIONS = ['maxKeys', 'sweepInterval'];
 // Keys looked at per event-loop turn by the background sweep, so a large store never blocks for long.
 const SWEEP_CHUNK = 10_000;
 const INITIAL_SLOTS = 1024;
@@ -142,15 +143,7 @@ export class MemoryStore implements Store {
     if (options === null || typeof options !== 'object') {
       throw new SluiceConfigError('MemoryStore options', options, 'must be an object');
     }
-    for (const name of Object.keys(options)) {
-      if (!MEMORY_STORE_OPTIONS.has(name)) {
-        throw new SluiceConfigError(
-          name,
-          (options as Record<string, unknown>)[name],
-          'is not a MemoryStore option (known: maxKeys, sweepInterval)',
-        );
-      }
-    }
+    rejectUnknownOptions(options, MEMORY_STORE_OPTIONS, '');
     const { maxKeys = 1_000_000, sweepInterval = '1m' } = options;
     if (typeof maxKeys !== 'number' || !Number.isSafeInteger(maxKeys) || maxKeys < 1) {
       throw new SluiceConfigError('maxKeys', maxKeys, 'must be a positive integer');

@@ -2,6 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { clusterSlot } from './clusterSlot.js';
 import { DenyCache } from './denyCache.js';
 import { SluiceConfigError, SluiceStoreError } from './errors.js';
+import { rejectUnknownOptions } from './options.js';
 import { DECIDE_BATCH_SCRIPT, DECIDE_BATCH_SHA } from './redisScripts.js';
 import type { Policy, Store, StoreResult } from './store.js';
 import type { Band } from './tokenBucket.js';
@@ -30,7 +31,7 @@ export interface RedisStoreOptions {
   maxBatchSize?: number;
 }
 
-const OPTION_NAMES = new Set(['client', 'time', 'denyCache', 'maxBatchSize']);
+const REDIS_STORE_OPTIONS = ['client', 'time', 'denyCache', 'maxBatchSize'];
 const DEFAULT_DENY_CACHE_KEYS = 10_000;
 /**
  * Script calls that may await Redis' answer at once. A Redis that is connected but does not answer (a hung
@@ -96,15 +97,7 @@ export class RedisStore implements Store {
     if (options === null || typeof options !== 'object') {
       throw new SluiceConfigError('RedisStore options', options, 'must be an object such as { client: new Redis() }');
     }
-    for (const name of Object.keys(options)) {
-      if (!OPTION_NAMES.has(name)) {
-        throw new SluiceConfigError(
-          name,
-          (options as unknown as Record<string, unknown>)[name],
-          'is not a RedisStore option (known: client, time, denyCache, maxBatchSize)',
-        );
-      }
-    }
+    rejectUnknownOptions(options, REDIS_STORE_OPTIONS, '');
     const { client, time = 'redis', denyCache = true, maxBatchSize = 16 } = options;
     if (client === null || typeof client !== 'object' || typeof (client as Redis).evalsha !== 'function') {
       throw new SluiceConfigError('client', client, 'must be an ioredis client (new Redis() or new Redis.Cluster([...]))');
