@@ -1,9 +1,14 @@
-/** A pending call that must be answered by its deadline. */
+/**
+ * A pending call that must be answered by its deadline. The call object is itself the queue entry,
+ * so a call allocates no separate timer record or closure.
+ */
 export interface Deadline {
-  readonly at: number;
+  /** When it is due (performance.now() ms); set by the queue. */
+  at: number;
   /** Set once the call was answered, so the timer skips it. */
   settled: boolean;
-  readonly onTimeout: () => void;
+  /** Called once the deadline passed while `settled` was still false. */
+  expire(): void;
   next: Deadline | undefined;
 }
 
@@ -15,34 +20,33 @@ export class DeadlineQueue {
   private head: Deadline | undefined;
   private tail: Deadline | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private readonly onTimer = () => this.expireDue();
 
   constructor(private readonly timeoutMs: number) {}
 
-  add(onTimeout: () => void): Deadline {
-    const entry: Deadline = { at: performance.now() + this.timeoutMs, settled: false, onTimeout, next: undefined };
+  add(entry: Deadline): void {
+    entry.at = performance.now() + this.timeoutMs;
+    entry.next = undefined;
     if (this.tail === undefined) this.head = entry;
     else this.tail.next = entry;
     this.tail = entry;
     if (this.timer === undefined) this.schedule(this.timeoutMs);
-    return entry;
   }
 
   private schedule(delay: number): void {
     // +1: setTimeout may fire a fraction of a ms early relative to performance.now().
-    this.timer = setTimeout(() => this.expire(), Math.max(0, delay) + 1);
+    this.timer = setTimeout(this.onTimer, Math.max(0, delay) + 1);
   }
 
-  private expire(): void {
+  private expireDue(): void {
     this.timer = undefined;
     const now = performance.now();
     while (this.head !== undefined && (this.head.settled || this.head.at <= now)) {
       const entry = this.head;
       this.head = entry.next;
+      entry.next = undefined;
       if (this.head === undefined) this.tail = undefined;
-      if (!entry.settled) {
-        entry.settled = true;
-        entry.onTimeout();
-      }
+      if (!entry.settled) entry.expire();
     }
     if (this.head !== undefined) this.schedule(this.head.at - now);
   }

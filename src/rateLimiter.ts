@@ -1,4 +1,4 @@
-import { DeadlineQueue } from './deadlineQueue.js';
+import { type Deadline, DeadlineQueue } from './deadlineQueue.js';
 import { type Decision, toDecision } from './decision.js';
 import { CostExceedsCapacityError, SluiceArgumentError, SluiceConfigError, SluiceStoreError, StoreTimeoutError } from './errors.js';
 import { MemoryStore } from './memoryStore.js';
@@ -10,7 +10,7 @@ import {
   rejectUnknownOptions,
   type StoreErrorPolicy,
 } from './options.js';
-import type { Policy, Store, StoreResult } from './store.js';
+import { type CallbackStore, isCallbackStore, type Policy, type Store, type StoreCallback, type StoreResult } from './store.js';
 import { type Band, reservationDelayMs } from './tokenBucket.js';
 
 export interface WaitOptions {
@@ -21,6 +21,39 @@ export interface WaitOptions {
 }
 
 const STORE_ERROR_POLICIES = new Set(['allow', 'deny', 'throw']);
+
+/**
+ * One `consume`/`peek` in flight on a CallbackStore: the store's callback, the timeout queue's entry and
+ * the resolver of the caller's promise in one object, so the call allocates one promise and no closures.
+ */
+class PendingDecision implements StoreCallback, Deadline {
+  at = 0;
+  settled = false;
+  next: Deadline | undefined = undefined;
+
+  constructor(
+    private readonly limiter: RateLimiter,
+    private readonly key: string,
+    private readonly cost: number,
+    private readonly resolve: (decision: Decision | Promise<Decision>) => void,
+  ) {}
+
+  settle(result: StoreResult): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.resolve(toDecision(this.limiter.limits, result, this.cost));
+  }
+
+  fail(error: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.resolve(this.limiter.answerFailure(this.key, this.cost, error));
+  }
+
+  expire(): void {
+    this.fail(new StoreTimeoutError(this.limiter.timeoutMs));
+  }
+}
 
 function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
@@ -38,12 +71,15 @@ export class RateLimiter {
   /** A call costing more than this could never succeed. */
   private readonly maxCost: number;
   private readonly clock: () => number;
-  private readonly timeoutMs: number;
+  /** Longest wait for the store before `onStoreError` answers. */
+  readonly timeoutMs: number;
   private readonly onStoreError: StoreErrorPolicy;
   private readonly onDegraded: ((event: DegradedEvent) => void) | undefined;
   private readonly deadlines: DeadlineQueue | undefined;
   /** Set for a one-band limiter on a MemoryStore: consumeSync then takes the fused fast path. */
   private readonly fastStore: MemoryStore | undefined;
+  /** Set for a store that answers through callbacks (RedisStore): one promise per call. */
+  private readonly callbackStore: CallbackStore | undefined;
 
   constructor(options: RateLimiterOptions) {
     if (options === null || typeof options !== 'object') {
@@ -86,6 +122,7 @@ export class RateLimiter {
     // Claim the prefix now, so a conflict with another limiter on the same MemoryStore throws here, not on a call.
     if (store instanceof MemoryStore) store.claim(this.policy);
     this.fastStore = store instanceof MemoryStore && this.bands.length === 1 ? store : undefined;
+    this.callbackStore = isCallbackStore(store) ? store : undefined;
   }
 
   /** Capacity of the first band (the only one for a one-band limiter). */
@@ -223,6 +260,19 @@ export class RateLimiter {
   }
 
   private run(key: string, cost: number, slackMs: number): Promise<Decision> {
+    const callbackStore = this.callbackStore;
+    if (callbackStore !== undefined) {
+      return new Promise<Decision>((resolve) => {
+        const call = new PendingDecision(this, key, cost, resolve);
+        try {
+          callbackStore.updateInto(this.policy, key, cost, slackMs, this.clock(), call);
+        } catch (error) {
+          call.fail(error);
+        }
+        // A cached answer may have settled it already.
+        if (!call.settled) this.deadlines?.add(call);
+      });
+    }
     let pending: StoreResult | PromiseLike<StoreResult>;
     try {
       pending = this.store.update(this.policy, key, cost, slackMs, this.clock());
@@ -241,7 +291,16 @@ export class RateLimiter {
     if (!isPromiseLike(pending)) return Promise.resolve(pending);
     const deadlines = this.deadlines ?? new DeadlineQueue(this.timeoutMs);
     return new Promise<T>((resolve, reject) => {
-      const deadline = deadlines.add(() => reject(new StoreTimeoutError(this.timeoutMs)));
+      const deadline: Deadline = {
+        at: 0,
+        settled: false,
+        next: undefined,
+        expire: () => {
+          deadline.settled = true;
+          reject(new StoreTimeoutError(this.timeoutMs));
+        },
+      };
+      deadlines.add(deadline);
       pending.then(
         (value) => {
           deadline.settled = true;
@@ -253,6 +312,11 @@ export class RateLimiter {
         },
       );
     });
+  }
+
+  /** @internal The answer of `onStoreError` for a failed store call (for PendingDecision). */
+  answerFailure(key: string, cost: number, error: unknown): Promise<Decision> {
+    return this.degraded(key, cost, error);
   }
 
   /** The answer of `onStoreError` for a failed store call. */

@@ -4,7 +4,7 @@ import { DenyCache } from './denyCache.js';
 import { SluiceConfigError, SluiceStoreError } from './errors.js';
 import { rejectUnknownOptions } from './options.js';
 import { DECIDE_BATCH_SCRIPT, DECIDE_BATCH_SHA } from './redisScripts.js';
-import type { Policy, Store, StoreResult } from './store.js';
+import type { CallbackStore, Policy, StoreCallback, StoreResult } from './store.js';
 import type { Band } from './tokenBucket.js';
 
 export interface RedisStoreOptions {
@@ -58,8 +58,7 @@ interface PendingCall {
   readonly slackMs: number;
   readonly now: number;
   readonly slot: number;
-  resolve(result: StoreResult): void;
-  reject(error: unknown): void;
+  readonly callback: StoreCallback;
 }
 
 type ScriptReply = readonly (string | number)[];
@@ -80,7 +79,7 @@ function escapeKey(key: string): string {
  * (one per hash slot in a Cluster): it runs atomically and in arrival order, so coalescing changes
  * no decision, only the number of round trips and of script invocations.
  */
-export class RedisStore implements Store {
+export class RedisStore implements CallbackStore {
   readonly synchronous = false;
   readonly client: Redis | Cluster;
   readonly time: 'redis' | 'client';
@@ -130,28 +129,36 @@ export class RedisStore implements Store {
     return band === 0 ? base : `${base}:${band}`;
   }
 
-  update(policy: Policy, key: string, cost: number, slackMs: number, now: number): StoreResult | Promise<StoreResult> {
+  update(policy: Policy, key: string, cost: number, slackMs: number, now: number): Promise<StoreResult> {
+    return new Promise<StoreResult>((resolve, reject) => {
+      this.updateInto(policy, key, cost, slackMs, now, { settle: resolve, fail: reject });
+    });
+  }
+
+  /** @internal `update` answering through `callback` (RateLimiter's path: no promise of the store's own). */
+  updateInto(policy: Policy, key: string, cost: number, slackMs: number, now: number, callback: StoreCallback): void {
     const args = this.argsOf(policy);
     const base = `${args.prefix}{${escapeKey(key)}}`;
     const cache = this.denyCache;
-    if (cache !== undefined) {
+    if (cache !== undefined && cache.size > 0) {
       if (cost > 0 && slackMs === 0) {
         const hit = cache.lookup(base, cost, this.time === 'client' ? now : undefined);
-        if (hit !== undefined) return hit;
+        if (hit !== undefined) {
+          callback.settle(hit);
+          return;
+        }
       }
       // This call may change the bucket (take or give back tokens): a cached denial would answer with stale state.
       if (cost !== 0) cache.forget(base);
     }
-    return new Promise<StoreResult>((resolve, reject) => {
-      const slot = this.isCluster ? clusterSlot(base) : 0;
-      this.queue.push({ policy, args, base, cost, slackMs, now, slot, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        // setImmediate, not nextTick: it runs after the poll phase, so calls from every request that
-        // arrived in one event-loop turn (not only one callback's) share one script call.
-        setImmediate(this.flushQueue);
-      }
-    });
+    const slot = this.isCluster ? clusterSlot(base) : 0;
+    this.queue.push({ policy, args, base, cost, slackMs, now, slot, callback });
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      // setImmediate, not nextTick: it runs after the poll phase, so calls from every request that
+      // arrived in one event-loop turn (not only one callback's) share one script call.
+      setImmediate(this.flushQueue);
+    }
   }
 
   async reset(policy: Policy, key: string): Promise<void> {
@@ -198,7 +205,7 @@ export class RedisStore implements Store {
         throw new SluiceStoreError(`sluice: Redis has not answered ${MAX_BATCHES_IN_FLIGHT} script calls; not sending more until it does`);
       }
     } catch (error) {
-      for (const call of queue) call.reject(error);
+      for (const call of queue) call.callback.fail(error);
       return;
     }
     if (!this.isCluster) {
@@ -270,14 +277,14 @@ export class RedisStore implements Store {
     this.batchesInFlight++;
     const fail = (error: unknown) => {
       this.batchesInFlight--;
-      for (const call of calls) call.reject(error);
+      for (const call of calls) call.callback.fail(error);
     };
     const settle = (reply: unknown) => {
       this.batchesInFlight--;
       try {
         this.settle(calls, reply as ScriptReply);
       } catch (error) {
-        for (const call of calls) call.reject(error); // calls already resolved ignore this
+        for (const call of calls) call.callback.fail(error); // calls already answered ignore this
       }
     };
     try {
@@ -311,9 +318,9 @@ export class RedisStore implements Store {
       const result: StoreResult = { allowed, now: serverTime ? serverNow : call.now, tats };
       if (cache !== undefined) {
         if (!allowed && call.cost > 0 && call.slackMs === 0) cache.remember(call.base, call.policy.bands, call.cost, result);
-        else if (allowed && call.cost !== 0) cache.forget(call.base); // it changed the bucket after a denial now cached
+        else if (allowed && call.cost !== 0 && cache.size > 0) cache.forget(call.base); // it changed the bucket after a denial now cached
       }
-      call.resolve(result);
+      call.callback.settle(result);
     }
   }
 }

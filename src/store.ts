@@ -46,3 +46,22 @@ export interface Store {
   /** Releases timers and connections the store opened itself. */
   close?(): void | PromiseLike<void>;
 }
+
+/** @internal Receives the answer of one store call: exactly one of the two is called, once. */
+export interface StoreCallback {
+  settle(result: StoreResult): void;
+  fail(error: unknown): void;
+}
+
+/**
+ * @internal A store that can answer a call through a callback object instead of a promise of its own
+ * (RedisStore): the limiter's pending call is that object, so an asynchronous decision costs one promise.
+ */
+export interface CallbackStore extends Store {
+  updateInto(policy: Policy, key: string, cost: number, slackMs: number, now: number, callback: StoreCallback): void;
+}
+
+/** @internal */
+export function isCallbackStore(store: Store): store is CallbackStore {
+  return typeof (store as Partial<CallbackStore>).updateInto === 'function';
+}
