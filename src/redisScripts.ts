@@ -71,10 +71,48 @@ end
 local out = {}
 local o = 1
 local k = 0
+local keyCount = #KEYS
+
+-- The common batch (one one-band limiter, every call of cost 1): the loop below, without its generality.
+if simple and #policies[1] == 1 then
+  local band = policies[1][1]
+  local scale = band[1]
+  local emission = band[2]
+  local tolerance = band[3]
+  local nowUnits = now * scale
+  local nowReply = exact(now)
+  for k = 1, keyCount do
+    local key = KEYS[k]
+    local stored = call('GET', key)
+    local tat = nowUnits
+    if stored then
+      tat = toUnits(tonumber(stored), scale)
+      if tat < nowUnits then tat = nowUnits end
+    end
+    tat = tat + emission
+    if tat - nowUnits > tolerance then
+      out[o] = 0
+      out[o + 1] = stored or nowReply
+    else
+      local ms = tat / scale
+      out[o] = 1
+      out[o + 1] = exact(ms)
+      local ttl = math.ceil(ms - now)
+      if ttl > 0 then
+        call('SET', key, ms, 'PX', ttl)
+      else
+        call('DEL', key)
+      end
+    end
+    o = o + 2
+  end
+  out[o] = nowReply
+  return out
+end
+
 local units = {}
 local raw = {}
 a = 3
-local keyCount = #KEYS
 while (simple and k < keyCount) or (not simple and a < policiesAt) do
   local index = 1
   local cost = 1

@@ -55,6 +55,35 @@ describe.skipIf(single === undefined)('RedisStore on one server', () => {
     expect(a?.retryAfterMs).toBeGreaterThan(890_000);
   });
 
+  it("decides a batch of cost-1 calls of one limiter (the script's short path) as the general path does", async () => {
+    const client = redisClient();
+    // 7 per second: TATs are fractional ms (scale 7), so the short path's number formatting is exercised too.
+    const options = { capacity: 3, refillRate: 7, interval: '1s' as const };
+    const short = new RateLimiter({ ...options, prefix: uniquePrefix('short'), store: new RedisStore({ client }) });
+    const general = new RateLimiter({ ...options, prefix: uniquePrefix('general'), store: new RedisStore({ client }) });
+    const keys = ['a', 'b', 'a', 'a', 'a', 'b', 'a'];
+    const shortDecisions = await Promise.all(keys.map((key) => short.consume(key)));
+    // A peek (cost 0) in the same tick sends the whole batch down the general path.
+    const generalDecisions = await Promise.all([...keys.map((key) => general.consume(key)), general.peek('other')]);
+    const view = (d: { allowed: boolean; remaining: number }) => [d.allowed, d.remaining];
+    expect(shortDecisions.map(view)).toEqual(generalDecisions.slice(0, keys.length).map(view));
+    expect(shortDecisions.map(view)).toEqual([
+      [true, 2],
+      [true, 2],
+      [true, 1],
+      [true, 0],
+      [false, 0],
+      [true, 1],
+      [false, 0],
+    ]);
+    for (const [i, decision] of shortDecisions.entries()) {
+      expect(Math.abs(decision.retryAfterMs - (generalDecisions[i]?.retryAfterMs ?? 0))).toBeLessThanOrEqual(50);
+      expect(Math.abs(decision.resetMs - (generalDecisions[i]?.resetMs ?? 0))).toBeLessThanOrEqual(50);
+    }
+    expect(shortDecisions[4]?.retryAfterMs).toBeGreaterThan(0);
+    expect(shortDecisions[4]?.retryAfterMs).toBeLessThanOrEqual(143);
+  });
+
   it('decides one tick of calls from several limiters, costs and waits in one batch, at Redis time', async () => {
     const store = new RedisStore({ client: redisClient() });
     const prefix = uniquePrefix('mixed');
