@@ -109,7 +109,7 @@ async function main(): Promise<void> {
         client: sluiceClient,
         sent: countCommands(sluiceClient),
         decide: (key) => sluice.consume(key),
-        redisKey: (key) => RedisStore.keyOf('sluice:', key),
+        redisKey: (key) => RedisStore.keyOf('sl:', key),
       },
       {
         name: 'rate-limiter-flexible RateLimiterRedis',
@@ -178,25 +178,25 @@ async function main(): Promise<void> {
       bytes[c.name] = counted === 0 ? Number.NaN : total / counted;
     }
 
-    // The same, with prefixes that make every library's key names equally long ('s:{user:N}', 'rlf:user:N',
-    // 'rl::user:N'): Redis' per-key overhead depends on the name's length, so this compares the value formats.
+    // The same, with prefixes that make every library's key names equally long ('sl:user:N', 'rf:user:N',
+    // 'rl:user:N'): Redis' per-key overhead depends on the name's length, so this compares the value formats.
     const sameLength = new RateLimiter({
       capacity: 1e9,
       refillRate: 1000,
       interval: '1s',
-      prefix: 's:',
+      prefix: 'sl:',
       store: new RedisStore({ client: sluiceClient }),
     });
-    const rlfSame = new RateLimiterRedis({ storeClient: rlfClient, points: 1e9, duration: 3600, keyPrefix: 'rlf', useRedisPackage: false });
+    const rlfSame = new RateLimiterRedis({ storeClient: rlfClient, points: 1e9, duration: 3600, keyPrefix: 'rf', useRedisPackage: false });
     const rlrSame = new RateLimitRedisStore({
-      prefix: 'rl::',
+      prefix: 'rl:',
       sendCommand: (command: string, ...args: string[]) => rlrClient.call(command, ...args) as Promise<number>,
     });
     rlrSame.init({ windowMs: 3_600_000 } as Parameters<typeof rlrSame.init>[0]);
     const sameKeys: Record<string, (key: string) => string> = {
-      [contenders[0]?.name as string]: (key) => RedisStore.keyOf('s:', key),
-      [contenders[1]?.name as string]: (key) => `rlf:${key}`,
-      [contenders[2]?.name as string]: (key) => `rl::${key}`,
+      [contenders[0]?.name as string]: (key) => RedisStore.keyOf('sl:', key),
+      [contenders[1]?.name as string]: (key) => `rf:${key}`,
+      [contenders[2]?.name as string]: (key) => `rl:${key}`,
     };
     for (let i = 0; i < 200; i++) {
       const key = `user:${i * 499}`;
@@ -275,9 +275,9 @@ async function main(): Promise<void> {
       'Limits large enough that every call is allowed, so each library does its full write path. Medians of the rounds;',
       'round trips per decision = commands the client sent (auto-pipelining off) / decisions; CPU = redis-server utime+stime from /proc / decisions',
       '(Node CPU: the benchmark process, process.cpuUsage(), same division);',
-      'bytes per key = mean MEMORY USAGE of 200 keys, first with the default prefixes (`sluice:{key}`, `rlflx:key`, `rl:key`), then with',
-      'prefixes that make the names equally long (`s:{key}`, `rlf:key`, `rl::key`): Redis 7 keeps names of up to 14 bytes in a smaller',
-      'allocation, so with the defaults the difference is the name, not the stored value (all three store one integer per key).',
+      'bytes per key = mean MEMORY USAGE of 200 keys (`user:N`), first with the default prefixes (`sl:key`, `rlflx:key`, `rl:key`), then with',
+      'prefixes that make the names equally long (`sl:key`, `rf:key`, `rl:key`): Redis 7 keeps names of up to 14 bytes in a smaller',
+      'allocation, so a longer default name alone can cost 16 bytes (all three store one integer per key).',
       '',
       markdownTable(
         [

@@ -30,7 +30,7 @@ export interface DegradedEvent {
 interface CommonOptions {
   /** Where bucket state lives. Default: a new `MemoryStore`. */
   store?: Store;
-  /** Namespaces this limiter's keys in a shared store. Default `'sluice:'`. */
+  /** Namespaces this limiter's keys in a shared store. Default `'sl:'` (short: in Redis, a key name of up to 14 bytes takes less memory). */
   prefix?: string;
   /** Time source in ms. Default `Date.now`. */
   clock?: () => number;

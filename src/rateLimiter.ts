@@ -89,14 +89,7 @@ export class RateLimiter {
     this.bands = compileBands(options);
     this.maxCost = Math.min(...this.bands.map((band) => band.capacity));
 
-    const {
-      store = new MemoryStore(),
-      prefix = 'sluice:',
-      clock = Date.now,
-      timeoutMs = 100,
-      onStoreError = 'allow',
-      onDegraded,
-    } = options;
+    const { store = new MemoryStore(), prefix = 'sl:', clock = Date.now, timeoutMs = 100, onStoreError = 'allow', onDegraded } = options;
     if (store === null || typeof store !== 'object' || typeof store.update !== 'function' || typeof store.reset !== 'function') {
       throw new SluiceConfigError('store', store, 'must be a Store (an object with update() and reset()), e.g. new MemoryStore()');
     }

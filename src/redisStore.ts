@@ -48,6 +48,17 @@ interface PolicyArgs {
   readonly prefix: string;
 }
 
+/**
+ * The Redis key of a limiter's first band for `key`. One band: `prefix` + key, no longer than it must be
+ * (Redis keeps names of up to 14 bytes in a smaller allocation). Several bands: `prefix{key}`, a hash tag,
+ * so that all of a key's bands live in one Cluster slot (band i is `prefix{key}:i`). The user key is
+ * escaped either way, so a one-band name holds no brace at all (Redis hashes the whole name) and cannot
+ * be mistaken for a several-band one under the same prefix.
+ */
+function baseKey(args: PolicyArgs, key: string): string {
+  return args.bandCount === 1 ? args.prefix + escapeKey(key) : `${args.prefix}{${escapeKey(key)}}`;
+}
+
 /** One call waiting for the next flush. */
 interface PendingCall {
   readonly policy: Policy;
@@ -71,9 +82,10 @@ function escapeKey(key: string): string {
 /**
  * Bucket state in Redis (or Redis Cluster), shared by every process that uses the same keys.
  *
- * Keys: `prefix{key}` for the first band and `prefix{key}:i` for band i, the user key escaped so that the
- * hash tag is always exactly the key: all bands of a key live in one cluster slot, and any string is a
- * safe key. Each holds the band's TAT in ms with a PX until the band is full again.
+ * Keys: `prefix` + key for a one-band limiter; `prefix{key}` for the first band and `prefix{key}:i` for
+ * band i of a several-band one, so all bands of a key live in one cluster slot (see baseKey). The user
+ * key is escaped, so any string is a safe key. Each holds the band's TAT in ms with a PX until the band
+ * is full again.
  *
  * Calls that arrive in one event-loop tick are queued and decided by one EVALSHA of DECIDE_BATCH_SCRIPT
  * (one per hash slot in a Cluster): it runs atomically and in arrival order, so coalescing changes
@@ -123,9 +135,12 @@ export class RedisStore implements CallbackStore {
     this.denyCache = cacheKeys > 0 ? new DenyCache(cacheKeys) : undefined;
   }
 
-  /** The Redis key of band `band` of `key` under `prefix` (for tools and tests that look inside Redis). */
-  static keyOf(prefix: string, key: string, band = 0): string {
-    const base = `${escapeKey(prefix)}{${escapeKey(key)}}`;
+  /**
+   * The Redis key of band `band` of `key` for a limiter of `bandCount` bands under `prefix` (for tools and
+   * tests that look inside Redis).
+   */
+  static keyOf(prefix: string, key: string, band = 0, bandCount = band + 1): string {
+    const base = baseKey({ bandCount, argv: [], prefix: escapeKey(prefix) }, key);
     return band === 0 ? base : `${base}:${band}`;
   }
 
@@ -138,7 +153,7 @@ export class RedisStore implements CallbackStore {
   /** @internal `update` answering through `callback` (RateLimiter's path: no promise of the store's own). */
   updateInto(policy: Policy, key: string, cost: number, slackMs: number, now: number, callback: StoreCallback): void {
     const args = this.argsOf(policy);
-    const base = `${args.prefix}{${escapeKey(key)}}`;
+    const base = baseKey(args, key);
     const cache = this.denyCache;
     if (cache !== undefined && cache.size > 0) {
       if (cost > 0 && slackMs === 0) {
@@ -163,10 +178,10 @@ export class RedisStore implements CallbackStore {
 
   async reset(policy: Policy, key: string): Promise<void> {
     const args = this.argsOf(policy);
-    const base = `${args.prefix}{${escapeKey(key)}}`;
+    const base = baseKey(args, key);
     this.denyCache?.forget(base);
     this.checkConnected();
-    // All band keys share the hash tag, so this multi-key DEL is fine in a Cluster too.
+    // All band keys share the hash tag (or there is one), so this DEL is fine in a Cluster too.
     await this.client.del(...bandKeys(base, args.bandCount));
     this.denyCache?.forget(base); // a call decided while the DEL was on its way may have cached a denial
   }

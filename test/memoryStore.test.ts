@@ -107,7 +107,7 @@ describe('MemoryStore', () => {
     a.consumeSync('k', 2);
     expect(b.consumeSync('k').allowed).toBe(false);
     expect(() => new RateLimiter({ capacity: 5, refillRate: 1, store })).toThrow(SluiceConfigError);
-    expect(() => new RateLimiter({ capacity: 5, refillRate: 1, store })).toThrow(/`prefix`.*"sluice:"/);
+    expect(() => new RateLimiter({ capacity: 5, refillRate: 1, store })).toThrow(/`prefix`.*"sl:"/);
     const c = new RateLimiter({ capacity: 5, refillRate: 1, store, prefix: 'other:' });
     expect(c.consumeSync('k').remaining).toBe(4);
   });

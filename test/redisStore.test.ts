@@ -152,7 +152,7 @@ describe.skipIf(single === undefined)('RedisStore on one server', () => {
       store: new RedisStore({ client }),
     });
     await limiter.consume('k', 2);
-    const [first, second] = [RedisStore.keyOf(prefix, 'k', 0), RedisStore.keyOf(prefix, 'k', 1)];
+    const [first, second] = [RedisStore.keyOf(prefix, 'k', 0, 2), RedisStore.keyOf(prefix, 'k', 1, 2)];
     expect(await client.type(first)).toBe('string');
     expect(Number(await client.get(first))).toBeGreaterThan(Date.now() - 10_000);
     const [ttl0, ttl1] = [await client.pttl(first), await client.pttl(second)];
@@ -264,6 +264,7 @@ describe.skipIf(cluster === undefined)('cluster slots', () => {
       'ünïcødé',
       '123456789',
       RedisStore.keyOf('p:', 'k}{'),
+      RedisStore.keyOf('p:', 'k}{', 0, 2),
       'y'.repeat(10_000),
     ];
     for (const key of keys) expect(clusterSlot(key), JSON.stringify(key.slice(0, 20))).toBe(await node.cluster('KEYSLOT', key));
