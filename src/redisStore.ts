@@ -29,15 +29,22 @@ export interface RedisStoreOptions {
    * idle while the other works), and a burst never blocks Redis for long. 1 turns coalescing off.
    */
   maxBatchSize?: number;
+  /**
+   * Script calls that may be on their way to Redis before new calls wait for one to come back (a full batch
+   * of `maxBatchSize` never waits). Default 1: under load, the calls that arrive while a batch is at Redis go
+   * together in the next one, so each round trip (a socket write and read, the dearest part of a decision)
+   * serves more calls; with nothing in flight a call goes at once, so a light load waits for nothing.
+   */
+  maxBatchesInFlight?: number;
 }
 
-const REDIS_STORE_OPTIONS = ['client', 'time', 'denyCache', 'maxBatchSize'];
+const REDIS_STORE_OPTIONS = ['client', 'time', 'denyCache', 'maxBatchSize', 'maxBatchesInFlight'];
 const DEFAULT_DENY_CACHE_KEYS = 10_000;
 /**
  * Script calls that may await Redis' answer at once. A Redis that is connected but does not answer (a hung
  * server, a network black hole) would otherwise collect a batch per tick until the socket gives up, minutes later.
  */
-const MAX_BATCHES_IN_FLIGHT = 1024;
+const UNANSWERED_BATCH_LIMIT = 1024;
 /** Connection states in which a command would only wait in ioredis' offline queue. */
 const DISCONNECTED = new Set(['reconnecting', 'close', 'end', 'disconnecting']);
 
@@ -96,6 +103,7 @@ export class RedisStore implements CallbackStore {
   readonly client: Redis | Cluster;
   readonly time: 'redis' | 'client';
   readonly maxBatchSize: number;
+  readonly maxBatchesInFlight: number;
   private readonly isCluster: boolean;
   private readonly denyCache: DenyCache | undefined;
   private readonly policies = new WeakMap<Policy, PolicyArgs>();
@@ -109,13 +117,16 @@ export class RedisStore implements CallbackStore {
       throw new SluiceConfigError('RedisStore options', options, 'must be an object such as { client: new Redis() }');
     }
     rejectUnknownOptions(options, REDIS_STORE_OPTIONS, '');
-    const { client, time = 'redis', denyCache = true, maxBatchSize = 16 } = options;
+    const { client, time = 'redis', denyCache = true, maxBatchSize = 16, maxBatchesInFlight = 1 } = options;
     if (client === null || typeof client !== 'object' || typeof (client as Redis).evalsha !== 'function') {
       throw new SluiceConfigError('client', client, 'must be an ioredis client (new Redis() or new Redis.Cluster([...]))');
     }
     if (time !== 'redis' && time !== 'client') throw new SluiceConfigError('time', time, "must be 'redis' or 'client'");
     if (!Number.isSafeInteger(maxBatchSize) || maxBatchSize < 1) {
       throw new SluiceConfigError('maxBatchSize', maxBatchSize, 'must be a positive integer');
+    }
+    if (!Number.isSafeInteger(maxBatchesInFlight) || maxBatchesInFlight < 1) {
+      throw new SluiceConfigError('maxBatchesInFlight', maxBatchesInFlight, 'must be a positive integer');
     }
     let cacheKeys = 0;
     if (denyCache === true) cacheKeys = DEFAULT_DENY_CACHE_KEYS;
@@ -131,6 +142,7 @@ export class RedisStore implements CallbackStore {
     this.client = client;
     this.time = time;
     this.maxBatchSize = maxBatchSize;
+    this.maxBatchesInFlight = maxBatchesInFlight;
     this.isCluster = (client as { isCluster?: unknown }).isCluster === true;
     this.denyCache = cacheKeys > 0 ? new DenyCache(cacheKeys) : undefined;
   }
@@ -168,12 +180,22 @@ export class RedisStore implements CallbackStore {
     }
     const slot = this.isCluster ? clusterSlot(base) : 0;
     this.queue.push({ policy, args, base, cost, slackMs, now, slot, callback });
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      // setImmediate, not nextTick: it runs after the poll phase, so calls from every request that
-      // arrived in one event-loop turn (not only one callback's) share one script call.
-      setImmediate(this.flushQueue);
+    if (!this.flushScheduled && (this.batchesInFlight < this.maxBatchesInFlight || this.queue.length >= this.maxBatchSize)) {
+      this.scheduleFlush();
     }
+  }
+
+  private scheduleFlush(): void {
+    this.flushScheduled = true;
+    // setImmediate, not nextTick: it runs after the poll phase, so calls from every request that
+    // arrived in one event-loop turn (not only one callback's) share one script call.
+    setImmediate(this.flushQueue);
+  }
+
+  /** A batch came back (answered or failed): calls that waited for a free slot go now. */
+  private batchDone(): void {
+    this.batchesInFlight--;
+    if (!this.flushScheduled && this.queue.length > 0) this.scheduleFlush();
   }
 
   async reset(policy: Policy, key: string): Promise<void> {
@@ -216,8 +238,8 @@ export class RedisStore implements CallbackStore {
     this.queue = [];
     try {
       this.checkConnected();
-      if (this.batchesInFlight >= MAX_BATCHES_IN_FLIGHT) {
-        throw new SluiceStoreError(`sluice: Redis has not answered ${MAX_BATCHES_IN_FLIGHT} script calls; not sending more until it does`);
+      if (this.batchesInFlight >= UNANSWERED_BATCH_LIMIT) {
+        throw new SluiceStoreError(`sluice: Redis has not answered ${UNANSWERED_BATCH_LIMIT} script calls; not sending more until it does`);
       }
     } catch (error) {
       for (const call of queue) call.callback.fail(error);
@@ -291,11 +313,11 @@ export class RedisStore implements CallbackStore {
     const client = this.client as Redis;
     this.batchesInFlight++;
     const fail = (error: unknown) => {
-      this.batchesInFlight--;
+      this.batchDone();
       for (const call of calls) call.callback.fail(error);
     };
     const settle = (reply: unknown) => {
-      this.batchesInFlight--;
+      this.batchDone();
       try {
         this.settle(calls, reply as ScriptReply);
       } catch (error) {

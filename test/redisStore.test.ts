@@ -169,6 +169,7 @@ describe.skipIf(single === undefined)('RedisStore on one server', () => {
     expect(() => new RedisStore({ client, time: 'local' as never })).toThrow(SluiceConfigError);
     expect(() => new RedisStore({ client, time: 'local' as never })).toThrow(/`time`/);
     expect(() => new RedisStore({ client, maxBatchSize: 0 })).toThrow(/maxBatchSize/);
+    expect(() => new RedisStore({ client, maxBatchesInFlight: 1.5 })).toThrow(/`maxBatchesInFlight`.*1\.5/);
     expect(() => new RedisStore({ client, denyCache: { maxKeys: -1 } })).toThrow(/denyCache\.maxKeys/);
     expect(() => new RedisStore({ client: {} as never })).toThrow(/`client`/);
     expect(() => new RedisStore({ client, clients: 1 } as never)).toThrow(/clients/);
@@ -218,6 +219,36 @@ describe.skipIf(single === undefined)('RedisStore round trips (own redis-server,
     await Promise.all(Array.from({ length: 50 }, (_, i) => defaults.consume(`k${i}`)));
     const split = await commandCounts(client);
     expect((split.evalsha ?? 0) + (split.eval ?? 0)).toBe(4);
+  });
+
+  it('sends the calls that arrive while a batch is at Redis together, once it is back (maxBatchesInFlight)', async () => {
+    const admin = ownClient();
+    const scriptCallsFor = async (maxBatchesInFlight: number | undefined) => {
+      const limiter = new RateLimiter({
+        capacity: 30,
+        refillRate: 1,
+        interval: '1h',
+        prefix: uniquePrefix('inflight'),
+        timeoutMs: 5000,
+        store: new RedisStore({ client: ownClient(), ...(maxBatchesInFlight === undefined ? {} : { maxBatchesInFlight }) }),
+      });
+      await limiter.peek('warm-up');
+      await admin.config('RESETSTAT');
+      // Script calls (they may write) wait while Redis is paused: the first call's batch stays in flight.
+      await admin.client('PAUSE', '150', 'WRITE');
+      const calls = [limiter.consume('k0')];
+      // Five more calls, each in an event-loop turn of its own (as requests arriving one by one would).
+      for (let i = 1; i <= 5; i++) {
+        await new Promise((resolve) => setImmediate(resolve));
+        calls.push(limiter.consume(`k${i}`));
+      }
+      const decisions = await Promise.all(calls);
+      expect(decisions.every((d) => d.allowed && !d.degraded)).toBe(true);
+      const counts = await commandCounts(admin);
+      return (counts.evalsha ?? 0) + (counts.eval ?? 0);
+    };
+    expect(await scriptCallsFor(undefined)).toBe(2);
+    expect(await scriptCallsFor(8)).toBe(6);
   });
 
   it('answers a repeated denial from the deny cache with no round trip, and makes one with the cache off', async () => {
