@@ -165,7 +165,8 @@ describe.skipIf(!available)('RedisStore faults', () => {
 
   it('stops sending to a Redis that is connected but does not answer, and carries on once it does', async () => {
     const admin = new Redis({ host: '127.0.0.1', port: server.port });
-    const store = new RedisStore({ client });
+    // maxBatchesInFlight above the limit under test: one batch per tick (by default they would wait and go 16 at a time).
+    const store = new RedisStore({ client, maxBatchesInFlight: 4096 });
     const limiter = new RateLimiter({ capacity: 1e6, refillRate: 1, interval: '1h', prefix: uniquePrefix('hung'), store });
     await limiter.peek('k');
     const sleeping = admin.call('DEBUG', 'SLEEP', '2');
