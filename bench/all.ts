@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: the three benchmarks in one go (each still runs alone: bench:core, bench:redis,
- * bench:http), then the combined charts (bench/results.svg) and a summary section in bench/RESULTS.md.
+ * `npm run bench`: the benchmarks in one go (each still runs alone: bench:core, bench:redis,
+ * bench:http, bench:http:inprocess), then the combined charts (bench/results.svg) and a summary section in bench/RESULTS.md.
  *
  * On a terminal it shows one live status line (which benchmark, its latest step, elapsed and time
  * left); elsewhere (CI, a pipe) plain lines. `--quick`: a ~1-minute smoke run that writes its results
@@ -40,6 +40,12 @@ const steps: Step[] = [
     name: 'http',
     args: ['bench/http.ts', '--json', `bench/results/http${suffix}.json`, ...(quick ? ['--quick'] : [])],
     expectedSec: quick ? 20 : 420,
+  },
+  {
+    // What sluice adds per request, timed inside one server per framework (bench:http cannot resolve 2 µs on Express).
+    name: 'http-inprocess',
+    args: ['bench/httpInProcess.ts', ...(quick ? ['--quick'] : [])],
+    expectedSec: quick ? 12 : 60,
   },
 ];
 

@@ -16,6 +16,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { positiveInteger as integerOption } from './cliArgs.js';
 import { FULL_OPTIONS, type HttpBenchOptions, type HttpBenchResult, QUICK_OPTIONS, runHttpBench } from './httpBench.js';
 import { HTTP_CONTENDERS, SCENARIOS, type Scenario } from './httpContenders.js';
 import { httpResultsMarkdown, targetChecks } from './httpReport.js';
@@ -43,14 +44,6 @@ const { values } = parseArgs({
   },
 });
 
-function positiveInteger(name: string, text: string | undefined, fallback: number, min = 1): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min)
-    throw new Error(`bench:http: --${name} must be an integer ≥ ${min}, got ${JSON.stringify(text)}`);
-  return value;
-}
-
 function idList(name: string, text: string | undefined): string[] | undefined {
   if (text === undefined) return undefined;
   const ids = text.split(',').filter(Boolean);
@@ -63,6 +56,9 @@ function idList(name: string, text: string | undefined): string[] | undefined {
   }
   return ids;
 }
+
+const positiveInteger = (name: string, text: string | undefined, fallback: number, min = 1) =>
+  integerOption('bench:http', name, text, fallback, min);
 
 const base = values.quick ? QUICK_OPTIONS : FULL_OPTIONS;
 let scenarios: Scenario[] | undefined;
