@@ -7,6 +7,10 @@
 import { SluiceArgumentError } from '../errors.js';
 import { ipv6Network, mappedIpv4, parseIpv6 } from './ipRange.js';
 
+const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+/** A dotted quad as Node writes one (no leading zeros), so slicing gives what mappedIpv4 would. */
+const CANONICAL_IPV4 = new RegExp(`^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}$`);
+
 /** `ipv6Subnet` is the prefix length IPv6 addresses are grouped by, or false to key on the full address. */
 export function clientKey(ip: string | undefined, ipv6Subnet: number | false): string {
   if (typeof ip !== 'string' || ip.length === 0) {
@@ -17,6 +21,8 @@ export function clientKey(ip: string | undefined, ipv6Subnet: number | false): s
     );
   }
   if (ip.indexOf(':') === -1) return ip;
+  // A dual-stack server (listening on ::) sees every IPv4 client this way: skip the IPv6 parse.
+  if (ip.startsWith('::ffff:') && CANONICAL_IPV4.test(ip.slice(7))) return ip.slice(7);
   const groups = parseIpv6(ip);
   // Not an address at all (a custom `ip` getter): still a per-client value, so use it as it is.
   if (groups === undefined) return ip;
