@@ -59,6 +59,8 @@ function expressLimiter(arm: Arm): RequestHandler | undefined {
       return rateLimit({ ...NEW_KEY_LIMITS, key: benchKey });
     case 'sluice-no-headers':
       return rateLimit({ ...ONE_CLIENT_LIMITS, headers: false });
+    case 'sluice-no-warnings':
+      return rateLimit({ ...ONE_CLIENT_LIMITS, warnings: false });
     case 'sluice-fixed-key':
       return rateLimit({ ...ONE_CLIENT_LIMITS, key: () => 'client' });
     case 'headers-only':
@@ -118,6 +120,8 @@ function fastifyRateLimit(arm: Arm): FastifyRouteRateLimitOptions | false | unde
       return { ...NEW_KEY_LIMITS, key: benchKey, store: new MemoryStore() };
     case 'sluice-no-headers':
       return { headers: false };
+    case 'sluice-no-warnings':
+      return { warnings: false };
     case 'sluice-fixed-key':
       return { key: () => 'client' };
     default:

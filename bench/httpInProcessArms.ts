@@ -17,6 +17,7 @@ export type ArmId =
   | 'sluice-newkey'
   // --diagnose: where the one-client arm's time goes
   | 'sluice-no-headers'
+  | 'sluice-no-warnings'
   | 'sluice-fixed-key'
   | 'headers-only'
   | 'core-only';
@@ -71,10 +72,18 @@ export const DIAGNOSTIC_ARMS: readonly Arm[] = [
     rateLimitHeader: false,
   },
   {
+    id: 'sluice-no-warnings',
+    label: '{framework} + sluice with `warnings: false` (no per-request proxy check)',
+    role: 'diagnostic',
+    fastifyPath: '/g',
+    newKey: false,
+    rateLimitHeader: true,
+  },
+  {
     id: 'sluice-fixed-key',
     label: '{framework} + sluice with `key: () => constant` (no IP, no proxy check)',
     role: 'diagnostic',
-    fastifyPath: '/g',
+    fastifyPath: '/h',
     newKey: false,
     rateLimitHeader: true,
   },
@@ -82,7 +91,7 @@ export const DIAGNOSTIC_ARMS: readonly Arm[] = [
     id: 'headers-only',
     label: '{framework} + {empty} that sets the same two headers (no limiter)',
     role: 'diagnostic',
-    fastifyPath: '/h',
+    fastifyPath: '/i',
     newKey: false,
     rateLimitHeader: true,
   },
@@ -90,7 +99,7 @@ export const DIAGNOSTIC_ARMS: readonly Arm[] = [
     id: 'core-only',
     label: '{framework} + {empty} that calls `limiter.consumeSync(ip)` (no headers)',
     role: 'diagnostic',
-    fastifyPath: '/i',
+    fastifyPath: '/j',
     newKey: false,
     rateLimitHeader: false,
   },
