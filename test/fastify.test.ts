@@ -186,6 +186,18 @@ describe.each([
     expect(warnings.map((w) => w.code)).toEqual(['SLUICE_TRUST_PROXY_OFF']);
   });
 
+  it('still finds a proxy that appears after the first 1,024 requests (it then checks one request in 64)', async () => {
+    const app = make(factory);
+    await app.register(sluice, { capacity: 1e6, refillRate: 1, interval: '1m' });
+    app.get('/', async () => 'ok');
+    for (let i = 0; i < 1100; i++) await hit(app, '/');
+    await tick();
+    expect(warnings).toEqual([]);
+    for (let i = 0; i < 64; i++) await hit(app, '/', { headers: { 'x-forwarded-for': '198.51.100.1' } });
+    await tick();
+    expect(warnings.map((w) => w.code)).toEqual(['SLUICE_TRUST_PROXY_OFF']);
+  });
+
   it('with trustProxy set to the proxy: one bucket per client', async () => {
     // The proxy's address: Fastify 5.12 ignores a hop count (it cannot check the peer).
     const app = make(factory, { trustProxy: '127.0.0.1' });

@@ -58,6 +58,10 @@ class CountedRequests {
   }
 }
 
+const PROXY_CHECKS_IN_FULL = 1024;
+/** A power of two: the sampling test is a mask. */
+const PROXY_CHECK_EVERY = 64;
+
 const countedBy = new WeakMap<RateLimiter, CountedRequests>();
 function countedRequestsOf(limiter: RateLimiter): CountedRequests {
   let counted = countedBy.get(limiter);
@@ -78,8 +82,13 @@ export class HttpLimiter<Req extends object, Res> {
   private readonly counted: CountedRequests;
   /** The key of each request in flight, kept only when `onDecision` needs it. */
   private readonly keys: WeakMap<Req, string> | undefined;
-  /** Proxy checks run on requests until the warning fired (or never, with `warnings: false` or a custom key). */
+  /**
+   * Proxy checks run until the warning fired (or never, with `warnings: false` or a custom key): on each of
+   * the first PROXY_CHECKS_IN_FULL requests, then on one in PROXY_CHECK_EVERY. Behind a misconfigured proxy
+   * every request shows it, so sampling finds it as surely, at a counter's cost per request.
+   */
   private watchProxy: boolean;
+  private requestsSeen = 0;
   private trustChecked = false;
 
   constructor(options: unknown, framework: HttpFramework<Req, Res>, extraOptionNames: readonly string[] = []) {
@@ -105,7 +114,9 @@ export class HttpLimiter<Req extends object, Res> {
     if (options.key === undefined) {
       const ip = this.framework.ip(req);
       if (options.allowRanges !== undefined && ip !== undefined && options.allowRanges.has(ip)) return undefined;
-      if (this.watchProxy) this.checkProxy(req, ip);
+      if (this.watchProxy && (++this.requestsSeen <= PROXY_CHECKS_IN_FULL || (this.requestsSeen & (PROXY_CHECK_EVERY - 1)) === 0)) {
+        this.checkProxy(req, ip);
+      }
       key = clientKey(ip, options.ipv6Subnet);
     } else {
       if (options.allowRanges !== undefined) {
