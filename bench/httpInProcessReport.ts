@@ -18,6 +18,8 @@ export interface InProcessTargetCheck {
   readonly met: boolean;
   /** The A/A figure beside it: bare2 − bare, measured the same way. */
   readonly aaUs: number;
+  /** What the two headers alone (no limiter) add over bare in the same run, when that arm ran. */
+  readonly headersOnlyUs: number;
 }
 
 const frameworkName = (framework: string) => (framework === 'express' ? 'Express' : 'Fastify');
@@ -30,6 +32,7 @@ const isClean = (figures: ArmFigures) => figures.unfinished + figures.non2xx + f
 export function inProcessTargetChecks(result: InProcessResult): InProcessTargetCheck[] {
   return result.frameworks.flatMap((group) => {
     const aa = group.arms.find((figures) => armById(figures.id)?.role === 'aa');
+    const headersOnly = group.arms.find((figures) => figures.id === 'headers-only');
     return group.arms.flatMap((figures) => {
       const arm = armById(figures.id);
       if (arm?.role !== 'judged') return [];
@@ -45,6 +48,7 @@ export function inProcessTargetChecks(result: InProcessResult): InProcessTargetC
         smoke: result.options.quick,
         met: valid && addedUs.median <= targetUs,
         aaUs: aa?.addedTrimmedMean.median ?? Number.NaN,
+        headersOnlyUs: headersOnly?.addedTrimmedMean.median ?? Number.NaN,
       };
       return [check];
     });
@@ -64,7 +68,8 @@ export function targetLine(check: InProcessTargetCheck): string {
   return (
     `${frameworkName(check.framework)}, ${what}: sluice (memory) adds ${fixed(check.addedUs.median)} µs per request ` +
     `(≤ ${check.targetUs}): ${verdict} · over rounds ${fixed(check.addedUs.min)} … ${fixed(check.addedUs.max)}; ` +
-    `A/A (bare2 − bare) ${signed(check.aaUs)} µs`
+    `A/A (bare2 − bare) ${signed(check.aaUs)} µs` +
+    (Number.isFinite(check.headersOnlyUs) ? `; the two headers alone, no limiter: ${signed(check.headersOnlyUs)} µs` : '')
   );
 }
 
