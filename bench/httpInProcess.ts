@@ -13,7 +13,7 @@
  *   --arms id,id           only these arms (and bare); ids in bench/httpInProcessArms.ts
  *   --profile              CPU-profile the servers (.tmp/cpu-profiles/inprocess-<framework>.cpuprofile; read them with
  *                          bench/cpuProfileSummary.ts, Chrome DevTools or speedscope)
- *   --no-write             do not write bench/RESULTS.md
+ *   --no-write             do not write bench/RESULTS.md (nor bench/results/http-inprocess.json)
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -84,9 +84,12 @@ if (write) {
   writeResultsSection('http-inprocess', markdown);
   log('wrote the http-inprocess section of bench/RESULTS.md');
 }
-const jsonId = `http-inprocess${values.quick ? '.quick' : ''}`;
-writeResultsJson(jsonId, result);
-log(`wrote bench/results/${jsonId}.json`);
+// The full run's JSON goes with its RESULTS.md section: a --no-write run leaves both alone.
+if (values.quick || write) {
+  const jsonId = `http-inprocess${values.quick ? '.quick' : ''}`;
+  writeResultsJson(jsonId, result);
+  log(`wrote bench/results/${jsonId}.json`);
+}
 if (cpuProfileDir) log(`CPU profiles: ${cpuProfileDir}/inprocess-<framework>.cpuprofile`);
 
 const checks = inProcessTargetChecks(result);
