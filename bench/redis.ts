@@ -21,7 +21,7 @@ const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1
 // Many short rounds: this machine's speed swings by half within seconds, and a ratio is only fair between
 // slices run close together, so each round's ratio pairs slices ~1 s apart (see the summary lines).
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? (QUICK ? 300 : 500));
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 3 : 12));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 3 : 20));
 const KEY_COUNT = 100_000;
 const CLOCK_TICKS_PER_SECOND = 100; // Linux USER_HZ
 
