@@ -7,6 +7,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Framework } from './httpContenders.js';
 import type { ArmRecording } from './requestTimer.js';
+import { stopChild } from './stopChild.js';
 
 export type InProcessParentMessage = { type: 'take'; id: number } | { type: 'profile' } | { type: 'stop' };
 export type InProcessServerMessage =
@@ -98,14 +99,6 @@ export class InProcessServer {
 
   /** Asks the server to exit (so a CPU profile gets written), and kills it by PID if it has not within 10 s. */
   async stop(): Promise<void> {
-    const { child } = this;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    if (child.connected) child.send({ type: 'stop' } satisfies InProcessParentMessage);
-    const timer = setTimeout(() => {
-      if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-    }, 10_000);
-    await exited;
-    clearTimeout(timer);
+    await stopChild(this.child, { type: 'stop' } satisfies InProcessParentMessage, 10_000);
   }
 }

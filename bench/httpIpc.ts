@@ -5,6 +5,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { HttpContender, Scenario } from './httpContenders.js';
+import { stopChild } from './stopChild.js';
 
 export type ParentMessage = { type: 'cpu'; id: number } | { type: 'profile' } | { type: 'stop' };
 export type ServerMessage =
@@ -103,14 +104,6 @@ export class ServerHandle {
 
   /** Asks the server to exit, and kills it by PID if it has not within 5 s. */
   async stop(): Promise<void> {
-    const { child } = this;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    if (child.connected) child.send({ type: 'stop' } satisfies ParentMessage);
-    const timer = setTimeout(() => {
-      if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-    }, 5000);
-    await exited;
-    clearTimeout(timer);
+    await stopChild(this.child, { type: 'stop' } satisfies ParentMessage, 5000);
   }
 }
