@@ -56,14 +56,14 @@ interface PolicyArgs {
 }
 
 /**
- * The Redis key of a limiter's first band for `key`. One band: `prefix` + key, no longer than it must be
- * (Redis keeps names of up to 14 bytes in a smaller allocation). Several bands: `prefix{key}`, a hash tag,
+ * The Redis key of a limiter's first band for `key`, under an already escaped `prefix`. One band: `prefix`
+ * + key, no longer than it must be (Redis keeps names of up to 14 bytes in a smaller allocation). Several bands: `prefix{key}`, a hash tag,
  * so that all of a key's bands live in one Cluster slot (band i is `prefix{key}:i`). The user key is
  * escaped either way, so a one-band name holds no brace at all (Redis hashes the whole name) and cannot
  * be mistaken for a several-band one under the same prefix.
  */
-function baseKey(args: PolicyArgs, key: string): string {
-  return args.bandCount === 1 ? args.prefix + escapeKey(key) : `${args.prefix}{${escapeKey(key)}}`;
+function baseKey(prefix: string, bandCount: number, key: string): string {
+  return bandCount === 1 ? prefix + escapeKey(key) : `${prefix}{${escapeKey(key)}}`;
 }
 
 /** One call waiting for the next flush. */
@@ -152,7 +152,7 @@ export class RedisStore implements CallbackStore {
    * tests that look inside Redis).
    */
   static keyOf(prefix: string, key: string, band = 0, bandCount = band + 1): string {
-    const base = baseKey({ bandCount, argv: [], prefix: escapeKey(prefix) }, key);
+    const base = baseKey(escapeKey(prefix), bandCount, key);
     return band === 0 ? base : `${base}:${band}`;
   }
 
@@ -165,7 +165,7 @@ export class RedisStore implements CallbackStore {
   /** @internal `update` answering through `callback` (RateLimiter's path: no promise of the store's own). */
   updateInto(policy: Policy, key: string, cost: number, slackMs: number, now: number, callback: StoreCallback): void {
     const args = this.argsOf(policy);
-    const base = baseKey(args, key);
+    const base = baseKey(args.prefix, args.bandCount, key);
     const cache = this.denyCache;
     if (cache !== undefined && cache.size > 0) {
       if (cost > 0 && slackMs === 0) {
@@ -180,27 +180,31 @@ export class RedisStore implements CallbackStore {
     }
     const slot = this.isCluster ? clusterSlot(base) : 0;
     this.queue.push({ policy, args, base, cost, slackMs, now, slot, callback });
-    if (!this.flushScheduled && (this.batchesInFlight < this.maxBatchesInFlight || this.queue.length >= this.maxBatchSize)) {
-      this.scheduleFlush();
-    }
+    this.flushWhenDue();
   }
 
-  private scheduleFlush(): void {
+  /**
+   * Schedules a flush when queued calls may go: a slot is free (fewer than maxBatchesInFlight batches at
+   * Redis) or a full batch is waiting. Checked when a call is queued and when a batch comes back.
+   */
+  private flushWhenDue(): void {
+    if (this.flushScheduled || this.queue.length === 0) return;
+    if (this.batchesInFlight >= this.maxBatchesInFlight && this.queue.length < this.maxBatchSize) return;
     this.flushScheduled = true;
     // setImmediate, not nextTick: it runs after the poll phase, so calls from every request that
     // arrived in one event-loop turn (not only one callback's) share one script call.
     setImmediate(this.flushQueue);
   }
 
-  /** A batch came back (answered or failed): calls that waited for a free slot go now. */
+  /** A batch came back (answered or failed): calls that waited for a free slot may go now. */
   private batchDone(): void {
     this.batchesInFlight--;
-    if (!this.flushScheduled && this.queue.length > 0) this.scheduleFlush();
+    this.flushWhenDue();
   }
 
   async reset(policy: Policy, key: string): Promise<void> {
     const args = this.argsOf(policy);
-    const base = baseKey(args, key);
+    const base = baseKey(args.prefix, args.bandCount, key);
     this.denyCache?.forget(base);
     this.checkConnected();
     // All band keys share the hash tag (or there is one), so this DEL is fine in a Cluster too.
