@@ -22,7 +22,10 @@ export function clientKey(ip: string | undefined, ipv6Subnet: number | false): s
   }
   if (ip.indexOf(':') === -1) return ip;
   // A dual-stack server (listening on ::) sees every IPv4 client this way: skip the IPv6 parse.
-  if (ip.startsWith('::ffff:') && CANONICAL_IPV4.test(ip.slice(7))) return ip.slice(7);
+  if (ip.startsWith('::ffff:')) {
+    const dotted = ip.slice(7);
+    if (CANONICAL_IPV4.test(dotted)) return dotted;
+  }
   const groups = parseIpv6(ip);
   // Not an address at all (a custom `ip` getter): still a per-client value, so use it as it is.
   if (groups === undefined) return ip;
