@@ -20,22 +20,32 @@ export class DeadlineQueue {
   private head: Deadline | undefined;
   private tail: Deadline | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** When `timer` should fire (performance.now() ms). */
+  private timerDue = 0;
   private readonly onTimer = () => this.expireDue();
 
   constructor(private readonly timeoutMs: number) {}
 
   add(entry: Deadline): void {
-    entry.at = performance.now() + this.timeoutMs;
+    const now = performance.now();
+    entry.at = now + this.timeoutMs;
     entry.next = undefined;
     if (this.tail === undefined) this.head = entry;
     else this.tail.next = entry;
     this.tail = entry;
     if (this.timer === undefined) this.schedule(this.timeoutMs);
+    else if (now > this.timerDue + this.timeoutMs) {
+      // A timer a whole timeout overdue will not fire: fake timers (a test's) made it and were uninstalled since.
+      // Without a new one, no call of this limiter would ever time out again.
+      clearTimeout(this.timer);
+      this.schedule(this.timeoutMs);
+    }
   }
 
   private schedule(delay: number): void {
-    // +1: setTimeout may fire a fraction of a ms early relative to performance.now().
-    this.timer = setTimeout(this.onTimer, Math.max(0, delay) + 1);
+    const wait = Math.max(0, delay) + 1; // +1: setTimeout may fire a fraction of a ms early relative to performance.now()
+    this.timerDue = performance.now() + wait;
+    this.timer = setTimeout(this.onTimer, wait);
   }
 
   private expireDue(): void {

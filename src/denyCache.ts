@@ -34,8 +34,17 @@ export class DenyCache {
   lookup(key: string, cost: number, clientNow: number | undefined): StoreResult | undefined {
     const denial = this.entries.get(key);
     if (denial === undefined || cost < denial.cost) return undefined;
-    // Floor: never judge the store's clock to be later than it can be.
-    const now = clientNow ?? denial.now + Math.floor(performance.now() - denial.at);
+    let now = clientNow;
+    if (now === undefined) {
+      const elapsed = performance.now() - denial.at;
+      // The monotonic clock went back: fake timers were installed or removed since. Only the store can tell.
+      if (elapsed < 0) {
+        this.entries.delete(key);
+        return undefined;
+      }
+      // Floor: never judge the store's clock to be later than it can be.
+      now = denial.now + Math.floor(elapsed);
+    }
     // A µs of margin: right at the boundary float rounding could disagree with the store's exact arithmetic.
     if (now < denial.until - 0.001) return { allowed: false, now, tats: denial.tats };
     this.entries.delete(key);

@@ -1,3 +1,4 @@
+import { brand, isInstance } from './brand.js';
 import { type Decision, oneBandDecision } from './decision.js';
 import { type Duration, parseDuration } from './duration.js';
 import { SluiceConfigError } from './errors.js';
@@ -117,6 +118,16 @@ class KeyTable {
  * second-chance approximation of least-recently-used that needs one bit per key instead of a list.
  */
 export class MemoryStore implements Store {
+  static {
+    brand(MemoryStore, 'MemoryStore');
+  }
+
+  /** True for a MemoryStore of any copy of sluice loaded in the process (see RateLimiter). */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class `instanceof` asked about, maybe a user's subclass
+    return isInstance(this, value);
+  }
+
   readonly synchronous = true;
   readonly maxKeys: number;
   private readonly tables = new Map<string, KeyTable>();

@@ -32,7 +32,10 @@ interface CommonOptions {
   store?: Store;
   /** Namespaces this limiter's keys in a shared store. Default `'sl:'` (short: in Redis, a key name of up to 14 bytes takes less memory). */
   prefix?: string;
-  /** Time source in ms. Default `Date.now`. */
+  /**
+   * Time source in ms. Default: `Date.now()`, looked up at each call, so fake timers (vitest, sinon) installed
+   * after the limiter was built still drive it.
+   */
   clock?: () => number;
   /** How long a store call may take before `onStoreError` answers. Default 100 ms. */
   timeoutMs?: number;

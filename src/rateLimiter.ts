@@ -1,5 +1,7 @@
+import { brand, isInstance } from './brand.js';
 import { type Deadline, DeadlineQueue } from './deadlineQueue.js';
 import { type Decision, toDecision } from './decision.js';
+import { describeValue } from './describeValue.js';
 import { CostExceedsCapacityError, SluiceArgumentError, SluiceConfigError, SluiceStoreError, StoreTimeoutError } from './errors.js';
 import { MemoryStore } from './memoryStore.js';
 import {
@@ -64,13 +66,27 @@ function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
  * `refillRate` per `interval`; a call of cost c is allowed iff the bucket holds c tokens, which it takes.
  */
 export class RateLimiter {
+  static {
+    brand(RateLimiter, 'RateLimiter');
+  }
+
+  /**
+   * True for a RateLimiter of any copy of sluice loaded in the process (its ESM and its CJS build, say), so a
+   * limiter built through `import` may be handed to an adapter loaded through `require`.
+   */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class `instanceof` asked about, maybe a user's subclass
+    return isInstance(this, value);
+  }
+
   /** The compiled limit, shared with the store. */
   readonly policy: Policy;
   readonly store: Store;
   private readonly bands: readonly Band[];
   /** A call costing more than this could never succeed. */
   private readonly maxCost: number;
-  private readonly clock: () => number;
+  /** The `clock` option; undefined for the default, so each call reads the current `Date.now` (fake timers too). */
+  private readonly clock: (() => number) | undefined;
   /** Longest wait for the store before `onStoreError` answers. */
   readonly timeoutMs: number;
   private readonly onStoreError: StoreErrorPolicy;
@@ -89,12 +105,12 @@ export class RateLimiter {
     this.bands = compileBands(options);
     this.maxCost = Math.min(...this.bands.map((band) => band.capacity));
 
-    const { store = new MemoryStore(), prefix = 'sl:', clock = Date.now, timeoutMs = 100, onStoreError = 'allow', onDegraded } = options;
+    const { store = new MemoryStore(), prefix = 'sl:', clock, timeoutMs = 100, onStoreError = 'allow', onDegraded } = options;
     if (store === null || typeof store !== 'object' || typeof store.update !== 'function' || typeof store.reset !== 'function') {
       throw new SluiceConfigError('store', store, 'must be a Store (an object with update() and reset()), e.g. new MemoryStore()');
     }
     if (typeof prefix !== 'string') throw new SluiceConfigError('prefix', prefix, 'must be a string');
-    if (typeof clock !== 'function') throw new SluiceConfigError('clock', clock, 'must be a function returning ms');
+    if (clock !== undefined && typeof clock !== 'function') throw new SluiceConfigError('clock', clock, 'must be a function returning ms');
     if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
       throw new SluiceConfigError('timeoutMs', timeoutMs, 'must be a positive, finite number of ms');
     }
@@ -118,6 +134,12 @@ export class RateLimiter {
     this.callbackStore = isCallbackStore(store) ? store : undefined;
   }
 
+  /** The limiter's time in ms: the `clock` option, or `Date.now()` as it is at this call. */
+  private now(): number {
+    const clock = this.clock;
+    return clock === undefined ? Date.now() : clock();
+  }
+
   /** Capacity of the first band (the only one for a one-band limiter). */
   get capacity(): number {
     return (this.bands[0] as Band).capacity;
@@ -128,7 +150,13 @@ export class RateLimiter {
     return this.bands;
   }
 
-  /** Takes `cost` tokens from `key`'s bucket if it holds that many; otherwise takes nothing. */
+  /**
+   * Takes `cost` tokens (default 1; 0 only looks) from `key`'s bucket if it holds that many; otherwise takes
+   * nothing. Resolves to the Decision. Never throws: a `key` that is not a non-empty string or a `cost` that is
+   * not a finite number ≥ 0 rejects with a SluiceArgumentError, a `cost` above the smallest band's capacity with
+   * a CostExceedsCapacityError (a SluiceArgumentError), and a failed store under `onStoreError: 'throw'` with a
+   * SluiceStoreError; under the other policies a failed store resolves with their answer (`degraded: true`).
+   */
   consume(key: string, cost = 1): Promise<Decision> {
     try {
       this.checkCall(key, cost);
@@ -136,18 +164,18 @@ export class RateLimiter {
       return Promise.reject(error);
     }
     const fast = this.fastStore;
-    if (fast !== undefined) return Promise.resolve(fast.decideOneBand(this.policy, key, cost, this.clock()));
+    if (fast !== undefined) return Promise.resolve(fast.decideOneBand(this.policy, key, cost, this.now()));
     return this.run(key, cost, 0);
   }
 
   /**
-   * `consume` without a promise, for synchronous stores (`MemoryStore`): the fast path for
-   * in-process limiting on hot paths. Throws a SluiceConfigError with an asynchronous store.
+   * `consume` without a promise, for synchronous stores (`MemoryStore`): the fast path for in-process
+   * limiting on hot paths. Throws what `consume` rejects with, and a SluiceConfigError with an asynchronous store.
    */
   consumeSync(key: string, cost = 1): Decision {
     this.checkCall(key, cost);
     const fast = this.fastStore;
-    if (fast !== undefined) return fast.decideOneBand(this.policy, key, cost, this.clock());
+    if (fast !== undefined) return fast.decideOneBand(this.policy, key, cost, this.now());
     if (!this.store.synchronous) {
       throw new SluiceConfigError(
         'store',
@@ -157,14 +185,14 @@ export class RateLimiter {
     }
     let result: StoreResult;
     try {
-      result = this.store.update(this.policy, key, cost, 0, this.clock()) as StoreResult;
+      result = this.store.update(this.policy, key, cost, 0, this.now()) as StoreResult;
     } catch (error) {
       return this.degradedSync(key, cost, error);
     }
     return toDecision(this.bands, result, cost);
   }
 
-  /** The decision a call of cost 0 gets: looks at the bucket, takes nothing. */
+  /** The decision a call of cost 0 gets: looks at the bucket, takes nothing. Rejects as `consume` does. */
   peek(key: string): Promise<Decision> {
     try {
       this.checkKey(key);
@@ -172,17 +200,20 @@ export class RateLimiter {
       return Promise.reject(error);
     }
     const fast = this.fastStore;
-    if (fast !== undefined) return Promise.resolve(fast.decideOneBand(this.policy, key, 0, this.clock()));
+    if (fast !== undefined) return Promise.resolve(fast.decideOneBand(this.policy, key, 0, this.now()));
     return this.run(key, 0, 0);
   }
 
-  /** Fills `key`'s bucket again. */
+  /**
+   * Fills `key`'s bucket again (and the fallback limiter's). Rejects with a SluiceArgumentError for a bad `key`,
+   * and with a SluiceStoreError (its `cause` the store's error) when the store fails or takes over `timeoutMs`.
+   */
   async reset(key: string): Promise<void> {
     this.checkKey(key);
     try {
       await this.withTimeout(this.store.reset(this.policy, key));
     } catch (error) {
-      throw new SluiceStoreError(`sluice: reset of key ${JSON.stringify(key)} failed in the store`, { cause: error });
+      throw new SluiceStoreError(`sluice: reset of key ${describeValue(key)} failed in the store`, { cause: error });
     }
     if (this.onStoreError instanceof RateLimiter) await this.onStoreError.reset(key);
   }
@@ -190,7 +221,9 @@ export class RateLimiter {
   /**
    * Shaping instead of refusing: reserves `cost` tokens now (so concurrent waiters are served in order
    * and the rate is never exceeded) and resolves once they are due. If that would take longer than
-   * `maxWaitMs`, it takes nothing and resolves at once with the denial.
+   * `maxWaitMs` (ms, default 0), it takes nothing and resolves at once with the denial. Rejects as `consume`
+   * does, with a SluiceArgumentError for bad options, and with the signal's reason when `signal` aborts (the
+   * reserved tokens are given back).
    */
   wait(key: string, cost = 1, options: WaitOptions = {}): Promise<Decision> {
     let maxWaitMs: number;
@@ -216,7 +249,7 @@ export class RateLimiter {
   private async reserve(key: string, cost: number, maxWaitMs: number, signal: AbortSignal | undefined): Promise<Decision> {
     let result: StoreResult;
     try {
-      const reservation = this.store.update(this.policy, key, cost, maxWaitMs, this.clock());
+      const reservation = this.store.update(this.policy, key, cost, maxWaitMs, this.now());
       // Copy: a synchronous store may reuse its result object before the wait is over.
       const settled = isPromiseLike(reservation) ? await this.withTimeout(reservation) : reservation;
       result = { allowed: settled.allowed, now: settled.now, tats: Array.from(settled.tats) };
@@ -245,7 +278,7 @@ export class RateLimiter {
   /** Returns an aborted reservation's tokens; a failure here only means they come back by refill instead. */
   private giveBack(key: string, cost: number): void {
     try {
-      const refund = this.store.update(this.policy, key, -cost, 0, this.clock());
+      const refund = this.store.update(this.policy, key, -cost, 0, this.now());
       if (isPromiseLike(refund)) refund.then(undefined, () => undefined);
     } catch {
       // The tokens refill on their own; nothing to lose.
@@ -258,7 +291,7 @@ export class RateLimiter {
       return new Promise<Decision>((resolve) => {
         const call = new PendingDecision(this, key, cost, resolve);
         try {
-          callbackStore.updateInto(this.policy, key, cost, slackMs, this.clock(), call);
+          callbackStore.updateInto(this.policy, key, cost, slackMs, this.now(), call);
         } catch (error) {
           call.fail(error);
         }
@@ -268,7 +301,7 @@ export class RateLimiter {
     }
     let pending: StoreResult | PromiseLike<StoreResult>;
     try {
-      pending = this.store.update(this.policy, key, cost, slackMs, this.clock());
+      pending = this.store.update(this.policy, key, cost, slackMs, this.now());
     } catch (error) {
       return this.degraded(key, cost, error);
     }

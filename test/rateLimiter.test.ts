@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CostExceedsCapacityError, MemoryStore, RateLimiter, SluiceArgumentError, SluiceConfigError } from '../src/index.js';
+import { CostExceedsCapacityError, MemoryStore, RateLimiter, SluiceArgumentError, SluiceConfigError, SluiceError } from '../src/index.js';
 
 function limiterAt(options: Record<string, unknown> = {}) {
   const clock = { now: 1_000_000 };
@@ -102,7 +102,8 @@ describe('RateLimiter: bad input', () => {
     await expect(limiter.consume('k', -1)).rejects.toThrow(/`cost`.*-1/);
     await expect(limiter.consume('k', Number.NaN)).rejects.toThrow(/`cost`.*NaN/);
     await expect(limiter.consume('k', 6)).rejects.toThrow(CostExceedsCapacityError);
-    await expect(limiter.consume('k', 6)).rejects.toBeInstanceOf(RangeError);
+    await expect(limiter.consume('k', 6)).rejects.toBeInstanceOf(SluiceArgumentError);
+    await expect(limiter.consume('k', 6)).rejects.toBeInstanceOf(SluiceError);
     expect(() => limiter.consumeSync('', 1)).toThrow(SluiceArgumentError);
     await expect(limiter.peek(undefined as never)).rejects.toThrow(SluiceArgumentError);
     // Nothing was taken by the rejected calls.

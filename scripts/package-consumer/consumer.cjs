@@ -1,0 +1,14 @@
+'use strict';
+// A CommonJS consumer of the packed tarball: `require` for every entry point.
+const { run } = require('./scenario.cjs');
+
+run('require', {
+  sluice: require('sluice'),
+  sluiceExpress: require('sluice/express'),
+  sluiceFastify: require('sluice/fastify'),
+  express: require('express'),
+  Fastify: require('fastify'),
+}).catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
