@@ -3,6 +3,7 @@ import { clusterSlot } from './clusterSlot.js';
 import { DenyCache } from './denyCache.js';
 import { SluiceConfigError, SluiceStoreError } from './errors.js';
 import { rejectUnknownOptions } from './options.js';
+import { realSetImmediate } from './realTimers.js';
 import { DECIDE_BATCH_SCRIPT, DECIDE_BATCH_SHA } from './redisScripts.js';
 import type { CallbackStore, Policy, StoreCallback, StoreResult } from './store.js';
 import type { Band } from './tokenBucket.js';
@@ -190,7 +191,7 @@ export class RedisStore implements CallbackStore {
     this.flushScheduled = true;
     // setImmediate, not nextTick: it runs after the poll phase, so calls from every request that
     // arrived in one event-loop turn (not only one callback's) share one script call.
-    setImmediate(this.flushQueue);
+    realSetImmediate(this.flushQueue);
   }
 
   /**
