@@ -50,6 +50,7 @@ function hostileValues(): [string, unknown][] {
     ['an object whose getter throws', withThrowingGetter],
     ['a revoked Proxy', revoked],
     ['a Proxy whose traps throw', trapsThrow],
+    ['a new RateLimiter (its MemoryStore holds typed arrays)', new RateLimiter({ capacity: 5, refillRate: 5 })],
     ['a RateLimiter holding 5,000 keys', bigLimiter],
     ['a MemoryStore', bigLimiter.store],
     ['a BigInt of 100,000 digits', 10n ** 100_000n],
