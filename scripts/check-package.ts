@@ -7,12 +7,12 @@
  *    JavaScript (ESM and CJS, and both copies in one process) and type-checks then runs a TypeScript consumer
  *    under node10, node16, nodenext and bundler resolution, as CommonJS and as ES modules;
  * 4. runs publint and arethetypeswrong on the tarball.
- * The consumers get the peer dependencies (express, fastify and their types) as links to this repository's
+ * The consumers get the peer dependencies (express, fastify, ioredis and types) as links to this repository's
  * node_modules, so nothing is downloaded.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,7 +20,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = join(root, 'scripts', 'package-consumer');
 const bin = (name: string) => join(root, 'node_modules', '.bin', name);
 /** Peers (and types) the consumers link to instead of installing. */
-const LINKED_PEERS = ['express', 'fastify', '@types/express', '@types/node'];
+const LINKED_PEERS = ['express', 'fastify', 'ioredis', '@types/express', '@types/node'];
 /** What a project that uses only the core has: node's types, no optional peer. */
 const CORE_ONLY = ['@types/node'];
 
@@ -122,19 +122,58 @@ function subProject(parent: string, name: string, type: 'commonjs' | 'module', f
   return dir;
 }
 
-/** Type-checks `source` in `dir` with `compilerOptions`, then runs what tsc emitted. */
-function typeCheckAndRun(dir: string, source: string, label: string, compilerOptions: Record<string, unknown>): void {
-  const outDir = `out-${label.replace(/[^a-z0-9]+/gi, '-')}`;
-  const tsconfig = `tsconfig.${outDir}.json`;
-  writeFileSync(
-    join(dir, tsconfig),
-    JSON.stringify({ compilerOptions: { ...COMMON_TS_OPTIONS, ...compilerOptions, rootDir: '.', outDir }, files: [source] }, null, 2),
-  );
-  run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', tsconfig], dir);
-  run(process.execPath, [join(outDir, source.replace(/\.ts$/, '.js')), label], dir);
+interface TsJob {
+  readonly label: string;
+  readonly dir: string;
+  readonly source: string;
+  readonly compilerOptions: Record<string, unknown>;
 }
 
-function main(): void {
+/** Runs `command` and resolves with its exit code and everything it printed. */
+function runCaptured(command: string, args: readonly string[], cwd: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk;
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk;
+    });
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
+/** Type-checks the job's source with its options, then runs what tsc emitted. Resolves false on a failure. */
+async function typeCheckAndRun(job: TsJob): Promise<boolean> {
+  const outDir = `out-${job.label.replace(/[^a-z0-9]+/gi, '-')}`;
+  const tsconfig = `tsconfig.${outDir}.json`;
+  const compilerOptions = { ...COMMON_TS_OPTIONS, ...job.compilerOptions, rootDir: '.', outDir };
+  writeFileSync(join(job.dir, tsconfig), JSON.stringify({ compilerOptions, files: [job.source] }, null, 2));
+  const tsc = await runCaptured(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', tsconfig], job.dir);
+  const ran =
+    tsc.code === 0
+      ? await runCaptured(process.execPath, [join(outDir, job.source.replace(/\.ts$/, '.js')), job.label], job.dir)
+      : undefined;
+  const ok = tsc.code === 0 && ran?.code === 0;
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${job.label}`);
+  const output = `${tsc.output}${ran?.output ?? ''}`.trim();
+  if (!ok && output !== '') console.log(output.replace(/^/gm, '     '));
+  return ok;
+}
+
+/** Runs the jobs a few at a time (tsc is single-threaded); throws naming the ones that failed. */
+async function typeCheckAll(jobs: readonly TsJob[]): Promise<void> {
+  const queue = [...jobs];
+  const failed: string[] = [];
+  const worker = async (): Promise<void> => {
+    for (let job = queue.shift(); job !== undefined; job = queue.shift()) if (!(await typeCheckAndRun(job))) failed.push(job.label);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(4, availableParallelism())) }, worker));
+  if (failed.length > 0) throw new Error(`TypeScript consumers failed: ${failed.join('; ')}`);
+}
+
+async function main(): Promise<void> {
   const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Record<string, unknown>;
   const work = mkdtempSync(join(tmpdir(), 'sluice-package-'));
   try {
@@ -159,18 +198,17 @@ function main(): void {
     run(process.execPath, ['consumer.cjs'], cjs);
     run(process.execPath, ['consumer.mjs'], esm);
 
-    for (const consumer of TS_CONSUMERS) {
-      step(`TypeScript consumer: ${consumer.name}`);
-      typeCheckAndRun(consumer.project === 'cjs' ? cjs : esm, 'consumer.ts', consumer.name, consumer.compilerOptions);
-    }
-
-    step('TypeScript consumer with sluice alone (no optional peer installed)');
+    step('TypeScript consumers: every resolution, as CommonJS and as ES modules; then sluice alone (no optional peer)');
     const bare = join(work, 'bare');
     consumerProject(bare, tarball, CORE_ONLY);
+    const jobs: TsJob[] = [];
     for (const consumer of TS_CONSUMERS) {
-      const project = subProject(bare, consumer.project, consumer.project === 'cjs' ? 'commonjs' : 'module', ['core-only.ts']);
-      typeCheckAndRun(project, 'core-only.ts', `core only, ${consumer.name}`, consumer.compilerOptions);
+      const { name, project, compilerOptions } = consumer;
+      jobs.push({ label: name, dir: project === 'cjs' ? cjs : esm, source: 'consumer.ts', compilerOptions });
+      const alone = subProject(bare, project, project === 'cjs' ? 'commonjs' : 'module', ['core-only.ts']);
+      jobs.push({ label: `core only, ${name}`, dir: alone, source: 'core-only.ts', compilerOptions });
     }
+    await typeCheckAll(jobs);
 
     step('publint');
     run(bin('publint'), ['run', tarball, '--strict'], root);
@@ -182,4 +220,4 @@ function main(): void {
   }
 }
 
-main();
+await main();

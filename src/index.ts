@@ -18,6 +18,6 @@ export type {
   StoreErrorPolicy,
 } from './options.js';
 export { RateLimiter, type WaitOptions } from './rateLimiter.js';
-export { RedisStore, type RedisStoreOptions } from './redisStore.js';
+export { RedisStore, type RedisStoreClient, type RedisStoreOptions } from './redisStore.js';
 export type { Policy, Store, StoreResult } from './store.js';
 export { applyCall, type Band, compileBand, toUnits } from './tokenBucket.js';

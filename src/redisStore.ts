@@ -1,4 +1,3 @@
-import type { Cluster, Redis } from 'ioredis';
 import { clusterSlot } from './clusterSlot.js';
 import { DenyCache } from './denyCache.js';
 import { SluiceConfigError, SluiceStoreError } from './errors.js';
@@ -8,9 +7,23 @@ import { DECIDE_BATCH_SCRIPT, DECIDE_BATCH_SHA } from './redisScripts.js';
 import type { CallbackStore, Policy, StoreCallback, StoreResult } from './store.js';
 import type { Band } from './tokenBucket.js';
 
+/**
+ * What RedisStore uses of its client; ioredis' `Redis` and `Cluster` fit it. Spelled out, not imported, so
+ * sluice's declarations type-check without ioredis installed (an optional peer, absent on the memory store).
+ */
+export interface RedisStoreClient {
+  /** The connection state, e.g. `'ready'` or `'end'`. */
+  readonly status: string;
+  /** True for a Cluster client. */
+  readonly isCluster?: boolean;
+  evalsha(sha: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
+  eval(script: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
+  del(...keys: string[]): Promise<number>;
+}
+
 export interface RedisStoreOptions {
   /** A ready ioredis client: `new Redis(url)` or `new Redis.Cluster(nodes)`. The store never closes it. */
-  client: Redis | Cluster;
+  client: RedisStoreClient;
   /**
    * Whose clock decides. `'redis'` (default): the script reads Redis' `TIME`, so app servers with skewed
    * clocks agree. `'client'`: the limiter's `clock` is sent along, for managed Redis services that
@@ -101,7 +114,7 @@ function escapeKey(key: string): string {
  */
 export class RedisStore implements CallbackStore {
   readonly synchronous = false;
-  readonly client: Redis | Cluster;
+  readonly client: RedisStoreClient;
   readonly time: 'redis' | 'client';
   readonly maxBatchSize: number;
   readonly maxBatchesInFlight: number;
@@ -119,7 +132,7 @@ export class RedisStore implements CallbackStore {
     }
     rejectUnknownOptions(options, REDIS_STORE_OPTIONS, '');
     const { client, time = 'redis', denyCache = true, maxBatchSize = 16, maxBatchesInFlight = 1 } = options;
-    if (client === null || typeof client !== 'object' || typeof (client as Redis).evalsha !== 'function') {
+    if (client === null || typeof client !== 'object' || typeof (client as Partial<RedisStoreClient>).evalsha !== 'function') {
       throw new SluiceConfigError('client', client, 'must be an ioredis client (new Redis() or new Redis.Cluster([...]))');
     }
     if (time !== 'redis' && time !== 'client') throw new SluiceConfigError('time', time, "must be 'redis' or 'client'");
@@ -315,7 +328,7 @@ export class RedisStore implements CallbackStore {
       argv[1] = String(argv.length + 1);
     }
     for (const value of policyArgs) argv.push(value);
-    const client = this.client as Redis;
+    const client = this.client;
     this.batchesInFlight++;
     const fail = (error: unknown) => {
       this.batchDone();

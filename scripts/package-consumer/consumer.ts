@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import express, { type RequestHandler } from 'express';
 import Fastify from 'fastify';
-import { CostExceedsCapacityError, type Decision, MemoryStore, RateLimiter, SluiceArgumentError, SluiceError } from 'sluice';
+import { Cluster, Redis } from 'ioredis';
+import { CostExceedsCapacityError, type Decision, MemoryStore, RateLimiter, RedisStore, SluiceArgumentError, SluiceError } from 'sluice';
 import { type ExpressRateLimitOptions, rateLimit } from 'sluice/express';
 import sluice, { type FastifyRateLimitOptions } from 'sluice/fastify';
 
@@ -60,6 +61,13 @@ async function main(): Promise<void> {
   for (let i = 0; i < 2; i++) codes.push((await fastify.inject({ method: 'GET', url: '/' })).statusCode);
   await fastify.close();
   assert.deepEqual(codes, [200, 429]);
+  // ioredis' clients fit RedisStore's `client` (lazyConnect: nothing connects).
+  const redis = new Redis({ lazyConnect: true });
+  const cluster = new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true });
+  assert.equal(new RedisStore({ client: redis }).client, redis);
+  assert.equal(new RedisStore({ client: cluster, time: 'client' }).client, cluster);
+  redis.disconnect();
+  cluster.disconnect();
   console.log(`${label}: type-checked and ran`);
 }
 

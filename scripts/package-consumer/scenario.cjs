@@ -81,11 +81,11 @@ async function crossCopies(esm, cjs) {
     [cjs, esm, 'built by require, used by import'],
   ]) {
     assert.notEqual(from.sluice.RateLimiter, to.sluice.RateLimiter, 'expected two copies of sluice');
-    const limiter = new from.sluice.RateLimiter({ capacity: 2, refillRate: 1, interval: '1h' });
-    assert.ok(limiter instanceof to.sluice.RateLimiter, `${label}: instanceof RateLimiter`);
-    assert.deepEqual(await expressStatuses(to.express, to.sluiceExpress.rateLimit, { limiter }), [200, 200, 429]);
-    assert.deepEqual(await fastifyStatuses(to.Fastify, to.sluiceFastify.default, { limiter }), [200, 200, 429]);
-    new to.sluice.RateLimiter({ capacity: 5, refillRate: 5, onStoreError: limiter });
+    const limiter = () => new from.sluice.RateLimiter({ capacity: 2, refillRate: 1, interval: '1h' });
+    assert.ok(limiter() instanceof to.sluice.RateLimiter, `${label}: instanceof RateLimiter`);
+    assert.deepEqual(await expressStatuses(to.express, to.sluiceExpress.rateLimit, { limiter: limiter() }), [200, 200, 429]);
+    assert.deepEqual(await fastifyStatuses(to.Fastify, to.sluiceFastify.default, { limiter: limiter() }), [200, 200, 429]);
+    new to.sluice.RateLimiter({ capacity: 5, refillRate: 5, onStoreError: limiter() });
 
     const store = new from.sluice.MemoryStore();
     new to.sluice.RateLimiter({ capacity: 5, refillRate: 5, store, prefix: 'p:' });
