@@ -133,7 +133,9 @@ describe('errors that quote a value', () => {
       expect(error).toBeInstanceOf(SluiceConfigError);
       message = (error as Error).message;
     }
-    expect(message).toMatch(/^sluice: option `limiter` must be a RateLimiter; got \{ store: MemoryStore \{…\}, tats: Float64Array\(100000\), /);
+    expect(message).toMatch(
+      /^sluice: option `limiter` must be a RateLimiter; got \{ store: MemoryStore \{…\}, tats: Float64Array\(100000\), /,
+    );
     expect(message.length).toBeLessThan(250);
   });
 

@@ -124,7 +124,11 @@ describe('two copies of sluice in one process', () => {
       expect(store).toBeInstanceOf(to.core.MemoryStore);
       const limiter = new to.core.RateLimiter({ capacity: 2, refillRate: 1, interval: '1h', store, prefix: 'p:' });
       expect(() => new to.core.RateLimiter({ capacity: 9, refillRate: 9, store, prefix: 'p:' })).toThrow(/prefix/);
-      expect([limiter.consumeSync('k').remaining, limiter.consumeSync('k').remaining, limiter.consumeSync('k').allowed]).toEqual([1, 0, false]);
+      expect([limiter.consumeSync('k').remaining, limiter.consumeSync('k').remaining, limiter.consumeSync('k').allowed]).toEqual([
+        1,
+        0,
+        false,
+      ]);
       expect(store.size).toBe(1);
     }
   });
