@@ -1,39 +1,62 @@
+/**
+ * The benchmark charts (Vega-Lite rendered to SVG in Node): each bar and line is drawn from its data,
+ * sluice's bars stand out, labels cannot break the document, and several charts make one document.
+ */
 import { describe, expect, it } from 'vitest';
-import { barChart, escapeXml, niceTicks, svgDocument, timeSeriesChart } from '../bench/svgChart.js';
+import { barChart, renderSvg, timeSeriesChart } from '../bench/lib/charts.js';
 
-describe('bench SVG charts', () => {
-  it('picks round ticks that cover the maximum', () => {
-    expect(niceTicks(7.3)).toEqual([0, 2, 4, 6, 8]);
-    expect(niceTicks(100)).toEqual([0, 20, 40, 60, 80, 100]);
-    expect(niceTicks(0.9)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
-    expect(niceTicks(0)).toEqual([0, 1]);
+/** The drawn bars: fill colour and length in pixels, in drawing order. */
+const bars = (svg: string) =>
+  [...svg.matchAll(/aria-roledescription="bar" d="M[\d.-]+,[\d.-]+h([\d.]+)v[\d.]+h-[\d.]+Z" fill="(#[0-9a-f]{6})"/g)].map((m) => ({
+    length: Number(m[1]),
+    fill: m[2],
+  }));
+
+describe('bench charts', () => {
+  it('draws one bar per value, in the given order, proportional, sluice highlighted, with notes and the axis title', async () => {
+    const svg = await renderSvg([
+      barChart({
+        title: 'ratio',
+        axisLabel: 'throughput ratio to bare Express',
+        bars: [
+          { label: 'zeta', value: 1 },
+          { label: 'sluice', value: 0.5, highlight: true, note: '0.50× (+1.2 µs CPU)' },
+          { label: 'alpha', value: 0.25 },
+        ],
+      }),
+    ]);
+    const drawn = bars(svg);
+    expect(drawn).toHaveLength(3);
+    expect((drawn[0]?.length ?? 0) / (drawn[1]?.length ?? 1)).toBeCloseTo(2, 5);
+    expect((drawn[0]?.length ?? 0) / (drawn[2]?.length ?? 1)).toBeCloseTo(4, 5);
+    expect(drawn.map((bar) => bar.fill)).toEqual(['#9aa5b1', '#1f77b4', '#9aa5b1']);
+    // Labels in the order given, not sorted.
+    expect(svg.indexOf('>zeta<')).toBeLessThan(svg.indexOf('>sluice<'));
+    expect(svg.indexOf('>sluice<')).toBeLessThan(svg.indexOf('>alpha<'));
+    expect(svg).toContain('>0.50× (+1.2 µs CPU)<');
+    expect(svg).toContain('>0.25<'); // a bar without a note shows its value
+    expect(svg).toContain('>throughput ratio to bare Express<');
+    expect(svg).toContain('>ratio<');
   });
 
-  it('escapes labels, so user text cannot break the document', () => {
-    expect(escapeXml('a<b & "c"')).toBe('a&#60;b &#38; &#34;c&#34;');
-    const doc = svgDocument([barChart({ title: 'T<1>', axisLabel: 'x', bars: [{ label: '<script>', value: 1 }] })]);
-    expect(doc).not.toContain('<script>');
+  it('draws the reference line with its label', async () => {
+    const spec = { title: 't', axisLabel: 'x', bars: [{ label: 'a', value: 0.8 }] };
+    const without = await renderSvg([barChart(spec)]);
+    const withReference = await renderSvg([barChart({ ...spec, reference: { value: 1, label: 'bare' } })]);
+    expect(without).not.toContain('stroke-dasharray');
+    expect(withReference).toMatch(/<line[^>]*stroke="#d62728"[^>]*stroke-dasharray="4,3"/);
+    expect(withReference).toContain('>bare<');
   });
 
-  it('draws one bar per value, proportional, with the axis label and reference line', () => {
-    const chart = barChart({
-      title: 'ratio',
-      axisLabel: 'throughput ratio to bare Express',
-      bars: [
-        { label: 'bare', value: 1 },
-        { label: 'sluice', value: 0.5, highlight: true },
-      ],
-      reference: { value: 1, label: 'bare' },
-    });
-    const widths = [...chart.body.matchAll(/<rect x="\d+" y="\d+" width="([\d.]+)"/g)].map((m) => Number(m[1]));
-    expect(widths).toHaveLength(2);
-    expect((widths[0] as number) / (widths[1] as number)).toBeCloseTo(2, 5);
-    expect(chart.body).toContain('throughput ratio to bare Express');
-    expect(chart.body).toContain('stroke-dasharray');
+  it('escapes labels, so text from a result file cannot break the document', async () => {
+    const svg = await renderSvg([barChart({ title: 'T<1> & "2"', axisLabel: 'x', bars: [{ label: '<script>', value: 1 }] })]);
+    expect(svg).not.toContain('<script>');
+    expect(svg).toContain('&lt;script&gt;');
+    expect(svg).toContain('T&lt;1&gt; &amp; "2"');
   });
 
-  it('draws a time series with legend, markers and axis labels into a well-formed document', () => {
-    const doc = svgDocument([
+  it('draws a time series per line in its colour, with legend, markers and axis titles, charts stacked in one document', async () => {
+    const svg = await renderSvg([
       timeSeriesChart({
         title: 'soak',
         xLabel: 'time (s)',
@@ -48,15 +71,25 @@ describe('bench SVG charts', () => {
               [2, 2],
             ],
           },
+          {
+            name: 'denied',
+            color: '#ff7f0e',
+            points: [
+              [0, 0],
+              [1, 1],
+              [2, 0],
+            ],
+          },
         ],
         markers: [{ x: 1, label: 'Redis killed' }],
       }),
+      barChart({ title: 'second chart', axisLabel: 'x', bars: [{ label: 'a', value: 1 }] }),
     ]);
-    expect(doc.startsWith('<?xml')).toBe(true);
-    expect(doc).toContain('M60.0,');
-    expect(doc).toContain('Redis killed');
-    expect(doc).toContain('requests per second');
-    expect(doc.match(/<g /g)).toHaveLength(1);
-    expect(doc.match(/<\/g>/g)).toHaveLength(1);
+    expect(svg.match(/<svg /g)).toHaveLength(1);
+    const lines = [...svg.matchAll(/aria-roledescription="line mark" d="M[^"]+"[^>]*stroke="(#[0-9a-f]{6})"/g)].map((m) => m[1]);
+    expect(lines).toEqual(['#2ca02c', '#ff7f0e']);
+    for (const text of ['>allowed<', '>denied<', '>Redis killed<', '>time (s)<', '>requests per second<', '>second chart<']) {
+      expect(svg).toContain(text);
+    }
   });
 });

@@ -5,7 +5,7 @@
  */
 import { TokenBucket } from 'limiter';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
-import { MemoryStore, RateLimiter } from '../src/index.js';
+import { MemoryStore, RateLimiter } from '../../src/index.js';
 
 export interface Contender {
   readonly name: string;

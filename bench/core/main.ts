@@ -1,18 +1,25 @@
 /**
  * `npm run bench:core`: decisions per second of sluice's MemoryStore against its peers and a
- * hand-written floor, on one hot key and over 100k round-robin keys, and bytes held per key at 1M keys.
+ * hand-written floor, on one hot key and over many round-robin keys, and bytes held per key.
  *
  * The machine is shared and noisy, so every contender runs in short slices taken in rotation over
  * several rounds, and speed is ops per CPU-second of this process (time it was not running does not
- * count). Ratios are between figures of the same run. `--quick` runs a short smoke version.
+ * count). Ratios are between figures of the same run. `--quick`: a short smoke run that leaves
+ * RESULTS.md alone.
  */
-import { execFileSync } from 'node:child_process';
-import { cpus } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { CONTENDERS, type Contender } from './coreContenders.js';
-import { markdownTable, writeResultsJson, writeResultsSection } from './resultsFile.js';
+import { ChildServer } from '../lib/childServer.js';
+import { parseCommandLine, QUICK_OPTION } from '../lib/cli.js';
+import { machine } from '../lib/environment.js';
+import { markdownTable } from '../lib/markdown.js';
+import { scriptPath } from '../lib/paths.js';
+import { writeResultsJson, writeResultsSection } from '../lib/results.js';
+import { type Stat, stat } from '../lib/stats.js';
+import type { CoreResults } from './charts.js';
+import { CONTENDERS, type Contender } from './contenders.js';
+import type { MemoryProbe } from './memory.js';
 
-const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+const { values, command } = parseCommandLine(QUICK_OPTION, { script: 'bench:core' });
+const quick = values.quick;
 const ROUNDS = quick ? 3 : 7;
 const SYNC_OPS = quick ? 200_000 : 1_000_000;
 const ASYNC_OPS = quick ? 50_000 : 250_000;
@@ -43,12 +50,6 @@ async function slice(contender: Contender, take: (key: string) => unknown, keys:
   return ops / ((cpuMs() - start) / 1000);
 }
 
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
-
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 // --- throughput -------------------------------------------------------------------------------
@@ -68,36 +69,37 @@ for (let round = 1; round <= ROUNDS; round++) {
     }
   }
 }
-const speed = (contender: string, scenario: string) => median(samples.get(`${contender}|${scenario}`) ?? [Number.NaN]);
+const speedStat = (contender: string, scenario: string): Stat => stat(samples.get(`${contender}|${scenario}`) ?? []);
+const speed = (contender: string, scenario: string) => speedStat(contender, scenario).median;
 
 // --- memory: one child process per contender, so heaps do not mix ------------------------------
 const memory = new Map<string, number>();
-const memoryScript = fileURLToPath(new URL('./coreMemory.ts', import.meta.url));
+const memoryScript = scriptPath('./memory.ts', import.meta.url);
 for (const contender of CONTENDERS) {
   log(`memory: ${contender.name} (${MEMORY_KEYS} keys)`);
-  const output = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', memoryScript, contender.name, String(MEMORY_KEYS)], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 20,
+  const probe = await ChildServer.fork<MemoryProbe>(memoryScript, {
+    name: `memory probe of ${contender.name}`,
+    args: [contender.name, String(MEMORY_KEYS)],
+    execArgv: ['--expose-gc'],
+    startupTimeoutMs: 600_000,
   });
-  memory.set(contender.name, (JSON.parse(output) as { bytesPerKey: number }).bytesPerKey);
+  await probe.stop();
+  memory.set(contender.name, probe.ready.bytesPerKey);
 }
 
 // --- report -----------------------------------------------------------------------------------
 const FLOOR = 'floor (hand-written, sync)';
 const RLF = 'rate-limiter-flexible Memory';
 const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : `${(n / 1e3).toFixed(0)} k`);
-const spread = (id: string) => {
-  const values = samples.get(id) ?? [];
-  return `${fmt(Math.min(...values))}–${fmt(Math.max(...values))}`;
-};
+const bytes = (name: string) => memory.get(name) ?? Number.NaN;
 const rows = CONTENDERS.map((c) => [
   c.name,
-  ...scenarios.flatMap((s) => [
-    `${fmt(speed(c.name, s.name))} (${spread(`${c.name}|${s.name}`)})`,
-    `${(speed(c.name, s.name) / speed(RLF, s.name)).toFixed(2)}×`,
-  ]),
-  `${(memory.get(c.name) ?? Number.NaN).toFixed(0)}`,
-  `${((memory.get(c.name) ?? Number.NaN) / (memory.get(FLOOR) ?? Number.NaN)).toFixed(2)}×`,
+  ...scenarios.flatMap((s) => {
+    const { median, min, max } = speedStat(c.name, s.name);
+    return [`${fmt(median)} (${fmt(min)}–${fmt(max)})`, `${(median / speed(RLF, s.name)).toFixed(2)}×`];
+  }),
+  `${bytes(c.name).toFixed(0)}`,
+  `${(bytes(c.name) / bytes(FLOOR)).toFixed(2)}×`,
 ]);
 const table = markdownTable(
   [
@@ -121,18 +123,14 @@ const targets = [
   ...scenarios.map((s) =>
     check(`sluice consumeSync / floor, ${s.name}`, speed('sluice consumeSync', s.name) / speed(FLOOR, s.name), '≥', 0.67),
   ),
-  check('sluice bytes per key / floor', (memory.get('sluice consume') ?? Number.NaN) / (memory.get(FLOOR) ?? Number.NaN), '≤', 0.75),
-  check(
-    'sluice bytes per key / rate-limiter-flexible',
-    (memory.get('sluice consume') ?? Number.NaN) / (memory.get(RLF) ?? Number.NaN),
-    '≤',
-    0.25,
-  ),
+  check('sluice bytes per key / floor', bytes('sluice consume') / bytes(FLOOR), '≤', 0.75),
+  check('sluice bytes per key / rate-limiter-flexible', bytes('sluice consume') / bytes(RLF), '≤', 0.25),
 ];
 
-const markdown = `## Core: in-memory decisions (\`npm run bench:core\`${quick ? ' --quick' : ''})
+const { node, cores } = machine();
+const markdown = `## Core: in-memory decisions (\`${command}\`)
 
-Node ${process.version}, ${cpus().length} cores, ${ROUNDS} rounds in rotation; ops per CPU-second, median (min–max).
+Node ${node}, ${cores} cores, ${ROUNDS} rounds in rotation; ops per CPU-second, median (min–max).
 Memory: heap + ArrayBuffers held per key after inserting ${MEMORY_KEYS.toLocaleString('en-US')} keys, key strings excluded
 (the harness owns them). Async contenders are awaited one call at a time.
 
@@ -141,21 +139,17 @@ ${table}
 ${targets.join('\n')}
 `;
 console.log(markdown);
-writeResultsJson(quick ? 'core.quick' : 'core', {
+const result: CoreResults = {
   quick,
-  node: process.version,
-  cores: cpus().length,
+  node,
+  cores,
   rounds: ROUNDS,
   memoryKeys: MEMORY_KEYS,
   contenders: CONTENDERS.map((c) => ({
     name: c.name,
-    opsPerSec: Object.fromEntries(
-      scenarios.map((s) => {
-        const values = samples.get(`${c.name}|${s.name}`) ?? [];
-        return [s.name, { median: speed(c.name, s.name), min: Math.min(...values), max: Math.max(...values) }];
-      }),
-    ),
+    opsPerSec: Object.fromEntries(scenarios.map((s) => [s.name, speedStat(c.name, s.name)])),
     bytesPerKey: memory.get(c.name) ?? null,
   })),
-});
+};
+writeResultsJson(quick ? 'core.quick' : 'core', result);
 if (!quick) writeResultsSection('core', markdown);

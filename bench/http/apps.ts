@@ -10,12 +10,10 @@ import Fastify, { type FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { RedisStore as RateLimitRedisStore, type RedisReply } from 'rate-limit-redis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { rateLimit as sluiceRateLimit } from '../adapters/express.js';
-import sluice from '../adapters/fastify.js';
-import type { LimiterChoice } from '../src/http/httpLimitOptions.js';
-import { RateLimiter } from '../src/rateLimiter.js';
-import { RedisStore } from '../src/redisStore.js';
-import { type HttpContender, KEY_HEADER, LIMITS, type Scenario } from './httpContenders.js';
+import { type LimiterChoice, rateLimit as sluiceRateLimit } from '../../adapters/express.js';
+import sluice from '../../adapters/fastify.js';
+import { RateLimiter, RedisStore } from '../../src/index.js';
+import { type HttpContender, KEY_HEADER, LIMITS, type Scenario } from './contenders.js';
 
 export interface RunningApp {
   readonly port: number;

@@ -3,18 +3,18 @@
  *
  * Each contender is a server in its own process. autocannon (here, in the orchestrator) loads one
  * server at a time for a short slice, in rotation over several rounds, with the servers of one
- * framework side by side: the machine's speed swings ±20% from second to second, so every figure is
+ * framework side by side: the machine's speed swings from second to second, so every figure is
  * a median over rounds of a ratio to a slice of the bare server taken right before or after. The server's CPU µs per
  * request (process.cpuUsage() deltas read over IPC around each slice) is the steadier figure; a
  * second bare server (A/A) shows how far from 1.0 noise alone moves a ratio.
  */
-import { readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
 import autocannon from 'autocannon';
-import { type RedisServer, redisServerVersion, startRedisServer } from '../test/setup/redisServers.js';
-import { type Framework, HTTP_CONTENDERS, type HttpContender, KEY_HEADER, LIMITS, SCENARIOS, type Scenario } from './httpContenders.js';
-import { ServerHandle } from './httpIpc.js';
-import { type ContenderFigures, contenderFigures, rotate, type SliceSample } from './httpStats.js';
+import { type RedisServer, redisServerVersion, startRedisServer } from '../../test/setup/redisServers.js';
+import { type Machine, machine, packageVersions } from '../lib/environment.js';
+import { quantileOf, rotate } from '../lib/stats.js';
+import { type Framework, HTTP_CONTENDERS, type HttpContender, KEY_HEADER, SCENARIOS, type Scenario } from './contenders.js';
+import { type ContenderFigures, contenderFigures, type SliceSample } from './figures.js';
+import { ContenderServer } from './serverHandle.js';
 
 export interface HttpBenchOptions {
   /** Measured rounds; per round and scenario, every contender gets one slice paired with a slice of the bare server. */
@@ -61,12 +61,9 @@ export interface GroupResult {
   readonly contenders: readonly ContenderResult[];
 }
 
-export interface HttpBenchResult {
+export interface HttpBenchResult extends Machine {
   readonly startedAt: string;
   readonly seconds: number;
-  readonly node: string;
-  readonly cores: number;
-  readonly cpuModel: string;
   readonly redisVersion: string | undefined;
   readonly versions: Readonly<Record<string, string>>;
   readonly options: Omit<HttpBenchOptions, 'onProgress'>;
@@ -89,21 +86,12 @@ const PACKAGES = [
   'autocannon',
 ];
 
-function packageVersions(): Record<string, string> {
-  const versions: Record<string, string> = {};
-  for (const name of PACKAGES) {
-    const url = new URL(`../node_modules/${name}/package.json`, import.meta.url);
-    versions[name] = (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
-  }
-  return versions;
-}
-
 function requestHeaders(scenario: Scenario): Record<string, string> {
   return scenario === 'newKey' ? { [KEY_HEADER]: '[<id>]' } : {};
 }
 
 /** One request per app before measuring: a limiter that is not mounted would make a meaningless row. */
-async function probe(server: ServerHandle, scenario: Scenario): Promise<void> {
+async function probe(server: ContenderServer, scenario: Scenario): Promise<void> {
   const { contender } = server;
   const response = await fetch(`http://127.0.0.1:${server.ports[scenario]}/`, {
     headers: scenario === 'newKey' ? { [KEY_HEADER]: `probe-${Date.now()}` } : {},
@@ -121,10 +109,6 @@ async function probe(server: ServerHandle, scenario: Scenario): Promise<void> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted.length === 0 ? Number.NaN : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number);
-}
-
 /**
  * Loads `server` for `preloadMs` unmeasured (a server that sat idle while the others ran has a shrunken
  * heap and cold caches; the bare server, which runs next to every contender, would otherwise be the
@@ -132,7 +116,7 @@ function percentile(sorted: readonly number[], p: number): number {
  * readings, and the responses that arrived between them.
  */
 async function slice(
-  server: ServerHandle,
+  server: ContenderServer,
   scenario: Scenario,
   timing: { preloadMs: number; ms: number },
   connections: number,
@@ -168,14 +152,13 @@ async function slice(
     const seconds = (performance.now() - started) / 1000;
     instance.stop();
     const result = await instance;
-    latencies.sort((a, b) => a - b);
     return {
       round,
       pair,
       requests: latencies.length,
       seconds,
       cpuMicros: cpuAfter - cpuBefore,
-      p99Ms: percentile(latencies, 99),
+      p99Ms: quantileOf(latencies, 0.99),
       non2xx,
       errors: result.errors + result.timeouts,
     };
@@ -223,7 +206,7 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
   let slicesDone = 0;
 
   let redis: RedisServer | undefined;
-  const servers: ServerHandle[] = [];
+  const servers: ContenderServer[] = [];
   const groups: GroupResult[] = [];
   try {
     if (contenders.some((c) => c.store === 'redis')) redis = await startRedisServer();
@@ -234,14 +217,14 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
       const group = contenders.filter((c) => c.framework === framework);
       const started = await Promise.all(
         group.map((contender) =>
-          ServerHandle.fork(contender, {
+          ContenderServer.fork(contender, {
             ...(redis ? { redisPort: redis.port } : {}),
             ...(options.profile?.includes(contender.id) && options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}),
           }),
         ),
       );
       servers.push(...started);
-      for (const server of started) if (options.profile?.includes(server.contender.id)) await server.startProfile();
+      for (const server of started) if (options.profile?.includes(server.contender.id)) await server.startCpuProfile();
       for (const scenario of scenarios) {
         for (const server of started) await probe(server, scenario);
         progress('warm-up', scenario, 0);
@@ -290,15 +273,11 @@ export async function runHttpBench(options: HttpBenchOptions): Promise<HttpBench
   return {
     startedAt: startedAt.toISOString(),
     seconds: (Date.now() - startedAt.getTime()) / 1000,
-    node: process.version,
-    cores: cpus().length,
-    cpuModel: cpus()[0]?.model ?? 'unknown',
+    ...machine(),
     redisVersion,
-    versions: packageVersions(),
+    versions: packageVersions(PACKAGES),
     options: recorded,
     skipped,
     groups,
   };
 }
-
-export { LIMITS, SCENARIOS };

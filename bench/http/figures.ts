@@ -1,4 +1,5 @@
 /** Turning the slices of a bench:http run into per-contender figures: medians over rounds, ratios to bare. */
+import { type Stat, stat } from '../lib/stats.js';
 
 /** One slice: one contender loaded by autocannon for about `seconds`. */
 export interface SliceSample {
@@ -17,13 +18,6 @@ export interface SliceSample {
   readonly errors: number;
 }
 
-/** Median and range over rounds. */
-export interface Stat {
-  readonly median: number;
-  readonly min: number;
-  readonly max: number;
-}
-
 export interface ContenderFigures {
   readonly reqPerSec: Stat;
   readonly p99Ms: Stat;
@@ -36,18 +30,6 @@ export interface ContenderFigures {
   readonly cpuRatio: Stat;
   readonly non2xx: number;
   readonly errors: number;
-}
-
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
-export function stat(values: readonly number[]): Stat {
-  if (values.length === 0) return { median: Number.NaN, min: Number.NaN, max: Number.NaN };
-  return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
 }
 
 export const reqPerSec = (sample: SliceSample) => sample.requests / sample.seconds;
@@ -74,11 +56,4 @@ export function contenderFigures(samples: readonly SliceSample[], baseline: read
     non2xx: samples.reduce((sum, sample) => sum + sample.non2xx, 0),
     errors: samples.reduce((sum, sample) => sum + sample.errors, 0),
   };
-}
-
-/** `items` rotated left by `by` places: round r starts with a different contender, so no one always goes first. */
-export function rotate<T>(items: readonly T[], by: number): T[] {
-  if (items.length === 0) return [];
-  const shift = ((by % items.length) + items.length) % items.length;
-  return [...items.slice(shift), ...items.slice(0, shift)];
 }

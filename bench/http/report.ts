@@ -1,10 +1,11 @@
-/** The `http` section of bench/RESULTS.md, and the target checks of issue 4, from a bench:http result. */
+/** The `http` section of bench/RESULTS.md, and its target checks, from a bench:http result. */
+import { versionList } from '../lib/environment.js';
+import { fixed, markdownTable, signed, statRange } from '../lib/markdown.js';
+import type { Stat } from '../lib/stats.js';
+import type { GroupResult, HttpBenchResult } from './bench.js';
+import { SCENARIOS } from './contenders.js';
 
-import type { GroupResult, HttpBenchResult } from './httpBench.js';
-import { SCENARIOS } from './httpContenders.js';
-import type { Stat } from './httpStats.js';
-
-/** Issue 4: CPU µs sluice may add per request over the bare framework, headers included. */
+/** The CPU µs sluice may add per request over the bare framework, headers included: the project's performance targets. */
 export const TARGET_ADDED_US = { memory: 2, redis: 8 } as const;
 
 export interface TargetCheck {
@@ -17,19 +18,6 @@ export interface TargetCheck {
   /** |A/A added µs| in the same group: differences smaller than this are noise. */
   readonly noiseUs: number;
 }
-
-/** A markdown table with padded columns, as Biome formats it (so `biome check` passes on RESULTS.md). */
-export function alignedTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((cell, i) => Math.max(3, [...cell].length, ...rows.map((row) => [...(row[i] ?? '')].length)));
-  const line = (cells: readonly string[]) =>
-    `| ${widths.map((width, i) => (cells[i] ?? '').padEnd(width + (cells[i] ?? '').length - [...(cells[i] ?? '')].length)).join(' | ')} |`;
-  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
-}
-
-const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
-const signed = (value: number, digits: number) => (Number.isFinite(value) ? `${value >= 0 ? '+' : ''}${value.toFixed(digits)}` : '–');
-const range = (s: Stat, digits: number, format = fixed) =>
-  `${format(s.median, digits)} (${format(s.min, digits)} … ${format(s.max, digits)})`;
 
 function aaNoise(group: GroupResult): { addedUs: number; ratio: number } {
   const aa = group.contenders.find((c) => c.contender.aaCheck)?.figures;
@@ -64,14 +52,14 @@ function groupTable(group: GroupResult): string {
     return [
       `${contender.label}${flags}`,
       fixed(figures.reqPerSec.median, 0),
-      isBase ? '1' : range(figures.reqPerSecRatio, 2),
+      isBase ? '1' : statRange(figures.reqPerSecRatio, 2),
       fixed(figures.p99Ms.median, 0),
-      range(figures.cpuUsPerRequest, 1),
-      isBase ? '0' : range(figures.addedCpuUs, 1, signed),
+      statRange(figures.cpuUsPerRequest, 1),
+      isBase ? '0' : statRange(figures.addedCpuUs, 1, signed),
       isBase ? '1' : fixed(figures.cpuRatio.median, 3),
     ];
   });
-  return alignedTable(['Contender', 'req/s', 'req/s vs bare', 'p99 ms', 'server CPU µs/req', 'CPU µs added vs bare', 'CPU vs bare'], rows);
+  return markdownTable(['Contender', 'req/s', 'req/s vs bare', 'p99 ms', 'server CPU µs/req', 'CPU µs added vs bare', 'CPU vs bare'], rows);
 }
 
 export function httpResultsMarkdown(result: HttpBenchResult, command: string): string {
@@ -91,9 +79,7 @@ export function httpResultsMarkdown(result: HttpBenchResult, command: string): s
       'server: its distance from the bare one is the noise floor of the run. The floor row is the same app with an empty ' +
       'middleware (Express) or an empty `onRequest` hook (Fastify): what the framework charges any limiter before it does anything.',
     '',
-    `Peers: ${Object.entries(result.versions)
-      .map(([name, version]) => `${name} ${version}`)
-      .join(', ')}.`,
+    `Peers: ${versionList(result.versions)}.`,
   ];
   if (result.skipped.length > 0) {
     lines.push('', `Not run: ${result.skipped.map((s) => `${s.id} (${s.reason})`).join('; ')}.`);
@@ -115,14 +101,14 @@ export function httpResultsMarkdown(result: HttpBenchResult, command: string): s
   }
   const checks = targetChecks(result);
   if (checks.length > 0) {
-    lines.push('', '### Targets (issue 4): CPU µs sluice adds per request over the bare framework', '');
+    lines.push('', '### Targets: CPU µs sluice adds per request over the bare framework', '');
     lines.push(
-      alignedTable(
+      markdownTable(
         ['Contender', 'Scenario', 'Added µs/req', 'Target', 'Met', 'A/A noise µs'],
         checks.map((check) => [
           check.contender,
           check.scenario,
-          range(check.addedUs, 1, signed),
+          statRange(check.addedUs, 1, signed),
           `≤ ${check.targetUs}`,
           check.met ? 'yes' : 'no',
           fixed(check.noiseUs, 1),

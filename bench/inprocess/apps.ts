@@ -1,6 +1,6 @@
 /**
  * The server side of `npm run bench:http:inprocess`: every arm of one framework behind one HTTP
- * server whose request listener is timed (bench/requestTimer.ts). Handlers are synchronous, so a
+ * server whose request listener is timed (./requestTimer.ts). Handlers are synchronous, so a
  * request ends inside the listener call.
  *
  * Express: one app per arm, with the limiter mounted as a user would (`app.use(rateLimit(...))`), so
@@ -19,12 +19,11 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express, type Request, type RequestHandler } from 'express';
 import Fastify, { type FastifyRequest, type onRequestHookHandler } from 'fastify';
-import { rateLimit } from '../adapters/express.js';
-import sluice, { type FastifyRouteRateLimitOptions } from '../adapters/fastify.js';
-import { MemoryStore } from '../src/memoryStore.js';
-import { RateLimiter } from '../src/rateLimiter.js';
-import type { Framework } from './httpContenders.js';
-import { ARM_HEADER, type Arm, KEY_HEADER, NEW_KEY_LIMITS, ONE_CLIENT_LIMITS } from './httpInProcessArms.js';
+import { rateLimit } from '../../adapters/express.js';
+import sluice, { type FastifyRouteRateLimitOptions } from '../../adapters/fastify.js';
+import { MemoryStore, RateLimiter } from '../../src/index.js';
+import type { Framework } from '../http/contenders.js';
+import { ARM_HEADER, type Arm, KEY_HEADER, NEW_KEY_LIMITS, ONE_CLIENT_LIMITS } from './arms.js';
 import type { RequestTimer } from './requestTimer.js';
 
 export interface RunningServer {

@@ -7,7 +7,7 @@
  * instance has one route per arm (`/a`, `/b`, ...: static paths of equal length, so the same lookup
  * cost), limited by the sluice plugin or exempted with `config.rateLimit: false`.
  */
-import type { Framework } from './httpContenders.js';
+import type { Framework } from '../http/contenders.js';
 
 export type ArmId =
   | 'bare'
@@ -119,7 +119,7 @@ export function armsByIds(ids: readonly string[]): Arm[] {
 /** Request header that names the arm (the recorder files each request under it, on both frameworks). */
 export const ARM_HEADER = 'x-arm';
 /** Request header with the per-request key of the new-key arm (as in bench:http's newKey scenario). */
-export { KEY_HEADER } from './httpContenders.js';
+export { KEY_HEADER } from '../http/contenders.js';
 
 /** Limits of the one-client arm: never reached. */
 export const ONE_CLIENT_LIMITS = { capacity: 1e9, refillRate: 1e9, interval: 1000 } as const;

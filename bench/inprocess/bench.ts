@@ -1,17 +1,16 @@
 /**
  * bench:http:inprocess as a function: per framework, one server process serves every arm (see
- * bench/httpInProcessApps.ts) and autocannon, here in the orchestrator, sends requests that go to the
+ * ./apps.ts) and autocannon, here in the orchestrator, sends requests that go to the
  * arms in random order, request by request, so every arm sees the same seconds of machine noise. After a
  * warm-up, each round is one autocannon run; the server's per-request times come back over IPC.
  */
-import { readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
 import autocannon, { type AutocannonRequest } from 'autocannon';
-import type { Framework } from './httpContenders.js';
-import { ARM_HEADER, type Arm, type ArmId, armPath, armsByIds, KEY_HEADER } from './httpInProcessArms.js';
-import { InProcessServer } from './httpInProcessIpc.js';
-import { type ArmFigures, type ArmRound, armFigures, armRound } from './httpInProcessStats.js';
-import { type Stat, stat } from './httpStats.js';
+import type { Framework } from '../http/contenders.js';
+import { type Machine, machine, packageVersions } from '../lib/environment.js';
+import { type Stat, stat } from '../lib/stats.js';
+import { ARM_HEADER, type Arm, type ArmId, armPath, armsByIds, KEY_HEADER } from './arms.js';
+import { type ArmFigures, type ArmRound, armFigures, armRound } from './figures.js';
+import { ArmServer } from './serverHandle.js';
 
 export interface InProcessOptions {
   /** Measured rounds per framework: each one autocannon run over all arms. */
@@ -25,7 +24,7 @@ export interface InProcessOptions {
   /** A smoke run (CI): recorded so the report gives no verdicts on its meaningless figures. */
   quick: boolean;
   frameworks: readonly Framework[];
-  /** The arms to run (the baseline is always run); see bench/httpInProcessArms.ts. */
+  /** The arms to run (the baseline is always run); see ./arms.ts. */
   arms: readonly ArmId[];
   /** Write a CPU profile of each server (`inprocess-<framework>.cpuprofile`) into this directory. */
   cpuProfileDir?: string;
@@ -44,12 +43,9 @@ export interface FrameworkResult {
   readonly arms: readonly ArmFigures[];
 }
 
-export interface InProcessResult {
+export interface InProcessResult extends Machine {
   readonly startedAt: string;
   readonly seconds: number;
-  readonly node: string;
-  readonly cores: number;
-  readonly cpuModel: string;
   readonly versions: Readonly<Record<string, string>>;
   /**
    * The options of the run; its frameworks and arms are those in `frameworks` (left out here: Biome would
@@ -64,14 +60,6 @@ export const FULL_OPTIONS = { rounds: 5, roundMs: 4000, warmupMs: 3000, connecti
 export const QUICK_OPTIONS = { rounds: 2, roundMs: 1200, warmupMs: 800, connections: 10 } as const;
 
 const PACKAGES = ['express', 'fastify', 'autocannon'];
-
-const machine = () => ({ node: process.version, cores: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown' });
-
-function packageVersions(): Record<string, string> {
-  const read = (name: string) =>
-    (JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8')) as { version: string }).version;
-  return Object.fromEntries(PACKAGES.map((name) => [name, read(name)]));
-}
 
 // A key no earlier run used, then a counter: every new-key request gets a key the store has never seen.
 const keyPrefix = `k${Date.now().toString(36)}-`;
@@ -115,7 +103,7 @@ function armRequest(framework: Framework, arms: readonly Arm[]): AutocannonReque
 }
 
 /** One request per arm before loading: a limiter that is not mounted, or a bare arm with one, fails the run. */
-async function probe(server: InProcessServer, arms: readonly Arm[]): Promise<void> {
+async function probe(server: ArmServer, arms: readonly Arm[]): Promise<void> {
   for (const arm of arms) {
     const response = await fetch(`http://127.0.0.1:${server.port}${armPath(arm, server.framework)}`, {
       headers: { [ARM_HEADER]: arm.id, [KEY_HEADER]: `${keyPrefix}probe-${arm.id}` },
@@ -129,7 +117,7 @@ async function probe(server: InProcessServer, arms: readonly Arm[]): Promise<voi
   }
 }
 
-async function load(server: InProcessServer, arms: readonly Arm[], ms: number, connections: number) {
+async function load(server: ArmServer, arms: readonly Arm[], ms: number, connections: number) {
   const instance = autocannon({
     url: `http://127.0.0.1:${server.port}/`,
     connections,
@@ -145,7 +133,7 @@ async function load(server: InProcessServer, arms: readonly Arm[], ms: number, c
 
 async function runFramework(framework: Framework, options: InProcessOptions, progress: (step: string) => void): Promise<FrameworkResult> {
   const arms = armsByIds(options.arms);
-  const server = await InProcessServer.fork(framework, {
+  const server = await ArmServer.fork(framework, {
     arms: arms.map((arm) => arm.id),
     ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}),
   });
@@ -154,7 +142,7 @@ async function runFramework(framework: Framework, options: InProcessOptions, pro
     progress('warm-up');
     if (options.warmupMs > 0) await load(server, arms, options.warmupMs, options.connections);
     await server.take(); // the probe's and the warm-up's requests are not measured
-    if (options.cpuProfileDir) await server.startProfile();
+    if (options.cpuProfileDir) await server.startCpuProfile();
     const rounds = new Map<ArmId, ArmRound[]>(arms.map((arm) => [arm.id, []]));
     const requestsPerSec: number[] = [];
     let clientErrors = 0;
@@ -204,7 +192,7 @@ export async function runInProcessBench(options: InProcessOptions): Promise<InPr
     startedAt: startedAt.toISOString(),
     seconds: (Date.now() - startedAt.getTime()) / 1000,
     ...machine(),
-    versions: packageVersions(),
+    versions: packageVersions(PACKAGES),
     options: recorded,
     frameworks,
   };

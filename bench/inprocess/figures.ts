@@ -3,8 +3,8 @@
  * mean and p99; per arm the median over rounds of (arm − bare) in the same round. Arms share every
  * round request by request, so a round's differences are free of the machine's swings between rounds.
  */
-import type { ArmId } from './httpInProcessArms.js';
-import { type Stat, stat } from './httpStats.js';
+import { mean, median, type Stat, stat, trimmedMean, upperQuantile } from '../lib/stats.js';
+import type { ArmId } from './arms.js';
 
 /** Share of requests cut from each end for the trimmed mean: drops the GC pauses and preemptions that land on a request. */
 export const TRIM = 0.01;
@@ -41,29 +41,18 @@ export interface ArmFigures {
   readonly addedMean: Stat;
 }
 
-const quantile = (sorted: Float64Array, q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-
-function mean(values: Float64Array, from = 0, to = values.length): number {
-  if (to <= from) return Number.NaN;
-  let sum = 0;
-  for (let i = from; i < to; i++) sum += values[i] as number;
-  return sum / (to - from);
-}
-
 /** The figures of one arm's round from its per-request times in ns. */
 export function armRound(
   timesNs: Float64Array,
   counts: { readonly unfinished: number; readonly non2xx: number; readonly headerMismatches: number },
 ): ArmRound {
-  const sorted = Float64Array.from(timesNs, (ns) => ns / 1000).sort();
-  const cut = Math.floor(sorted.length * TRIM);
-  const n = sorted.length;
+  const sorted = Array.from(Float64Array.from(timesNs, (ns) => ns / 1000).sort());
   return {
-    count: n,
-    median: n === 0 ? Number.NaN : n % 2 ? (sorted[n >> 1] as number) : ((sorted[(n >> 1) - 1] as number) + (sorted[n >> 1] as number)) / 2,
-    trimmedMean: mean(sorted, cut, n - cut),
+    count: sorted.length,
+    median: median(sorted),
+    trimmedMean: trimmedMean(sorted, TRIM),
     mean: mean(sorted),
-    p99: quantile(sorted, 0.99),
+    p99: upperQuantile(sorted, 0.99),
     unfinished: counts.unfinished,
     non2xx: counts.non2xx,
     headerMismatches: counts.headerMismatches,

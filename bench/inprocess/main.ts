@@ -1,36 +1,37 @@
 /**
  * `npm run bench:http:inprocess`: what sluice adds per request, timed inside real Express and Fastify
  * servers under autocannon load, against bare and empty-middleware apps in the same process, request
- * by request (see bench/httpInProcessApps.ts and bench/httpInProcessBench.ts). The precise companion
- * of `npm run bench:http`, whose process-level CPU figures cannot resolve 2 µs on Express.
+ * by request (see ./apps.ts and ./bench.ts). The precise companion of `npm run bench:http`, whose
+ * process-level CPU figures are too coarse for a per-request target of a few µs on Express.
  *
- *   --quick                ~10 s smoke run (also BENCH_QUICK=1); writes bench/results/http-inprocess.quick.json,
+ *   --quick                a short smoke run (also BENCH_QUICK=1); writes bench/results/http-inprocess.quick.json,
  *                          leaves RESULTS.md alone unless --write
  *   --rounds N --round MS --warmup MS --connections N
  *   --framework express|fastify   only this framework
  *   --diagnose             add arms that take the one-client sluice arm apart (no headers, a fixed key, the
  *                          headers alone, the core alone): where its time goes
- *   --arms id,id           only these arms (and bare); ids in bench/httpInProcessArms.ts
+ *   --arms id,id           only these arms (and bare); ids in ./arms.ts
  *   --profile              CPU-profile the servers (.tmp/cpu-profiles/inprocess-<framework>.cpuprofile; read them with
- *                          bench/cpuProfileSummary.ts, Chrome DevTools or speedscope)
+ *                          bench/lib/cpuProfileSummary.ts, Chrome DevTools or speedscope)
  *   --no-write             do not write bench/RESULTS.md (nor bench/results/http-inprocess.json)
  */
 import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { positiveInteger } from './cliArgs.js';
-import type { Framework } from './httpContenders.js';
-import { ALL_ARMS, ARMS, type ArmId, armsByIds } from './httpInProcessArms.js';
-import { FULL_OPTIONS, type InProcessOptions, QUICK_OPTIONS, runInProcessBench } from './httpInProcessBench.js';
-import { inProcessMarkdown, inProcessTargetChecks, targetLine } from './httpInProcessReport.js';
-import { writeResultsJson, writeResultsSection } from './resultsFile.js';
+import type { Framework } from '../http/contenders.js';
+import { integerOption, listOption, parseCommandLine, QUICK_OPTION, shouldWrite, WRITE_OPTIONS } from '../lib/cli.js';
+import { CPU_PROFILE_DIR } from '../lib/paths.js';
+import { writeResultsJson, writeResultsSection } from '../lib/results.js';
+import { ALL_ARMS, ARMS, type ArmId, armsByIds } from './arms.js';
+import { FULL_OPTIONS, type InProcessOptions, QUICK_OPTIONS, runInProcessBench } from './bench.js';
+import { inProcessMarkdown, inProcessTargetChecks, targetLine } from './report.js';
 
 const SCRIPT = 'bench:http:inprocess';
+const FRAMEWORKS: readonly Framework[] = ['express', 'fastify'];
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-const { values } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: process.env.BENCH_QUICK === '1' },
+const { values, command } = parseCommandLine(
+  {
+    ...QUICK_OPTION,
+    ...WRITE_OPTIONS,
     rounds: { type: 'string' },
     round: { type: 'string' },
     warmup: { type: 'string' },
@@ -39,47 +40,42 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     diagnose: { type: 'boolean', default: false },
     arms: { type: 'string' },
-    write: { type: 'boolean' },
-    'no-write': { type: 'boolean', default: false },
   },
-});
+  { script: SCRIPT, notInCommand: ['write', 'no-write', 'profile'] },
+);
 
-const FRAMEWORKS: readonly Framework[] = ['express', 'fastify'];
-if (values.framework !== undefined && !FRAMEWORKS.includes(values.framework as Framework)) {
-  throw new Error(`${SCRIPT}: --framework must be one of ${FRAMEWORKS.join(', ')}`);
-}
+const frameworks = (listOption(SCRIPT, 'framework', values.framework, FRAMEWORKS) ?? FRAMEWORKS) as Framework[];
 /** The arms the options ask for: --arms, else the judged set plus, with --diagnose, the diagnostic arms. */
-function armIds(): ArmId[] {
-  const ids = values.arms?.split(',').filter(Boolean) ?? (values.diagnose ? ALL_ARMS : ARMS).map((arm) => arm.id);
-  return armsByIds(ids).map((arm) => arm.id);
-}
+const arms: ArmId[] = armsByIds(
+  listOption(
+    SCRIPT,
+    'arms',
+    values.arms,
+    ALL_ARMS.map((arm) => arm.id),
+  ) ?? (values.diagnose ? ALL_ARMS : ARMS).map((arm) => arm.id),
+).map((arm) => arm.id);
 
 const base = values.quick ? QUICK_OPTIONS : FULL_OPTIONS;
-const cpuProfileDir = values.profile ? fileURLToPath(new URL('../.tmp/cpu-profiles', import.meta.url)) : undefined;
+const cpuProfileDir = values.profile ? CPU_PROFILE_DIR : undefined;
 if (cpuProfileDir) mkdirSync(cpuProfileDir, { recursive: true });
 
 const options: InProcessOptions = {
-  rounds: positiveInteger(SCRIPT, 'rounds', values.rounds, base.rounds),
-  roundMs: positiveInteger(SCRIPT, 'round', values.round, base.roundMs, 100),
-  warmupMs: positiveInteger(SCRIPT, 'warmup', values.warmup, base.warmupMs, 0),
-  connections: positiveInteger(SCRIPT, 'connections', values.connections, base.connections),
+  rounds: integerOption(SCRIPT, 'rounds', values.rounds, base.rounds),
+  roundMs: integerOption(SCRIPT, 'round', values.round, base.roundMs, 100),
+  warmupMs: integerOption(SCRIPT, 'warmup', values.warmup, base.warmupMs, 0),
+  connections: integerOption(SCRIPT, 'connections', values.connections, base.connections),
   quick: values.quick,
-  frameworks: values.framework === undefined ? FRAMEWORKS : [values.framework as Framework],
-  arms: armIds(),
+  frameworks,
+  arms,
   ...(cpuProfileDir ? { cpuProfileDir } : {}),
   onProgress: ({ framework, step, done, total }) => log(`[${done}/${total} runs] ${framework}: ${step}`),
 };
-
-// The command that reproduces the figures (where the output goes left out).
-const runArgs = process.argv.slice(2).filter((arg) => !/^--(write|no-write|profile)$/.test(arg));
-const command = `npm run ${SCRIPT}${runArgs.length > 0 ? ` -- ${runArgs.join(' ')}` : ''}`;
 
 const result = await runInProcessBench(options);
 const markdown = inProcessMarkdown(result, command);
 process.stdout.write(`\n${markdown}\n`);
 
-// Same convention as bench:http: a quick run never rewrites RESULTS.md unless asked to.
-const write = values.write ?? (!values.quick && !values['no-write']);
+const write = shouldWrite(values);
 if (write) {
   writeResultsSection('http-inprocess', markdown);
   log('wrote the http-inprocess section of bench/RESULTS.md');

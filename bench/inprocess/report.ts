@@ -1,9 +1,11 @@
-/** The `http-inprocess` section of bench/RESULTS.md, and its target checks (issue 4), from a bench:http:inprocess result. */
-import { type Arm, armById, armLabel } from './httpInProcessArms.js';
-import type { FrameworkResult, InProcessResult } from './httpInProcessBench.js';
-import { type ArmFigures, TRIM } from './httpInProcessStats.js';
-import { alignedTable, TARGET_ADDED_US } from './httpReport.js';
-import type { Stat } from './httpStats.js';
+/** The `http-inprocess` section of bench/RESULTS.md, and its target checks, from a bench:http:inprocess result. */
+import { TARGET_ADDED_US } from '../http/report.js';
+import { versionList } from '../lib/environment.js';
+import { fixed, markdownTable, signed, statRange } from '../lib/markdown.js';
+import type { Stat } from '../lib/stats.js';
+import { type Arm, armById, armLabel } from './arms.js';
+import type { FrameworkResult, InProcessResult } from './bench.js';
+import { type ArmFigures, TRIM } from './figures.js';
 
 export interface InProcessTargetCheck {
   readonly framework: string;
@@ -23,9 +25,6 @@ export interface InProcessTargetCheck {
 }
 
 const frameworkName = (framework: string) => (framework === 'express' ? 'Express' : 'Fastify');
-const fixed = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
-const signed = (value: number, digits = 2) => (Number.isFinite(value) ? `${value >= 0 ? '+' : ''}${value.toFixed(digits)}` : '–');
-const range = (s: Stat, format: (value: number) => string) => `${format(s.median)} (${format(s.min)} … ${format(s.max)})`;
 
 const isClean = (figures: ArmFigures) => figures.unfinished + figures.non2xx + figures.headerMismatches === 0;
 
@@ -66,10 +65,10 @@ export function targetLine(check: InProcessTargetCheck): string {
         ? 'met'
         : 'MISSED';
   return (
-    `${frameworkName(check.framework)}, ${what}: sluice (memory) adds ${fixed(check.addedUs.median)} µs per request ` +
-    `(≤ ${check.targetUs}): ${verdict} · over rounds ${fixed(check.addedUs.min)} … ${fixed(check.addedUs.max)}; ` +
-    `A/A (bare2 − bare) ${signed(check.aaUs)} µs` +
-    (Number.isFinite(check.headersOnlyUs) ? `; the two headers alone, no limiter: ${signed(check.headersOnlyUs)} µs` : '')
+    `${frameworkName(check.framework)}, ${what}: sluice (memory) adds ${fixed(check.addedUs.median, 2)} µs per request ` +
+    `(≤ ${check.targetUs}): ${verdict} · over rounds ${fixed(check.addedUs.min, 2)} … ${fixed(check.addedUs.max, 2)}; ` +
+    `A/A (bare2 − bare) ${signed(check.aaUs, 2)} µs` +
+    (Number.isFinite(check.headersOnlyUs) ? `; the two headers alone, no limiter: ${signed(check.headersOnlyUs, 2)} µs` : '')
   );
 }
 
@@ -82,16 +81,16 @@ function frameworkTable(group: FrameworkResult): string {
       [
         armLabel(arm, group.framework),
         String(figures.count),
-        range(figures.median, (v) => fixed(v)),
-        range(figures.trimmedMean, (v) => fixed(v)),
+        statRange(figures.median, 2),
+        statRange(figures.trimmedMean, 2),
         fixed(figures.p99.median, 1),
-        isBase ? '0' : range(figures.addedTrimmedMean, (v) => signed(v)),
-        isBase ? '0' : range(figures.addedMedian, (v) => signed(v)),
+        isBase ? '0' : statRange(figures.addedTrimmedMean, 2, signed),
+        isBase ? '0' : statRange(figures.addedMedian, 2, signed),
         `${figures.unfinished} / ${figures.non2xx} / ${figures.headerMismatches}`,
       ],
     ];
   });
-  return alignedTable(
+  return markdownTable(
     [
       'Arm',
       'Requests',
@@ -134,9 +133,7 @@ export function inProcessMarkdown(result: InProcessResult, command: string): str
     .replace('{roundMs}', String(options.roundMs))
     .replace('{warmupMs}', String(options.warmupMs))
     .replaceAll('{trim}', String(TRIM * 100));
-  const versions = Object.entries(result.versions)
-    .map(([name, version]) => `${name} ${version}`)
-    .join(', ');
+  const versions = versionList(result.versions);
   const lines = [
     '## HTTP overhead inside one server (`npm run bench:http:inprocess`)',
     '',
@@ -160,7 +157,7 @@ export function inProcessMarkdown(result: InProcessResult, command: string): str
   if (checks.length > 0) {
     lines.push(
       '',
-      '### Targets (issue 4): µs sluice (memory) adds per request, judged on the trimmed-mean difference',
+      '### Targets: µs sluice (memory) adds per request, judged on the trimmed-mean difference',
       '',
       ...checks.map((check) => `- ${targetLine(check)}`),
     );

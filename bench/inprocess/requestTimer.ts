@@ -7,7 +7,7 @@
  * since its time would miss the rest. Everything but the two clock reads runs outside the timed span.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { ARM_HEADER, type Arm, type ArmId } from './httpInProcessArms.js';
+import { ARM_HEADER, type Arm, type ArmId } from './arms.js';
 
 /** What one arm recorded since the last `take()`. */
 export interface ArmRecording {

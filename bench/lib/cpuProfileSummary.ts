@@ -1,7 +1,8 @@
 /**
- * Where a server's CPU went, from a `node --cpu-prof` profile (`npm run bench:http -- --profile <id>`):
+ * Where a server's CPU went, from a CPU profile (`npm run bench:http -- --profile <id>`,
+ * `npm run bench:http:inprocess -- --profile`):
  *
- *   node --import tsx bench/cpuProfileSummary.ts <file.cpuprofile> [--us-per-request N] [--top 25]
+ *   node --import tsx bench/lib/cpuProfileSummary.ts <file.cpuprofile> [--us-per-request N] [--top 25]
  *
  * Prints the busiest functions (self time), and the time spent in sluice's code on behalf of a request:
  * a sample counts for sluice when, walking up from the leaf, a sluice frame (adapters/, src/) comes
@@ -12,7 +13,7 @@
  * bench table) they are also turned into µs per request.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { integerOption, parseCommandLine } from './cli.js';
 
 interface ProfileNode {
   id: number;
@@ -25,7 +26,8 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-const OWN_CODE = /\/(adapters|src)\/[^/]+(\/[^/]+)?\.ts$/;
+// sluice's own sources at any depth under adapters/ or src/, never a dependency's.
+const OWN_CODE = /^(?!.*\/node_modules\/).*\/(adapters|src)\/.+\.ts$/;
 // Frames through which a framework hands the request on to the next hook / middleware / route handler.
 const CONTINUATION =
   /node_modules\/(router\/|express\/lib\/(application|router)|fastify\/lib\/(hooks|handleRequest|route|wrapThenable|contentTypeParser|fourOhFour)\.js)/;
@@ -37,10 +39,11 @@ function frameName(node: ProfileNode): string {
 }
 
 function main(): void {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: { 'us-per-request': { type: 'string' }, top: { type: 'string', default: '25' } },
-  });
+  const script = 'cpuProfileSummary.ts';
+  const { values, positionals } = parseCommandLine(
+    { 'us-per-request': { type: 'string' }, top: { type: 'string' } },
+    { script, allowPositionals: true },
+  );
   const file = positionals[0];
   if (file === undefined) throw new Error('usage: cpuProfileSummary.ts <file.cpuprofile> [--us-per-request N] [--top 25]');
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
@@ -73,7 +76,7 @@ function main(): void {
   });
 
   const usPerRequest = values['us-per-request'] === undefined ? undefined : Number(values['us-per-request']);
-  const top = Number(values.top);
+  const top = integerOption(script, 'top', values.top, 25);
   const show = (micros: number) =>
     `${((micros / busy) * 100).toFixed(2).padStart(6)}%${usPerRequest ? `  ${((micros / busy) * usPerRequest).toFixed(2).padStart(6)} µs/req` : ''}`;
   const list = (map: Map<string, number>) => {

@@ -1,8 +1,7 @@
 /**
  * A V8 CPU profile of a bench server's load only (started by the orchestrator after the warm-up, so not
  * of loading the modules), through the inspector. Not `node --cpu-prof`: under `--import tsx` that also
- * profiles the module-loader thread, under the same file name. bench/httpServerProcess.ts has the same
- * few lines inline and could use this.
+ * profiles the module-loader thread, under the same file name.
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -20,7 +19,7 @@ export class CpuProfiler {
     await this.session.post('Profiler.start');
   }
 
-  /** Writes the profile to `path` (open it with bench/cpuProfileSummary.ts, Chrome DevTools or speedscope), if started. */
+  /** Writes the profile to `path` (read it with bench/lib/cpuProfileSummary.ts, Chrome DevTools or speedscope), if started. */
   async stopAndWrite(path: string): Promise<void> {
     if (!this.session) return;
     const { profile } = await this.session.post('Profiler.stop');

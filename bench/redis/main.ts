@@ -1,27 +1,38 @@
 /**
- * npm run bench:redis — RedisStore against rate-limiter-flexible's RateLimiterRedis and rate-limit-redis,
+ * `npm run bench:redis`: RedisStore against rate-limiter-flexible's RateLimiterRedis and rate-limit-redis,
  * all on ioredis, against a redis-server this script starts (and stops by PID).
  *
- * Per library and scenario (one hot key; 100k keys), in interleaved rounds: decisions/s with 50 calls in
- * flight through one ioredis connection, Redis commands per decision (INFO commandstats), redis-server
- * CPU µs per decision (/proc/<pid>/stat utime+stime), and Redis bytes per key (MEMORY USAGE).
+ * Per library and scenario (one hot key; 100k keys), in interleaved rounds: decisions/s with IN_FLIGHT
+ * calls in flight through one ioredis connection, Redis commands per decision, redis-server CPU µs per
+ * decision (/proc/<pid>/stat utime+stime), and Redis bytes per key (MEMORY USAGE).
  * Writes the `redis` section of bench/RESULTS.md.
+ *
+ *   --quick            a smoke run (also BENCH_QUICK=1) that leaves RESULTS.md alone
+ *   --rounds N --round MS
  */
 import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { Redis } from 'ioredis';
 import { RedisStore as RateLimitRedisStore } from 'rate-limit-redis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
-import { RateLimiter, RedisStore } from '../src/index.js';
-import { startRedisServer } from '../test/setup/redisServers.js';
-import { markdownTable, writeResultsJson, writeResultsSection } from './resultsFile.js';
+import { RateLimiter, RedisStore } from '../../src/index.js';
+import { startRedisServer } from '../../test/setup/redisServers.js';
+import { integerOption, parseCommandLine, QUICK_OPTION } from '../lib/cli.js';
+import { markdownTable } from '../lib/markdown.js';
+import { writeResultsJson, writeResultsSection } from '../lib/results.js';
+import { rotate, type Stat, stat } from '../lib/stats.js';
+import { IN_FLIGHT, type RedisResults } from './charts.js';
 
-const IN_FLIGHT = 50;
-// --quick (or BENCH_QUICK=1): a smoke run for CI and `npm run bench -- --quick`; it leaves RESULTS.md alone.
-const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
-// Many short rounds: this machine's speed swings by half within seconds, and a ratio is only fair between
-// slices run close together, so each round's ratio pairs slices ~1 s apart (see the summary lines).
-const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? (QUICK ? 300 : 500));
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 3 : 20));
+const SCRIPT = 'bench:redis';
+const { values, command } = parseCommandLine(
+  { ...QUICK_OPTION, rounds: { type: 'string' }, round: { type: 'string' } },
+  { script: SCRIPT },
+);
+const QUICK = values.quick;
+// Many short rounds: the machine's speed swings within seconds, and a ratio is only fair between
+// slices run close together, so each round's ratio pairs slices run back to back.
+const ROUND_MS = integerOption(SCRIPT, 'round', values.round ?? process.env.BENCH_ROUND_MS, QUICK ? 300 : 500, 50);
+const ROUNDS = integerOption(SCRIPT, 'rounds', values.rounds ?? process.env.BENCH_ROUNDS, QUICK ? 3 : 20);
 const KEY_COUNT = 100_000;
 const CLOCK_TICKS_PER_SECOND = 100; // Linux USER_HZ
 
@@ -145,8 +156,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       for (const scenario of scenarios) {
         // Rotate who goes first, so no one always runs on a warmer (or noisier) machine.
-        for (let j = 0; j < contenders.length; j++) {
-          const contender = contenders[(j + round) % contenders.length] as Contender;
+        for (const contender of rotate(contenders, round)) {
           const sample = await measure(contender, scenario.keyAt, pid);
           const id = `${scenario.name}|${contender.name}`;
           samples.set(id, [...(samples.get(id) ?? []), sample]);
@@ -202,8 +212,8 @@ async function main(): Promise<void> {
     }
 
     const rows: string[][] = [];
-    const summary: Record<string, { rate: number; cpu: number }> = {};
-    const jsonRows: unknown[] = [];
+    const jsonRows: RedisResults['rows'][number][] = [];
+    const figures = new Map<string, { rate: Stat; cpu: number }>(); // `${scenario}|${library}`
     for (const scenario of scenarios) {
       for (const c of contenders) {
         const list = samples.get(`${scenario.name}|${c.name}`) ?? [];
@@ -211,16 +221,13 @@ async function main(): Promise<void> {
         const commands = list.reduce((s, x) => s + x.commands, 0);
         const ticks = list.reduce((s, x) => s + x.cpuTicks, 0);
         const nodeUs = list.reduce((s, x) => s + x.nodeCpuUs, 0);
-        const rates = list.map((x) => (x.decisions / x.ms) * 1000).sort((a, b) => a - b);
-        const median = rates[Math.floor(rates.length / 2)] ?? 0;
+        const rate = stat(list.map((x) => (x.decisions / x.ms) * 1000));
         const cpuUs = ((ticks / CLOCK_TICKS_PER_SECOND) * 1e6) / decisions;
-        summary[`${scenario.name}|${c.name}`] = { rate: median, cpu: cpuUs };
-        const min = rates[0] ?? 0;
-        const max = rates.at(-1) ?? 0;
+        figures.set(`${scenario.name}|${c.name}`, { rate, cpu: cpuUs });
         jsonRows.push({
           scenario: scenario.name,
           library: c.name,
-          decisionsPerSec: { median, min, max },
+          decisionsPerSec: rate,
           cpuUsPerDecision: cpuUs,
           roundTripsPerDecision: commands / decisions,
           bytesPerKey: bytes[c.name] ?? null,
@@ -228,8 +235,8 @@ async function main(): Promise<void> {
         rows.push([
           scenario.name,
           c.name,
-          Math.round(median).toLocaleString('en-US'),
-          `${Math.round(min / 1000)}k–${Math.round(max / 1000)}k`,
+          Math.round(rate.median).toLocaleString('en-US'),
+          `${Math.round(rate.min / 1000)}k–${Math.round(rate.max / 1000)}k`,
           (commands / decisions).toFixed(3),
           cpuUs.toFixed(2),
           (nodeUs / decisions).toFixed(2),
@@ -239,13 +246,11 @@ async function main(): Promise<void> {
       }
     }
     const ratios: string[] = [];
-    const ratioSummary: Record<string, { median: number; min: number; max: number; cpu: number }> = {};
+    const ratioSummary: Record<string, RedisResults['ratios'][string]> = {};
+    const [ours, ...peers] = contenders.map((c) => c.name);
     for (const scenario of scenarios) {
-      const ours = summary[`${scenario.name}|${contenders[0]?.name}`];
-      const peerNames = contenders.slice(1).map((c) => c.name);
-      const fastest = peerNames.reduce((a, b) =>
-        (summary[`${scenario.name}|${b}`]?.rate ?? 0) > (summary[`${scenario.name}|${a}`]?.rate ?? 0) ? b : a,
-      );
+      const rateOf = (name: string | undefined) => figures.get(`${scenario.name}|${name}`)?.rate.median ?? 0;
+      const fastest = peers.reduce((a, b) => (rateOf(b) > rateOf(a) ? b : a));
       // Per round: sluice's rate over the best peer's in the same round (slices run back to back).
       const perRound: number[] = [];
       for (let round = 0; round < ROUNDS; round++) {
@@ -253,27 +258,28 @@ async function main(): Promise<void> {
           const sample = samples.get(`${scenario.name}|${name}`)?.[round];
           return sample === undefined ? 0 : sample.decisions / sample.ms;
         };
-        const best = Math.max(...peerNames.map(rate));
-        if (best > 0) perRound.push(rate(contenders[0]?.name) / best);
+        const best = Math.max(...peers.map(rate));
+        if (best > 0) perRound.push(rate(ours) / best);
       }
-      perRound.sort((a, b) => a - b);
-      const median = perRound[Math.floor(perRound.length / 2)] ?? 0;
-      const fastestSummary = summary[`${scenario.name}|${fastest}`];
-      if (ours && fastestSummary) {
-        const cpu = ours.cpu / fastestSummary.cpu;
-        ratioSummary[scenario.name] = { median, min: perRound[0] ?? 0, max: perRound.at(-1) ?? 0, cpu };
+      const paired = stat(perRound);
+      const oursFigures = figures.get(`${scenario.name}|${ours}`);
+      const fastestFigures = figures.get(`${scenario.name}|${fastest}`);
+      if (oursFigures && fastestFigures) {
+        const cpu = oursFigures.cpu / fastestFigures.cpu;
+        ratioSummary[scenario.name] = { ...paired, cpu };
         ratios.push(
-          `- ${scenario.name}: sluice makes **${median.toFixed(2)}×** the decisions/s of the faster peer in the same round ` +
-            `(median of ${perRound.length} rounds, ${(perRound[0] ?? 0).toFixed(2)}–${(perRound.at(-1) ?? 0).toFixed(2)}; ` +
-            `ratio of the medians above: ${(ours.rate / fastestSummary.rate).toFixed(2)}×), at **${cpu.toFixed(2)}×** its redis-server CPU per decision.`,
+          `- ${scenario.name}: sluice makes **${paired.median.toFixed(2)}×** the decisions/s of the faster peer in the same round ` +
+            `(median of ${perRound.length} rounds, ${paired.min.toFixed(2)}–${paired.max.toFixed(2)}; ` +
+            `ratio of the medians above: ${(oursFigures.rate.median / fastestFigures.rate.median).toFixed(2)}×), at **${cpu.toFixed(2)}×** its redis-server CPU per decision.`,
         );
       }
     }
+    const redisVersion = (await admin.info('server')).match(/redis_version:(\S+)/)?.[1] ?? 'unknown';
     const markdown = [
       '## Redis store',
       '',
-      `Command: \`npm run bench:redis\` (${ROUNDS} interleaved rounds of ${ROUND_MS} ms per library and scenario, ${IN_FLIGHT} calls in flight`,
-      `through one ioredis connection each, against a redis-server ${(await admin.info('server')).match(/redis_version:(\S+)/)?.[1]} started by the script; Node ${process.version}).`,
+      `Command: \`${command}\` (${ROUNDS} interleaved rounds of ${ROUND_MS} ms per library and scenario, ${IN_FLIGHT} calls in flight`,
+      `through one ioredis connection each, against a redis-server ${redisVersion} started by the script; Node ${process.version}).`,
       'Limits large enough that every call is allowed, so each library does its full write path, and keys that live through the run',
       '(sluice: capacity 10^9, refill 1000 per hour; the peers: 10^9 points per hour). Medians of the rounds;',
       'round trips per decision = commands the client sent (auto-pipelining off) / decisions; CPU = redis-server utime+stime from /proc / decisions',
@@ -300,10 +306,10 @@ async function main(): Promise<void> {
       ...ratios,
       `- A flood on one denied key (10,000 sequential calls, ${floodDenied} denied): ${floodCommands} round trips in total (deny cache).`,
       '',
-      'On 2 shared, noisy cores: compare ratios within one run, not absolute figures across runs.',
+      `On ${cpus().length} shared, noisy cores: compare ratios within one run, not absolute figures across runs.`,
     ].join('\n');
-    const redisVersion = (await admin.info('server')).match(/redis_version:(\S+)/)?.[1] ?? 'unknown';
-    writeResultsJson(QUICK ? 'redis.quick' : 'redis', { redisVersion, rounds: ROUNDS, rows: jsonRows, ratios: ratioSummary });
+    const result: RedisResults = { redisVersion, rounds: ROUNDS, rows: jsonRows, ratios: ratioSummary };
+    writeResultsJson(QUICK ? 'redis.quick' : 'redis', result);
     if (!QUICK) writeResultsSection('redis', markdown);
     console.log(`\n${markdown}`);
     await Promise.all(contenders.map((c) => c.client.quit()));

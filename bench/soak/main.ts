@@ -9,54 +9,44 @@
  * from the measured bytes per key, and the legitimate clients must be limited exactly.
  *
  * Writes bench/soak.svg and the `soak` section of bench/RESULTS.md, and exits non-zero when a check fails.
- * `--smoke`: a ~10-second version (CI) with the same checks, scaled down.
+ * `--smoke`: a short version (CI) with the same checks, scaled down.
  */
-import { type ChildProcess, fork } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import autocannon, { type AutocannonInstance, type AutocannonOptions } from 'autocannon';
-import { startRedisServer } from '../test/setup/redisServers.js';
-import { markdownTable, readResultsJson, writeResultsJson, writeResultsSection } from './resultsFile.js';
-import type { SoakCounters, SoakRequest } from './soakServer.js';
-import { svgDocument, timeSeriesChart } from './svgChart.js';
+import { startRedisServer } from '../../test/setup/redisServers.js';
+import type { CoreResults } from '../core/charts.js';
+import { renderSvg, timeSeriesChart } from '../lib/charts.js';
+import { ChildServer } from '../lib/childServer.js';
+import { parseCommandLine } from '../lib/cli.js';
+import { markdownTable } from '../lib/markdown.js';
+import { scriptPath } from '../lib/paths.js';
+import { readResultsJson, writeBenchFile, writeResultsJson, writeResultsSection } from '../lib/results.js';
+import { quantileOf } from '../lib/stats.js';
+import type { SoakCounters, SoakServerApi } from './server.js';
 
-const smoke = process.argv.includes('--smoke');
+const { values, command } = parseCommandLine({ smoke: { type: 'boolean', default: false } }, { script: 'soak' });
+const smoke = values.smoke;
 const plan = smoke
   ? { probeSec: 1, durationSec: 10, killAtSec: 3, restartAtSec: 6, warmupSec: 2, floodRequests: 50_000, floodMaxKeys: 5_000 }
   : { probeSec: 5, durationSec: 60, killAtSec: 20, restartAtSec: 35, warmupSec: 5, floodRequests: 1_000_000, floodMaxKeys: 100_000 };
 const CLIENTS = 10_000;
-const TIMEOUT_MS = 100; // the limiter's timeoutMs in soakServer.ts
+const TIMEOUT_MS = 100; // the limiter's timeoutMs in ./server.ts
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 // ---- the app under test in its own process ------------------------------------------------------
 interface App {
   readonly port: number;
-  readonly child: ChildProcess;
   counters(gc?: boolean): Promise<SoakCounters>;
   stop(): Promise<void>;
 }
 
 async function startApp(mode: string, arg: string): Promise<App> {
-  const child = fork(fileURLToPath(new URL('./soakServer.ts', import.meta.url)), [mode, arg], {
-    execArgv: ['--import', 'tsx', '--expose-gc'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  const child = await ChildServer.fork<number, SoakServerApi>(scriptPath('./server.ts', import.meta.url), {
+    name: `soak server (${mode})`,
+    args: [mode, arg],
+    execArgv: ['--expose-gc'],
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (m: { port: number }) => resolve(m.port));
-    child.once('exit', (code) => reject(new Error(`soak server exited with ${code}`)));
-  });
-  const counters = (gc = false) =>
-    new Promise<SoakCounters>((resolve) => {
-      child.once('message', (m: { counters: SoakCounters }) => resolve({ ...m.counters }));
-      child.send({ type: 'counters', gc } satisfies SoakRequest);
-    });
-  const stop = async () => {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.send({ type: 'stop' } satisfies SoakRequest);
-    await exited;
-  };
-  return { port, child, counters, stop };
+  return { port: child.ready, counters: (gc = false) => child.request('counters', gc), stop: () => child.stop() };
 }
 
 /** autocannon options that put a client id in `x-client`, drawn by `nextClient`. */
@@ -68,12 +58,6 @@ function load(port: number, nextClient: () => string, extra: Omit<AutocannonOpti
     ...extra,
   });
 }
-
-const percentile = (values: number[], p: number) => {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
-};
 
 // ---- phase 1: Redis outage under load ----------------------------------------------------------
 interface Second {
@@ -130,7 +114,7 @@ async function redisOutage() {
       degraded: counters.degraded - previous.degraded,
       other: sample.other,
       errors: sample.errors,
-      p99: percentile(sample.latencies, 99),
+      p99: sample.latencies.length === 0 ? 0 : quantileOf(sample.latencies, 0.99),
       heapMb: counters.heapUsed / 2 ** 20,
     });
     previous = counters;
@@ -188,7 +172,7 @@ function get(port: number, client: string): Promise<number> {
 async function keyFlood() {
   // Bytes per key from the core benchmark when it has run (it measures the MemoryStore alone), else a
   // conservative default; the key strings ("flood-123456") come on top.
-  const core = readResultsJson<{ contenders: { name: string; bytesPerKey: number | null }[] }>('core');
+  const core = readResultsJson<CoreResults>('core');
   const measured = core?.contenders.find((c) => c.name === 'sluice consume')?.bytesPerKey ?? null;
   const bytesPerKey = measured ?? 64;
   const keyStringBytes = 40;
@@ -271,7 +255,7 @@ const checks: { label: string; ok: boolean; value: string }[] = [
   },
 ];
 
-const svg = svgDocument([
+const svg = await renderSvg([
   timeSeriesChart({
     title: `Soak: Express + sluice + Redis at ${outage.rate} req/s (80% of max), Redis killed and restarted`,
     xLabel: 'time (s)',
@@ -287,23 +271,20 @@ const svg = svgDocument([
       { x: plan.restartAtSec, label: 'restarted' },
     ],
   }),
-  timeSeriesChart(
-    {
-      title: 'Soak: p99 latency and Node heap',
-      xLabel: 'time (s)',
-      yLabel: 'p99 (ms) / heap (MiB)',
-      series: [
-        { name: 'p99 latency (ms)', color: '#9467bd', points: outage.seconds.map((s) => [s.t, s.p99] as const) },
-        { name: 'heap used (MiB)', color: '#1f77b4', points: outage.seconds.map((s) => [s.t, s.heapMb] as const) },
-      ],
-      markers: [
-        { x: plan.killAtSec, label: 'Redis killed' },
-        { x: plan.restartAtSec, label: 'restarted' },
-      ],
-    },
-    760,
-    160,
-  ),
+  timeSeriesChart({
+    title: 'Soak: p99 latency and Node heap',
+    xLabel: 'time (s)',
+    yLabel: 'p99 (ms) / heap (MiB)',
+    series: [
+      { name: 'p99 latency (ms)', color: '#9467bd', points: outage.seconds.map((s) => [s.t, s.p99] as const) },
+      { name: 'heap used (MiB)', color: '#1f77b4', points: outage.seconds.map((s) => [s.t, s.heapMb] as const) },
+    ],
+    markers: [
+      { x: plan.killAtSec, label: 'Redis killed' },
+      { x: plan.restartAtSec, label: 'restarted' },
+    ],
+    height: 160,
+  }),
 ]);
 
 const perSecond = markdownTable(
@@ -318,7 +299,7 @@ const perSecond = markdownTable(
     s.heapMb.toFixed(1),
   ]),
 );
-const markdown = `## Soak: Redis outage and key flood (\`npm run soak\`${smoke ? ' -- --smoke' : ''})
+const markdown = `## Soak: Redis outage and key flood (\`${command}\`)
 
 Node ${process.version}. Phase 1: Express + sluice + RedisStore (timeoutMs ${TIMEOUT_MS}, in-memory insurance limiter),
 ${CLIENTS.toLocaleString('en-US')} clients, ${outage.rate} req/s (80% of the ${outage.maxRate.toFixed(0)} req/s measured first),
@@ -343,7 +324,7 @@ ${perSecond}
 console.log(markdown);
 writeResultsJson(smoke ? 'soak.smoke' : 'soak', { plan, outage, flood, checks });
 if (!smoke) {
-  writeFileSync(fileURLToPath(new URL('./soak.svg', import.meta.url)), svg);
+  writeBenchFile('soak.svg', svg);
   writeResultsSection('soak', markdown);
 }
 const failed = checks.filter((c) => !c.ok);

@@ -5,15 +5,16 @@
  *   as `onStoreError` (the recommended production setting), keyed by the `x-client` header.
  * - `fastify-memory <maxKeys>`: Fastify + sluice on a MemoryStore capped at `maxKeys`, for the key flood.
  *
- * Prints `{"port":N}` on IPC once listening. Run with `--expose-gc`.
+ * Its ready value is the port it listens on; it answers `counters` requests. Forked with `--expose-gc`.
  */
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import Fastify from 'fastify';
 import { Redis } from 'ioredis';
-import { rateLimit } from '../adapters/express.js';
-import { sluice } from '../adapters/fastify.js';
-import { type Decision, MemoryStore, RateLimiter, RedisStore } from '../src/index.js';
+import { rateLimit } from '../../adapters/express.js';
+import { sluice } from '../../adapters/fastify.js';
+import { type Decision, MemoryStore, RateLimiter, RedisStore } from '../../src/index.js';
+import { serveParent } from '../lib/childServer.js';
 
 export interface SoakCounters {
   allowed: number;
@@ -23,8 +24,6 @@ export interface SoakCounters {
   heapUsed: number;
   rss: number;
 }
-
-export type SoakRequest = { type: 'counters'; gc?: boolean } | { type: 'stop' };
 
 const [mode, arg] = process.argv.slice(2);
 const counters: SoakCounters = { allowed: 0, denied: 0, degraded: 0, unhandledRejections: 0, heapUsed: 0, rss: 0 };
@@ -90,15 +89,16 @@ if (mode === 'express-redis') {
   throw new Error(`unknown soak server mode ${JSON.stringify(mode)}`);
 }
 
-process.on('message', (message: SoakRequest) => {
-  if (message.type === 'stop') {
-    close().then(() => process.exit(0));
-    return;
-  }
-  if (message.gc) (globalThis as { gc?: () => void }).gc?.();
-  const memory = process.memoryUsage();
-  counters.heapUsed = memory.heapUsed;
-  counters.rss = memory.rss;
-  process.send?.({ type: 'counters', counters });
-});
-process.send?.({ type: 'ready', port });
+const api = {
+  /** The counters so far, with the memory now (after a full GC when `gc`). */
+  counters: (gc = false): SoakCounters => {
+    if (gc) (globalThis as { gc?: () => void }).gc?.();
+    const memory = process.memoryUsage();
+    counters.heapUsed = memory.heapUsed;
+    counters.rss = memory.rss;
+    return counters;
+  },
+};
+export type SoakServerApi = typeof api;
+
+await serveParent({ api, start: async () => port, stop: close });
