@@ -1,5 +1,6 @@
 /** bench:http's charts in bench/results.svg: per framework and scenario, each contender's throughput relative to the bare server. */
 import { type Bar, barChart, type ChartSpec } from '../lib/charts.js';
+import { signed } from '../lib/markdown.js';
 import type { HttpBenchResult } from './bench.js';
 
 export function httpCharts(http: HttpBenchResult): ChartSpec[] {
@@ -13,7 +14,7 @@ export function httpCharts(http: HttpBenchResult): ChartSpec[] {
           label: contender.label,
           value: contender.baseline ? 1 : figures.reqPerSecRatio.median,
           highlight: contender.library === 'sluice',
-          note: contender.baseline ? '1' : `${figures.reqPerSecRatio.median.toFixed(2)}× (+${figures.addedCpuUs.median.toFixed(1)} µs CPU)`,
+          note: contender.baseline ? '1' : `${figures.reqPerSecRatio.median.toFixed(2)}× (${signed(figures.addedCpuUs.median, 1)} µs CPU)`,
         }),
       ),
       reference: { value: 1, label: 'bare' },

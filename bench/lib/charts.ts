@@ -60,7 +60,7 @@ export function barChart(spec: BarChartSpec): ChartSpec {
     note: bar.note ?? threeDigits.format(bar.value),
     highlight: bar.highlight === true,
   }));
-  const y = { field: 'label', type: 'nominal', sort: null, title: null, axis: { labelLimit: 320, labelFontSize: 12 } } as const;
+  const y = { field: 'label', type: 'nominal', sort: null, title: null, axis: { labelLimit: 0, labelFontSize: 12 } } as const;
   const x = { field: 'value', type: 'quantitative', title: spec.axisLabel } as const;
   const layer: ChartSpec[] = [
     {
@@ -86,7 +86,7 @@ export function barChart(spec: BarChartSpec): ChartSpec {
     );
   }
   return {
-    title: { text: spec.title, anchor: 'start' },
+    title: { text: spec.title, anchor: 'start', frame: 'group' },
     width: PLOT_WIDTH,
     height: { step: 24 },
     data: { values },
@@ -125,7 +125,7 @@ export function timeSeriesChart(spec: TimeSeriesSpec): ChartSpec {
       },
     );
   }
-  return { title: { text: spec.title, anchor: 'start' }, width: PLOT_WIDTH + 140, height: spec.height ?? 200, layer } as ChartSpec;
+  return { title: { text: spec.title, anchor: 'start', frame: 'group' }, width: PLOT_WIDTH + 140, height: spec.height ?? 200, layer } as ChartSpec;
 }
 
 /** The charts stacked into one SVG document. */

@@ -15,13 +15,14 @@ import { request } from 'node:http';
 import autocannon, { type AutocannonInstance, type AutocannonOptions } from 'autocannon';
 import { startRedisServer } from '../../test/setup/redisServers.js';
 import type { CoreResults } from '../core/charts.js';
-import { renderSvg, timeSeriesChart } from '../lib/charts.js';
+import { renderSvg } from '../lib/charts.js';
 import { ChildServer } from '../lib/childServer.js';
 import { parseCommandLine } from '../lib/cli.js';
 import { markdownTable } from '../lib/markdown.js';
 import { scriptPath } from '../lib/paths.js';
 import { readResultsJson, writeBenchFile, writeResultsJson, writeResultsSection } from '../lib/results.js';
 import { quantileOf } from '../lib/stats.js';
+import { type Second, soakCharts } from './charts.js';
 import type { SoakCounters, SoakServerApi } from './server.js';
 
 const { values, command } = parseCommandLine({ smoke: { type: 'boolean', default: false } }, { script: 'soak' });
@@ -60,17 +61,6 @@ function load(port: number, nextClient: () => string, extra: Omit<AutocannonOpti
 }
 
 // ---- phase 1: Redis outage under load ----------------------------------------------------------
-interface Second {
-  t: number;
-  allowed: number;
-  denied: number;
-  degraded: number;
-  other: number;
-  errors: number;
-  p99: number;
-  heapMb: number;
-}
-
 async function redisOutage() {
   let redis = await startRedisServer();
   const redisPort = redis.port;
@@ -255,37 +245,7 @@ const checks: { label: string; ok: boolean; value: string }[] = [
   },
 ];
 
-const svg = await renderSvg([
-  timeSeriesChart({
-    title: `Soak: Express + sluice + Redis at ${outage.rate} req/s (80% of max), Redis killed and restarted`,
-    xLabel: 'time (s)',
-    yLabel: 'responses per second',
-    series: [
-      { name: 'allowed (200)', color: '#2ca02c', points: outage.seconds.map((s) => [s.t, s.allowed] as const) },
-      { name: 'denied (429)', color: '#ff7f0e', points: outage.seconds.map((s) => [s.t, s.denied] as const) },
-      { name: 'degraded (fallback)', color: '#d62728', points: outage.seconds.map((s) => [s.t, s.degraded] as const) },
-      { name: 'errors / other', color: '#7f7f7f', points: outage.seconds.map((s) => [s.t, s.errors + s.other] as const) },
-    ],
-    markers: [
-      { x: plan.killAtSec, label: 'Redis killed' },
-      { x: plan.restartAtSec, label: 'restarted' },
-    ],
-  }),
-  timeSeriesChart({
-    title: 'Soak: p99 latency and Node heap',
-    xLabel: 'time (s)',
-    yLabel: 'p99 (ms) / heap (MiB)',
-    series: [
-      { name: 'p99 latency (ms)', color: '#9467bd', points: outage.seconds.map((s) => [s.t, s.p99] as const) },
-      { name: 'heap used (MiB)', color: '#1f77b4', points: outage.seconds.map((s) => [s.t, s.heapMb] as const) },
-    ],
-    markers: [
-      { x: plan.killAtSec, label: 'Redis killed' },
-      { x: plan.restartAtSec, label: 'restarted' },
-    ],
-    height: 160,
-  }),
-]);
+const svg = await renderSvg(soakCharts(outage, plan));
 
 const perSecond = markdownTable(
   ['t (s)', 'allowed', 'denied', 'degraded', 'errors/other', 'p99 (ms)', 'heap (MiB)'],
