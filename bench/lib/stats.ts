@@ -1,7 +1,7 @@
 /**
  * The statistics every benchmark uses. The machine is shared and noisy, so a figure is a median over
- * rounds with its range, and per-request times are summed up by their median, a trimmed mean and an
- * upper quantile. An empty sample gives NaN (shown as "–" in a table) where simple-statistics throws:
+ * rounds (taken in rotation) with its range, and per-request times are summed up by their median, a
+ * trimmed mean and an upper quantile. An empty sample gives NaN (shown as "–" in a table) where simple-statistics throws:
  * a case that did not run must not stop the report of the others.
  */
 import { max as maxOf, mean as meanOf, medianSorted, min as minOf } from 'simple-statistics';
@@ -37,7 +37,7 @@ export function trimmedMean(sorted: readonly number[], share: number): number {
 
 /**
  * The value at rank ⌊q·n⌋ of `sorted` (ascending): a time that was observed, never one interpolated
- * between two (so a p99 over a few outliers shows an outlier). The committed results use this rank.
+ * between two, so a p99 over a few outliers shows an outlier (simple-statistics' quantile interpolates).
  */
 export function upperQuantile(sorted: readonly number[], q: number): number {
   return sorted.length === 0 ? Number.NaN : (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number);

@@ -2,10 +2,10 @@
  * `npm run soak`: what live traffic sees when Redis dies, and when a client floods us with new keys.
  *
  * Phase 1 (Redis outage): Express + sluice + RedisStore (insurance limiter as fallback) under autocannon
- * load at ~80% of the maximum measured just before, keys spread over 10,000 clients (10 of them heavy). Redis is killed
- * (SIGKILL, by PID) at 20 s and restarted on the same port at 35 s; 60 s in all.
- * Phase 2 (key flood): 1,000,000 requests, each with a new key, through Fastify + sluice on a MemoryStore
- * capped at 100,000 keys, while five legitimate clients keep calling; RSS must stay under a bound derived
+ * load at 80% of the maximum measured just before, keys spread over CLIENTS clients (a few of them heavy). Redis
+ * is killed (SIGKILL, by PID) and later restarted on the same port, at the times `plan` sets.
+ * Phase 2 (key flood): `plan.floodRequests` requests, each with a new key, through Fastify + sluice on a MemoryStore
+ * capped at `plan.floodMaxKeys` keys, while five legitimate clients keep calling; RSS must stay under a bound derived
  * from the measured bytes per key, and the legitimate clients must be limited exactly.
  *
  * Writes bench/soak.svg and the `soak` section of bench/RESULTS.md, and exits non-zero when a check fails.
