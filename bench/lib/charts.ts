@@ -8,6 +8,8 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 
 /** One chart of a document: a Vega-Lite unit or layer specification without the top-level settings. */
 export type ChartSpec = Extract<TopLevelSpec, { vconcat: unknown }>['vconcat'][number];
+/** One layer of a chart. */
+type Layer = Extract<ChartSpec, { layer: unknown }>['layer'][number];
 
 export interface Bar {
   readonly label: string;
@@ -49,6 +51,8 @@ const MUTED = '#9aa5b1';
 const MARKER = '#d62728';
 const PLOT_WIDTH = 420;
 const threeDigits = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 3 });
+/** Titles start at the chart's left edge, axis labels included, so stacked charts line up. */
+const title = (text: string) => ({ text, anchor: 'start', frame: 'group' }) as const;
 
 /** Whether a contender's label names sluice (its bars are highlighted). */
 export const isSluice = (label: string): boolean => label.toLowerCase().includes('sluice');
@@ -62,7 +66,7 @@ export function barChart(spec: BarChartSpec): ChartSpec {
   }));
   const y = { field: 'label', type: 'nominal', sort: null, title: null, axis: { labelLimit: 0, labelFontSize: 12 } } as const;
   const x = { field: 'value', type: 'quantitative', title: spec.axisLabel } as const;
-  const layer: ChartSpec[] = [
+  const layer: Layer[] = [
     {
       mark: { type: 'bar', height: { band: 0.75 } },
       encoding: {
@@ -86,17 +90,17 @@ export function barChart(spec: BarChartSpec): ChartSpec {
     );
   }
   return {
-    title: { text: spec.title, anchor: 'start', frame: 'group' },
+    title: title(spec.title),
     width: PLOT_WIDTH,
     height: { step: 24 },
     data: { values },
     layer,
-  } as ChartSpec;
+  };
 }
 
 export function timeSeriesChart(spec: TimeSeriesSpec): ChartSpec {
   const values = spec.series.flatMap((series) => series.points.map(([x, y]) => ({ series: series.name, x, y })));
-  const layer: ChartSpec[] = [
+  const layer: Layer[] = [
     {
       data: { values },
       mark: { type: 'line', strokeWidth: 1.8 },
@@ -125,7 +129,7 @@ export function timeSeriesChart(spec: TimeSeriesSpec): ChartSpec {
       },
     );
   }
-  return { title: { text: spec.title, anchor: 'start', frame: 'group' }, width: PLOT_WIDTH + 140, height: spec.height ?? 200, layer } as ChartSpec;
+  return { title: title(spec.title), width: PLOT_WIDTH + 140, height: spec.height ?? 200, layer };
 }
 
 /** The charts stacked into one SVG document. */
