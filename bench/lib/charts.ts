@@ -57,6 +57,24 @@ const title = (text: string) => ({ text, anchor: 'start', frame: 'group' }) as c
 /** Whether a contender's label names sluice (its bars are highlighted). */
 export const isSluice = (label: string): boolean => label.toLowerCase().includes('sluice');
 
+/**
+ * Dashed vertical lines at `field` of each datum, each labelled with its `label` at the top of the plot:
+ * `above` it (a bar chart's reference, clear of the bars) or just `inside` it (a time series' event).
+ */
+function markerLayers(values: readonly { readonly label: string }[], field: string, place: 'above' | 'inside'): Layer[] {
+  const data = { values: [...values] };
+  const at = { field, type: 'quantitative' } as const;
+  const above = place === 'above';
+  return [
+    { data, mark: { type: 'rule', color: MARKER, strokeDash: [4, 3] }, encoding: { x: at } },
+    {
+      data,
+      mark: { type: 'text', color: MARKER, align: 'left', baseline: above ? 'bottom' : 'top', dx: 3, dy: above ? -2 : 3, fontSize: 10 },
+      encoding: { x: at, y: { value: 0 }, text: { field: 'label' } },
+    },
+  ];
+}
+
 export function barChart(spec: BarChartSpec): ChartSpec {
   const values = spec.bars.map((bar) => ({
     label: bar.label,
@@ -77,18 +95,7 @@ export function barChart(spec: BarChartSpec): ChartSpec {
     },
     { mark: { type: 'text', align: 'left', baseline: 'middle', dx: 4, fontSize: 11 }, encoding: { y, x, text: { field: 'note' } } },
   ];
-  if (spec.reference !== undefined) {
-    const data = { values: [spec.reference] };
-    const at = { field: 'value', type: 'quantitative' } as const;
-    layer.push(
-      { data, mark: { type: 'rule', color: MARKER, strokeDash: [4, 3] }, encoding: { x: at } },
-      {
-        data,
-        mark: { type: 'text', color: MARKER, align: 'left', baseline: 'bottom', dx: 3, dy: -2, fontSize: 10 },
-        encoding: { x: at, y: { value: 0 }, text: { field: 'label' } },
-      },
-    );
-  }
+  if (spec.reference !== undefined) layer.push(...markerLayers([spec.reference], 'value', 'above'));
   return {
     title: title(spec.title),
     width: PLOT_WIDTH,
@@ -117,18 +124,7 @@ export function timeSeriesChart(spec: TimeSeriesSpec): ChartSpec {
       },
     },
   ];
-  if (spec.markers !== undefined && spec.markers.length > 0) {
-    const data = { values: spec.markers };
-    const at = { field: 'x', type: 'quantitative' } as const;
-    layer.push(
-      { data, mark: { type: 'rule', color: MARKER, strokeDash: [4, 3] }, encoding: { x: at } },
-      {
-        data,
-        mark: { type: 'text', color: MARKER, align: 'left', baseline: 'top', dx: 3, dy: 3, fontSize: 10 },
-        encoding: { x: at, y: { value: 0 }, text: { field: 'label' } },
-      },
-    );
-  }
+  if (spec.markers !== undefined && spec.markers.length > 0) layer.push(...markerLayers(spec.markers, 'x', 'inside'));
   return { title: title(spec.title), width: PLOT_WIDTH + 140, height: spec.height ?? 200, layer };
 }
 
