@@ -8,7 +8,8 @@
  * charts and the summary from the results already in bench/results/.
  */
 import { spawn } from 'node:child_process';
-import { type CoreResults, coreCharts } from './core/charts.js';
+import { coreCharts } from './core/charts.js';
+import type { CoreResults } from './core/results.js';
 import type { HttpBenchResult } from './http/bench.js';
 import { httpCharts } from './http/charts.js';
 import { renderSvg } from './lib/charts.js';
@@ -16,7 +17,8 @@ import { parseCommandLine, QUICK_OPTION } from './lib/cli.js';
 import { machine, packageVersions, versionList } from './lib/environment.js';
 import { REPO_ROOT } from './lib/paths.js';
 import { readResultsJson, writeBenchFile, writeResultsSection } from './lib/results.js';
-import { type RedisResults, redisCharts } from './redis/charts.js';
+import { redisCharts } from './redis/charts.js';
+import type { RedisResults } from './redis/results.js';
 
 const { values } = parseCommandLine({ ...QUICK_OPTION, 'report-only': { type: 'boolean', default: false } }, { script: 'bench' });
 const quick = values.quick;

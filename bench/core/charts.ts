@@ -1,20 +1,6 @@
-/** bench:core's result as bench/results/core.json holds it, and its charts in bench/results.svg. */
+/** bench:core's charts in bench/results.svg. */
 import { type Bar, barChart, type ChartSpec, isSluice } from '../lib/charts.js';
-import type { Stat } from '../lib/stats.js';
-
-export interface CoreResults {
-  readonly quick: boolean;
-  readonly node: string;
-  readonly cores: number;
-  readonly rounds: number;
-  readonly memoryKeys: number;
-  readonly contenders: readonly {
-    readonly name: string;
-    /** Per scenario: ops per CPU-second over rounds. */
-    readonly opsPerSec: Readonly<Record<string, Stat>>;
-    readonly bytesPerKey: number | null;
-  }[];
-}
+import type { CoreResults } from './results.js';
 
 export function coreCharts(core: CoreResults): ChartSpec[] {
   const scenarios = Object.keys(core.contenders[0]?.opsPerSec ?? {});

@@ -14,9 +14,9 @@ import { markdownTable } from '../lib/markdown.js';
 import { scriptPath } from '../lib/paths.js';
 import { writeResultsJson, writeResultsSection } from '../lib/results.js';
 import { type Stat, stat } from '../lib/stats.js';
-import type { CoreResults } from './charts.js';
 import { CONTENDERS, type Contender } from './contenders.js';
 import type { MemoryProbe } from './memory.js';
+import type { CoreResults } from './results.js';
 
 const { values, command } = parseCommandLine(QUICK_OPTION, { script: 'bench:core' });
 const quick = values.quick;

@@ -21,7 +21,7 @@ import { integerOption, parseCommandLine, QUICK_OPTION } from '../lib/cli.js';
 import { markdownTable } from '../lib/markdown.js';
 import { writeResultsJson, writeResultsSection } from '../lib/results.js';
 import { rotate, type Stat, stat } from '../lib/stats.js';
-import { IN_FLIGHT, type RedisResults } from './charts.js';
+import { IN_FLIGHT, type RedisResults } from './results.js';
 
 const SCRIPT = 'bench:redis';
 const { values, command } = parseCommandLine(

@@ -14,7 +14,7 @@
 import { request } from 'node:http';
 import autocannon, { type AutocannonInstance, type AutocannonOptions } from 'autocannon';
 import { startRedisServer } from '../../test/setup/redisServers.js';
-import type { CoreResults } from '../core/charts.js';
+import type { CoreResults } from '../core/results.js';
 import { renderSvg } from '../lib/charts.js';
 import { ChildServer } from '../lib/childServer.js';
 import { parseCommandLine } from '../lib/cli.js';
