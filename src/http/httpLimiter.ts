@@ -129,6 +129,9 @@ export class HttpLimiter<Req extends object, Res> {
    * neither when a refusal was sent or the response is gone already (then nothing is written either).
    */
   handle(req: Req, res: Res, next: Next): void {
+    // An earlier middleware answered and still went on (a timeout that fired during body parsing): the
+    // request is over, so it takes no token and gets no headers.
+    if (this.framework.responded(res)) return;
     let decision: Decision | Promise<Decision | undefined> | undefined;
     try {
       decision = this.decide(req);
