@@ -3,7 +3,8 @@
  *
  * The plugin adds its hook to each route through `onRoute`, so a route gets exactly one limiter:
  * the plugin's, or its own from `config.rateLimit` (created once, when the route is registered), or
- * none with `config.rateLimit: false`. Routes registered before the plugin are not limited.
+ * none with `config.rateLimit: false`. Routes registered before the plugin (in its context) are not
+ * limited, and reported once the app is ready.
  */
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
@@ -13,6 +14,7 @@ import { HTTP_OPTION_NAMES, type HttpLimitOptions, type HttpOptions } from '../s
 import { warnOnce } from '../src/http/warnings.js';
 import { LIMIT_OPTION_NAMES, type RateLimiterOptions } from '../src/options.js';
 import type { RateLimiter } from '../src/rateLimiter.js';
+import { watchEarlyRoutes } from './fastifyEarlyRoutes.js';
 
 export type { Decision } from '../src/decision.js';
 export type { HeadersMode } from '../src/http/headers.js';
@@ -115,11 +117,12 @@ function register(instance: FastifyInstance, options: FastifyRateLimitOptions): 
   const pluginHook = hookName(pluginOptions.hook, 'hook');
   const pluginCore = new HttpLimiter<FastifyRequest, FastifyReply>(options, fastify, ['hook']);
   const pluginHandler = hookFor(pluginCore);
-  if (pluginCore.options.warnings && !/^\s*(\(empty tree\))?\s*$/.test(instance.printRoutes())) warnOnce('SLUICE_ROUTES_BEFORE_PLUGIN');
+  const sawRoute = pluginCore.options.warnings ? watchEarlyRoutes(instance, () => warnOnce('SLUICE_ROUTES_BEFORE_PLUGIN')) : undefined;
   // A route's config object → its limiter, per URL: the HEAD route Fastify adds for a GET shares the GET's.
   const routeLimiters = new WeakMap<object, Map<string, { hook: FastifyRateLimitHook; handler: Hook }>>();
 
   instance.addHook('onRoute', (routeOptions: RouteOptions) => {
+    sawRoute?.(routeOptions);
     const config = (routeOptions.config as { rateLimit?: unknown } | undefined)?.rateLimit;
     if (config === false) return;
     let hook = pluginHook;

@@ -543,3 +543,94 @@ describe.each(targets.filter((target) => !target.isFastify))('$name: onDecision 
     },
   );
 });
+
+describe.each([
+  ['Fastify 4', fastify4 as unknown as typeof fastify5],
+  ['Fastify 5', fastify5],
+])('%s: routes registered before the plugin', (_name, factory) => {
+  const make = () => {
+    const app = (factory as unknown as () => FastifyInstance)();
+    closers.push(() => app.close());
+    return app;
+  };
+  const limit = { capacity: 1, refillRate: 1, interval: '1h' } as const;
+  const codes = async () => {
+    await tick();
+    return warnings.map((w) => w.code);
+  };
+  const hits = async (app: FastifyInstance, url: string, count = 2) => {
+    const seen: number[] = [];
+    for (let i = 0; i < count; i++) seen.push((await app.inject({ url })).statusCode);
+    return seen;
+  };
+
+  it('does not warn for a plugin in a child context when only the parent has earlier routes', async () => {
+    const app = make();
+    app.get('/', async () => 'root');
+    app.get('/parent', async () => 'parent');
+    await app.register(
+      async (child) => {
+        await child.register(sluice, limit);
+        child.get('/child', async () => 'child');
+      },
+      { prefix: '/api' },
+    );
+    await app.register(async (child) => {
+      await child.register(sluice, limit);
+      child.get('/other', async () => 'other');
+    });
+    expect(await hits(app, '/api/child')).toEqual([200, 429]);
+    expect(await hits(app, '/other')).toEqual([200, 429]);
+    expect(await hits(app, '/parent')).toEqual([200, 200]);
+    expect(await codes()).toEqual([]);
+  });
+
+  it('does not warn for routes of a sibling context, or routes the parent adds later', async () => {
+    const app = make();
+    app.register(async (sibling) => {
+      sibling.get('/sibling', async () => 'sibling');
+    });
+    app.register(async (child) => {
+      await child.register(sluice, limit);
+      child.get('/child', async () => 'child');
+      child.get('/exempt', { config: { rateLimit: false } }, async () => 'exempt');
+    });
+    app.get('/later', async () => 'later');
+    expect(await hits(app, '/child')).toEqual([200, 429]);
+    expect(await hits(app, '/exempt')).toEqual([200, 200]);
+    expect(await codes()).toEqual([]);
+  });
+
+  it('warns for a route of its own context registered before it, which it does not limit', async () => {
+    const app = make();
+    app.get('/parent', async () => 'parent');
+    await app.register(async (child) => {
+      child.get('/early', async () => 'early');
+      await child.register(sluice, limit);
+      child.get('/late', async () => 'late');
+    });
+    expect(await hits(app, '/early')).toEqual([200, 200]);
+    expect(await hits(app, '/late')).toEqual([200, 429]);
+    expect(await codes()).toEqual(['SLUICE_ROUTES_BEFORE_PLUGIN']);
+  });
+
+  it('warns for a route of a context inside its own that was registered before it', async () => {
+    const app = make();
+    await app.register(async (child) => {
+      await child.register(async (grandchild) => {
+        grandchild.get('/inner', async () => 'inner');
+      });
+      await child.register(sluice, limit);
+    });
+    expect(await hits(app, '/inner')).toEqual([200, 200]);
+    expect(await codes()).toEqual(['SLUICE_ROUTES_BEFORE_PLUGIN']);
+  });
+
+  it('stays quiet with warnings: false', async () => {
+    const app = make();
+    app.get('/early', async () => 'early');
+    await app.register(sluice, { ...limit, warnings: false });
+    await app.ready();
+    expect(await codes()).toEqual([]);
+  });
+});
