@@ -14,7 +14,7 @@ import fastify4 from 'fastify4';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ExpressRateLimitOptions, rateLimit } from '../adapters/express.js';
 import sluice, { type FastifyRateLimitOptions } from '../adapters/fastify.js';
-import type { Decision, Store } from '../src/index.js';
+import type { Decision } from '../src/index.js';
 import { captureWarnings, rateLimitHeaders, storeVariants, tick } from './http/adapterTestSupport.js';
 import { SlowStore } from './setup/slowStore.js';
 
