@@ -514,6 +514,50 @@ describe.each(targets)('$name', (target) => {
   });
 });
 
+it('types every callback as value-or-promise, and a key as a string or a number (checked by tsc)', () => {
+  const base = { capacity: 1, refillRate: 1 } as const;
+  rateLimit({
+    ...base,
+    key: async (req) => req.get('x-api-key') ?? req.ip ?? 'anonymous',
+    cost: async (req) => (req.method === 'GET' ? 1 : 2),
+    skip: async () => false,
+    allowList: async () => false,
+    message: async () => ({ error: 'slow down' }),
+    onLimited: async (_req, res) => {
+      res.status(429).end();
+    },
+    onDecision: async () => {},
+  });
+  rateLimit({ ...base, key: (req) => Number(req.get('x-user-id')) });
+  // @ts-expect-error: a key function may not return undefined (a request without the header)
+  rateLimit({ ...base, key: (req) => req.get('x-api-key') });
+  // @ts-expect-error: nor a promise of undefined
+  rateLimit({ ...base, key: async (req) => req.get('x-api-key') });
+  // @ts-expect-error: a cost is a number
+  rateLimit({ ...base, cost: async () => '2' });
+  const fastifyOptions: FastifyRateLimitOptions = {
+    ...base,
+    key: async (request) => request.ip,
+    // Returning the reply (a thenable) is fine: it is awaited until the response is sent.
+    onLimited: (_request, reply) => reply.code(418).send('custom'),
+  };
+  expect(fastifyOptions.onLimited).toBeTypeOf('function');
+});
+
+describe.each(targets.filter((target) => target.isFastify))('$name: onLimited returning the reply', (target) => {
+  it('answers with its response and does not hang on the reply it returned', async () => {
+    const app = await target.start({
+      capacity: 1,
+      refillRate: 1,
+      interval: '1h',
+      onLimited: (_request: unknown, reply: FastifyReply) => reply.code(418).send('custom'),
+    });
+    expect(await statuses(app, [{}, {}])).toEqual([200, 418]);
+    expect(app.errors).toEqual([]);
+    expect(app.logged).toEqual([]);
+  });
+});
+
 describe.each(targets.filter((target) => !target.isFastify))('$name: onDecision answering the request itself', (target) => {
   it.each(stores)(
     'the limiter leaves the response there (%s store), whether onDecision answers at once or later',

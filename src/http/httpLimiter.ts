@@ -95,7 +95,7 @@ function countedRequestsOf(limiter: RateLimiter): CountedRequests {
 
 export class HttpLimiter<Req extends object, Res> {
   readonly limiter: RateLimiter;
-  /** True when the store is synchronous: `decide` then returns a Decision, never a promise. */
+  /** True when the store is synchronous: `decide` then returns a Decision, unless a callback returned a promise. */
   readonly synchronous: boolean;
   readonly options: ResolvedHttpOptions<Req, Res>;
   private readonly headers: RateLimitHeaders;
