@@ -20,7 +20,8 @@ export const WARNINGS = {
     'twice on one route), which would count every request twice. The second check was skipped. Fix: mount it once, ' +
     'or use a separate limiter (with its own prefix) for the second limit.',
   SLUICE_ROUTES_BEFORE_PLUGIN:
-    'sluice: routes were already registered when the sluice Fastify plugin loaded, and it does not limit them. Fix: ' +
+    'sluice: routes of its encapsulation context were already registered when the sluice Fastify plugin loaded, and it ' +
+    'does not limit them. Fix: ' +
     '`await app.register(sluice, options)` before declaring routes (without `await` the plugin loads only at ready(), ' +
     'after the routes declared below it). To exempt a route, give it `config: { rateLimit: false }` instead.',
   SLUICE_CLIENT_IP_NOT_AN_ADDRESS:
