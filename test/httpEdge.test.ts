@@ -404,7 +404,7 @@ describe.each(targets)('$name', (target) => {
       ];
 
       it.skipIf(storeOptions === undefined)(
-        'a key function returning %s, sync or async, never skips the limiter: an error naming `key`',
+        'a key function returning an unusable value, sync or async, never skips the limiter: an error naming `key`',
         async () => {
           const app = await target.start(
             withStore({

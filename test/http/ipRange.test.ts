@@ -86,6 +86,7 @@ describe('IpRangeSet', () => {
     expect(set.has('::ffff:a01:203')).toBe(true);
     expect(set.has('[2001:db8:ffff::1]:443')).toBe(true);
     expect(set.has('[::1]')).toBe(true);
+    expect(set.has('::1%lo')).toBe(true);
     expect(set.has('11.1.2.3:50001')).toBe(false);
     expect(set.has('10.1.2.3:99999')).toBe(false);
   });
