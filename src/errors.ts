@@ -1,6 +1,9 @@
 import { brand, isInstance } from './brand.js';
 import { describeName, describeValue } from './describeValue.js';
 
+// Modules that build messages of their own (warnings) take it from here, with the errors.
+export { describeValue };
+
 /**
  * Base class of every error sluice throws or rejects with, so callers can catch them all at once. `instanceof`
  * works on the errors of every copy of sluice in the process (its ESM and CJS builds, say).
