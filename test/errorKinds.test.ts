@@ -1,0 +1,121 @@
+/**
+ * Every error sluice throws or rejects with is a SluiceError with a short message: for any value of any option
+ * and any argument of any call, the outcome is a result or a SluiceError, never a TypeError, RangeError or dump.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { rateLimit } from '../adapters/express.js';
+import { MemoryStore, RateLimiter, RedisStore, SluiceError } from '../src/index.js';
+
+const anyValue = fc.oneof(
+  fc.anything({
+    withBigInt: true,
+    withBoxedValues: true,
+    withDate: true,
+    withMap: true,
+    withSet: true,
+    withNullPrototype: true,
+    withObjectString: true,
+    withSparseArray: true,
+    withTypedArray: true,
+    maxDepth: 2,
+  }),
+  fc.double(),
+  fc.integer({ min: -10, max: 100 }),
+  fc.string().map((description) => Symbol(description)),
+  fc.func(fc.anything()),
+);
+
+/** Longest message: the fixed text of the longest check plus a bounded description of the value. */
+const MAX_MESSAGE = 700;
+
+/** Fails unless `attempt` returns (or resolves) or throws (or rejects with) a SluiceError with a short message. */
+async function outcome(label: string, attempt: () => unknown): Promise<void> {
+  let error: unknown;
+  try {
+    await attempt();
+    return;
+  } catch (thrown) {
+    error = thrown;
+  }
+  if (!(error instanceof SluiceError)) throw new Error(`${label}: threw ${String(error)}, not a SluiceError`);
+  if (error.message.length > MAX_MESSAGE) throw new Error(`${label}: a message of ${error.message.length} characters`);
+}
+
+const LIMITER_OPTIONS = ['capacity', 'refillRate', 'interval', 'name', 'limits', 'store', 'prefix', 'clock', 'timeoutMs', 'onStoreError'];
+const HTTP_OPTIONS = [
+  'key',
+  'cost',
+  'skip',
+  'allowList',
+  'ipv6Subnet',
+  'headers',
+  'statusCode',
+  'message',
+  'onLimited',
+  'warnings',
+  'limiter',
+];
+
+describe('every error is a SluiceError with a short message', () => {
+  it('for any value of any option', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...LIMITER_OPTIONS),
+        fc.constantFrom(...HTTP_OPTIONS),
+        anyValue,
+        async (option, httpOption, value) => {
+          await outcome(`RateLimiter ${option}`, () => new RateLimiter({ capacity: 2, refillRate: 1, [option]: value } as never));
+          await outcome(
+            `limits[0].${option}`,
+            () => new RateLimiter({ limits: [{ capacity: 2, refillRate: 1, [option]: value }] } as never),
+          );
+          await outcome(`rateLimit ${httpOption}`, () => rateLimit({ capacity: 2, refillRate: 1, [httpOption]: value } as never));
+          await outcome('RateLimiter options', () => new RateLimiter(value as never));
+          await outcome('MemoryStore options', () => new MemoryStore(value as never));
+          await outcome('MemoryStore maxKeys', () => new MemoryStore({ maxKeys: value } as never));
+          await outcome('MemoryStore sweepInterval', () => new MemoryStore({ sweepInterval: value } as never));
+          await outcome('RedisStore options', () => new RedisStore(value as never));
+          await outcome('RedisStore client', () => new RedisStore({ client: value } as never));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('for any argument of any call, cost above the capacity included', async () => {
+    const limiter = new RateLimiter({ capacity: 2, refillRate: 1, interval: '1h' });
+    const full = () => new RateLimiter({ capacity: 2, refillRate: 1, interval: '1h' });
+    const cost = fc.oneof(anyValue, fc.double({ min: 2, max: 1e6, noNaN: true }));
+    await fc.assert(
+      fc.asyncProperty(anyValue, cost, anyValue, async (key, amount, options) => {
+        await outcome('consume', () => limiter.consume(key as never, amount as never));
+        await outcome('consume with a good key', () => limiter.consume('k', amount as never));
+        await outcome('consumeSync', () => limiter.consumeSync('k', amount as never));
+        await outcome('peek', () => limiter.peek(key as never));
+        await outcome('reset', () => limiter.reset(key as never));
+        // A full bucket each time: an allowed wait resolves at once instead of sleeping.
+        await outcome('wait', () => full().wait('k', amount as never, options as never));
+        await outcome('wait options', () => full().wait('k', 1, { maxWaitMs: options } as never));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('consume does not throw: every error comes as a rejected promise', () => {
+    const limiter = new RateLimiter({ capacity: 2, refillRate: 1 });
+    for (const [key, cost] of [
+      ['', 1],
+      [42, 1],
+      ['k', -1],
+      ['k', 3],
+    ] as const) {
+      let promise: Promise<unknown> | undefined;
+      expect(() => {
+        promise = limiter.consume(key as never, cost);
+      }).not.toThrow();
+      expect(promise).toBeInstanceOf(Promise);
+      promise?.catch(() => undefined);
+    }
+  });
+});
