@@ -3,7 +3,7 @@ import { type Decision, oneBandDecision } from './decision.js';
 import { type Duration, parseDuration } from './duration.js';
 import { SluiceConfigError } from './errors.js';
 import { rejectUnknownOptions } from './options.js';
-import { realClearInterval, realSetImmediate, realSetInterval } from './realTimers.js';
+import { realSetImmediate } from './realTimers.js';
 import type { Policy, Store, StoreResult } from './store.js';
 import { applyCall, type Band, toUnits } from './tokenBucket.js';
 
@@ -264,7 +264,7 @@ export class MemoryStore implements Store {
 
   /** Stops the background sweep and forgets every key. */
   close(): void {
-    if (this.sweepTimer !== undefined) realClearInterval(this.sweepTimer);
+    if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
     this.sweepTimer = undefined;
     this.sweeping = false;
     this.sweepPending = [];
@@ -320,7 +320,7 @@ export class MemoryStore implements Store {
 
   private startSweep(): void {
     if (this.sweepTimer !== undefined || this.sweepIntervalMs === false) return;
-    this.sweepTimer = realSetInterval(() => {
+    this.sweepTimer = setInterval(() => {
       if (this.sweeping) return; // the previous sweep is still walking a large store
       this.sweeping = true;
       this.sweepPending = [...this.tables.values()];
@@ -352,7 +352,7 @@ export class MemoryStore implements Store {
     }
     this.sweeping = false;
     if (this.keyCount === 0 && this.sweepTimer !== undefined) {
-      realClearInterval(this.sweepTimer);
+      clearInterval(this.sweepTimer);
       this.sweepTimer = undefined;
     }
   }

@@ -89,6 +89,9 @@ describe('fake timers installed after the limiter was built', () => {
   });
 });
 
+// The real ones, for waiting while fake timers are installed.
+const realSetTimeout = globalThis.setTimeout;
+
 /** Resolves with `promise`'s value, or with 'still pending' after `ms` of real time. */
 function withinRealMs<T>(promise: Promise<T>, ms: number): Promise<T | 'still pending'> {
   return Promise.race([promise, new Promise<'still pending'>((resolve) => setTimeout(() => resolve('still pending'), ms))]);
@@ -104,18 +107,21 @@ describe('timers sluice keeps, across fake timers installed and removed', () => 
     expect(await withinRealMs(underFakeTimers, 2000)).toMatchObject({ allowed: false, degraded: true });
   });
 
-  it("MemoryStore's background sweep keeps running after fake timers were installed and removed", async () => {
+  it("MemoryStore's background sweep, started before fake timers, finishes while they are installed", async () => {
     let now = 0;
     const store = new MemoryStore({ sweepInterval: 20 });
     const memory = new RateLimiter({ capacity: 2, refillRate: 1, interval: '1s', store, clock: () => now });
-    vi.useFakeTimers();
-    memory.consumeSync('a'); // the first key starts the sweep timer
-    vi.useRealTimers();
-    now = 10_000; // 'a' is full again: the next sweep drops it
-    await memory.peek('b');
-    for (let waited = 0; store.size > 0 && waited < 2000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(store.size).toBe(0);
-    store.close();
+    for (let i = 0; i < 25_000; i++) memory.consumeSync(`k${i}`); // the first key starts the (real) sweep interval
+    now = 10_000; // every key is full again
+    await memory.peek('now');
+    vi.useFakeTimers(); // a sweep walks 10,000 keys per event-loop turn, then goes on with setImmediate
+    try {
+      for (let waited = 0; store.size > 0 && waited < 3000; waited += 20) await new Promise((resolve) => realSetTimeout(resolve, 20));
+      expect(store.size).toBe(0);
+    } finally {
+      vi.useRealTimers();
+      store.close();
+    }
   });
 
   it.skipIf(single === undefined)('a cached Redis denial does not outlive the denial when performance.now() jumps back', async () => {
