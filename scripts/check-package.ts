@@ -11,9 +11,9 @@
  * node_modules, so nothing is downloaded.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -60,20 +60,34 @@ function step(title: string): void {
   console.log(`\n== ${title}`);
 }
 
-/** The repository as a fresh clone has it: the files git tracks or would track (not ignored), as they are now. */
-function cleanCopy(target: string): void {
-  const listed = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' });
-  for (const file of listed.split('\0')) {
-    if (file === '') continue;
-    mkdirSync(dirname(join(target, file)), { recursive: true });
-    try {
-      copyFileSync(join(root, file), join(target, file));
-    } catch (error) {
-      // Deleted in the working tree but not yet in the index: a clone of the next commit would not have it.
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
+/** Folders a fresh clone has not got: installed, built or scratch. */
+const NOT_IN_A_CLONE = new Set(['.git', 'node_modules', 'dist', '.tmp', 'coverage']);
+
+/** The files a fresh clone has: what git tracks or would track (not ignored), as they are now. */
+function cloneFiles(): string[] {
+  try {
+    const listed = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    // A file deleted in the working tree but still in the index: the next commit's clone would not have it.
+    return listed.split('\0').filter((file) => file !== '' && existsSync(join(root, file)));
+  } catch {
+    // Not a git checkout (an unpacked source archive): everything but what installing and building make.
+    return readdirSync(root, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => relative(root, join(entry.parentPath, entry.name)))
+      .filter((file) => !file.split(sep).some((part) => NOT_IN_A_CLONE.has(part)));
   }
-  // The build tools only; nothing built.
+}
+
+/** The repository as a fresh clone has it, with this checkout's node_modules linked in for the build tools. */
+function cleanCopy(target: string): void {
+  for (const file of cloneFiles()) {
+    mkdirSync(dirname(join(target, file)), { recursive: true });
+    copyFileSync(join(root, file), join(target, file));
+  }
   symlinkSync(join(root, 'node_modules'), join(target, 'node_modules'), 'dir');
 }
 
