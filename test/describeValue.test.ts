@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { describeValue, MAX_DESCRIPTION_LENGTH } from '../src/describeValue.js';
 import { MemoryStore, RateLimiter, RedisStore, SluiceArgumentError, SluiceConfigError, SluiceStoreError } from '../src/index.js';
+import { anyValue } from './setup/anyValue.js';
 
 /** Values that made error messages huge or made describing them throw. */
 function hostileValues(): [string, unknown][] {
@@ -73,20 +74,7 @@ describe('describeValue', () => {
   });
 
   it('keeps its promise for any value (property)', () => {
-    const anything = fc.anything({
-      withBigInt: true,
-      withBoxedValues: true,
-      withDate: true,
-      withMap: true,
-      withSet: true,
-      withNullPrototype: true,
-      withObjectString: true,
-      withSparseArray: true,
-      withTypedArray: true,
-      withUnicodeString: true,
-      maxDepth: 3,
-      maxKeys: 10,
-    });
+    const anything = anyValue(3);
     const stretched = fc.oneof(
       anything,
       fc.string({ minLength: 100, maxLength: 5000, unit: 'grapheme' }),
