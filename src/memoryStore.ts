@@ -1,6 +1,7 @@
 import { type Decision, oneBandDecision } from './decision.js';
 import { type Duration, parseDuration } from './duration.js';
 import { SluiceConfigError } from './errors.js';
+import { namespaceConflict, sameLimits } from './keyNamespace.js';
 import { rejectUnknownOptions } from './options.js';
 import type { Policy, Store, StoreResult } from './store.js';
 import { applyCall, type Band, toUnits } from './tokenBucket.js';
@@ -152,7 +153,7 @@ export class MemoryStore implements Store {
     this.sweepIntervalMs = sweepInterval === false ? false : parseDuration(sweepInterval, 'sweepInterval');
   }
 
-  /** Number of keys held, over all prefixes. */
+  /** Number of keys held, over all namespaces. */
   get size(): number {
     return this.keyCount;
   }
@@ -228,7 +229,7 @@ export class MemoryStore implements Store {
   }
 
   reset(policy: Policy, key: string): void {
-    const table = this.tables.get(policy.prefix);
+    const table = this.tables.get(policy.namespace);
     const slot = table?.slots.get(key);
     if (table !== undefined && slot !== undefined) this.drop(table, key, slot);
   }
@@ -263,22 +264,21 @@ export class MemoryStore implements Store {
     this.keyCount = 0;
   }
 
-  /** @internal Reserves `policy.prefix` for `policy`'s limits; throws a SluiceConfigError if other limits hold it. */
+  /**
+   * @internal Reserves `policy.namespace` for `policy`'s limits; throws a SluiceConfigError if other limits hold
+   * it (only when their fingerprints collide: other limits get another namespace).
+   */
   claim(policy: Policy): void {
     this.tableFor(policy);
   }
 
   private tableFor(policy: Policy): KeyTable {
-    let table = this.tables.get(policy.prefix);
+    let table = this.tables.get(policy.namespace);
     if (table === undefined) {
       table = new KeyTable(policy.bands.length, policy, this.maxKeys);
-      this.tables.set(policy.prefix, table);
+      this.tables.set(policy.namespace, table);
     } else if (!sameLimits(table.policy, policy)) {
-      throw new SluiceConfigError(
-        'prefix',
-        policy.prefix,
-        'is already used in this MemoryStore by a limiter with other limits; give each limiter sharing a store its own prefix',
-      );
+      throw namespaceConflict(table.policy, policy);
     }
     this.lastPolicy = policy;
     this.lastTable = table;
@@ -344,13 +344,4 @@ export class MemoryStore implements Store {
       this.sweepTimer = undefined;
     }
   }
-}
-
-function sameLimits(a: Policy, b: Policy): boolean {
-  if (a === b) return true;
-  if (a.bands.length !== b.bands.length) return false;
-  return a.bands.every((band, i) => {
-    const other = b.bands[i];
-    return other !== undefined && band.scale === other.scale && band.emission === other.emission && band.tolerance === other.tolerance;
-  });
 }
