@@ -1,0 +1,76 @@
+/**
+ * The double-count guard. Limiters that share a store and a namespace (a prefix and limits, see keyNamespace.ts)
+ * share buckets, so a request they all see must take tokens once: the same limiter mounted twice on one request
+ * path (`app.use` and a route), or two limiters built with the same options on one store. Each request carries
+ * marks, one per namespace that counted it and under which key; the request coming back to that namespace with
+ * that key is such a second mount. Marks live as long as the request, so requests that overlap (an
+ * asynchronous store, or a body parser between the two mounts) are told apart.
+ */
+import type { RateLimiter } from '../rateLimiter.js';
+import type { Store } from '../store.js';
+
+/** That the namespace `guard` counted a request under `key`. A request's marks are a list, most often of one. */
+export interface CountedMark {
+  readonly guard: object;
+  readonly key: string;
+  readonly next: CountedMark | undefined;
+}
+
+/** Where an adapter keeps a request's marks (its newest mark; the older ones follow through `next`). */
+export interface RequestMarks<Req> {
+  read(request: Req): CountedMark | null | undefined;
+  write(request: Req, mark: CountedMark): void;
+}
+
+const marksByRequest = new WeakMap<object, CountedMark>();
+
+/**
+ * The default place: a WeakMap, not a property of the request. Adding a property to Express' request object
+ * (whose prototype Express swapped) costs microseconds; a WeakMap entry, a fraction of one.
+ */
+export const weakMapMarks: RequestMarks<object> = {
+  read: (request) => marksByRequest.get(request),
+  write: (request, mark) => {
+    marksByRequest.set(request, mark);
+  },
+};
+
+/** One object per store and namespace: the identity that marks name. */
+const guards = new WeakMap<Store, Map<string, object>>();
+
+function guardOf(limiter: RateLimiter): object {
+  let byNamespace = guards.get(limiter.store);
+  if (byNamespace === undefined) {
+    byNamespace = new Map();
+    guards.set(limiter.store, byNamespace);
+  }
+  const namespace = limiter.policy.namespace;
+  let guard = byNamespace.get(namespace);
+  if (guard === undefined) {
+    guard = { namespace };
+    byNamespace.set(namespace, guard);
+  }
+  return guard;
+}
+
+/** The guard of one adapter instance: its limiter's store and namespace, and where its framework keeps marks. */
+export class CountedRequests<Req extends object> {
+  private readonly guard: object;
+
+  constructor(
+    limiter: RateLimiter,
+    private readonly marks: RequestMarks<Req>,
+  ) {
+    this.guard = guardOf(limiter);
+  }
+
+  /** Records that `request` is counted under `key`; false when this namespace already counted it under that key. */
+  add(request: Req, key: string): boolean {
+    const newest = this.marks.read(request) ?? undefined;
+    for (let mark = newest; mark !== undefined; mark = mark.next) {
+      if (mark.guard === this.guard && mark.key === key) return false;
+    }
+    this.marks.write(request, { guard: this.guard, key, next: newest });
+    return true;
+  }
+}
