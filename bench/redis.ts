@@ -104,7 +104,13 @@ async function main(): Promise<void> {
     const rlfClient = connect();
     const rlf = new RateLimiterRedis({ storeClient: rlfClient, points: 1e9, duration: 3600, useRedisPackage: false });
     // Names as long as sluice's `sl:Ab3x|key` (8 bytes before the key), for the equal-length column.
-    const rlfEqual = new RateLimiterRedis({ storeClient: rlfClient, points: 1e9, duration: 3600, keyPrefix: 'rlflx-8', useRedisPackage: false });
+    const rlfEqual = new RateLimiterRedis({
+      storeClient: rlfClient,
+      points: 1e9,
+      duration: 3600,
+      keyPrefix: 'rlflx-8',
+      useRedisPackage: false,
+    });
     const rlrClient = connect();
     const rlr = new RateLimitRedisStore({
       sendCommand: (command: string, ...args: string[]) => rlrClient.call(command, ...args) as Promise<number>,

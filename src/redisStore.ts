@@ -4,8 +4,8 @@ import { DenyCache } from './denyCache.js';
 import { SluiceConfigError, SluiceStoreError } from './errors.js';
 import { escapeKey, namespaceConflict, sameLimits } from './keyNamespace.js';
 import { rejectUnknownOptions } from './options.js';
-import { DECIDE_BATCH_SCRIPT, DECIDE_BATCH_SHA } from './redisScripts.js';
 import type { RateLimiter } from './rateLimiter.js';
+import { DECIDE_BATCH_SCRIPT, DECIDE_BATCH_SHA } from './redisScripts.js';
 import type { CallbackStore, Policy, StoreCallback, StoreResult } from './store.js';
 import type { Band } from './tokenBucket.js';
 

@@ -285,7 +285,13 @@ describe.skipIf(cluster === undefined)('cluster slots', () => {
   it('clusterSlot agrees with CLUSTER KEYSLOT, hash tags included', async () => {
     const node = redisClient(cluster?.[0]);
     const oneBand = new RateLimiter({ capacity: 1, refillRate: 1, prefix: 'p:{|}' });
-    const twoBands = new RateLimiter({ limits: [{ capacity: 1, refillRate: 1 }, { capacity: 2, refillRate: 1 }], prefix: 'p:{|}' });
+    const twoBands = new RateLimiter({
+      limits: [
+        { capacity: 1, refillRate: 1 },
+        { capacity: 2, refillRate: 1 },
+      ],
+      prefix: 'p:{|}',
+    });
     const keys = [
       '',
       'a',
