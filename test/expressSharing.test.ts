@@ -3,7 +3,7 @@
  * two built with the same options), every limiter of other limits counts it, and a client-chosen key cannot
  * reach another limiter's bucket. Through real Express 4 and 5 apps, on MemoryStore and on Redis.
  */
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import express5, { type Express, type Request } from 'express';
 import express4 from 'express4';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -39,7 +39,26 @@ async function request(url: string, init: { method?: string; headers?: Record<st
   return { status: response.status, headers: rateLimitHeaders(response.headers) };
 }
 
-const postJson = (url: string) => request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
+/** Sends `count` GET requests pipelined on one connection; resolves with each response's RateLimit header. */
+function pipelined(url: string, count: number): Promise<string[]> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(count)));
+    let text = '';
+    socket.on('data', (chunk) => {
+      text += chunk.toString();
+      const headers = [...text.matchAll(/^ratelimit: (.*)\r$/gim)].map((match) => match[1] as string);
+      if (headers.length === count && text.endsWith('ok')) {
+        socket.destroy();
+        resolve(headers);
+      }
+    });
+    socket.on('error', reject);
+  });
+}
+
+const postJson = (url: string) =>
+  request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":"a@example.com"}' });
 
 const warnings = captureWarnings();
 const stores = storeVariants('express-sharing');
@@ -77,6 +96,24 @@ describe.each([
       },
     );
 
+    it.skipIf(storeOptions === undefined)('the same limiter mounted twice counts requests pipelined on one connection once', async () => {
+      const app = express();
+      const limit = rateLimit({ capacity: 4, refillRate: 4, interval: '1h', ...storeOptions?.() });
+      const gate = barrier(2);
+      app.use(limit);
+      app.get(
+        '/',
+        (_req, _res, next) => void gate().then(() => next()),
+        limit,
+        (_req, res) => {
+          res.send('ok');
+        },
+      );
+      const url = await listen(app);
+      expect((await pipelined(url, 2)).sort()).toEqual(['"default";r=2;t=0', '"default";r=3;t=0']);
+      expect((await request(url)).headers.ratelimit).toBe('"default";r=1;t=0');
+    });
+
     it.skipIf(storeOptions === undefined)(
       'two limiters built with the same options on one store count a request once, sequential or overlapping',
       async () => {
@@ -99,6 +136,21 @@ describe.each([
         expect((await request(url)).headers.ratelimit).toBe('"default";r=2;t=0');
       },
     );
+
+    it.skipIf(storeOptions === undefined)('one limiter mounted twice under two keys counts the request in each key’s bucket', async () => {
+      const app = express();
+      const options = { capacity: 3, refillRate: 3, interval: '1h' as const, ...shared() };
+      const seen: string[] = [];
+      const onDecision = (_req: Request, decision: Decision, key: string) => seen.push(`${key}=${decision.remaining}`);
+      app.use(rateLimit({ ...options, key: () => 'client', onDecision }));
+      app.post('/login', express.json(), rateLimit({ ...options, key: (req) => String(req.body.email), onDecision }), (_req, res) => {
+        res.send('ok');
+      });
+      const url = await listen(app);
+      await postJson(`${url}/login`);
+      await postJson(`${url}/login`);
+      expect(seen).toEqual(['client=2', 'a@example.com=2', 'client=1', 'a@example.com=1']);
+    });
 
     it.skipIf(storeOptions === undefined)(
       'two limiters with other limits on one store and prefix, on one path: both count every request',
