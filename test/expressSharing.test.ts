@@ -61,7 +61,7 @@ const postJson = (url: string) =>
   request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":"a@example.com"}' });
 
 const warnings = captureWarnings();
-const stores = storeVariants('express-sharing');
+const stores = storeVariants('express-sharing', { cluster: true });
 
 describe.each([
   ['Express 4', express4 as Factory],

@@ -39,7 +39,7 @@ async function statuses(app: FastifyInstance, method: Method, url: string, count
 
 const ok = async () => 'ok';
 const warnings = captureWarnings();
-const stores = storeVariants('fastify-routes');
+const stores = storeVariants('fastify-routes', { cluster: true });
 
 describe.each([
   ['Fastify 4', fastify4 as unknown as Factory],
