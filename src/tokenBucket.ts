@@ -148,7 +148,7 @@ export function aheadsAfter(bands: readonly Band[], aheads: ArrayLike<number>, e
   const out = new Array<number>(bands.length);
   for (let i = 0; i < bands.length; i++) {
     const left = (aheads[i] as number) - elapsedMs * (bands[i] as Band).scale;
-    out[i] = left > 0 ? left : 0;
+    out[i] = Math.max(left, 0);
   }
   return out;
 }
@@ -185,7 +185,7 @@ export function applyCall(
   for (let i = 0; i < count; i++) {
     const band = bands[i] as Band;
     const next = (aheads[i] as number) + cost * band.emission;
-    const ahead = next > 0 ? next : 0;
+    const ahead = Math.max(next, 0);
     aheads[i] = ahead;
     writeTat(band, now, ahead, tats, shorts, offset + i);
   }
