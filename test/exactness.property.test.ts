@@ -99,9 +99,11 @@ async function replay(target: Target, limits: ModelLimit[], start: number, steps
   } as RateLimiterOptions);
   const models = new Map<string, GcraModel>();
   const model = (key: string) => {
-    let m = models.get(key);
-    if (m === undefined) models.set(key, (m = new GcraModel(limits)));
-    return m;
+    const known = models.get(key);
+    if (known !== undefined) return known;
+    const fresh = new GcraModel(limits);
+    models.set(key, fresh);
+    return fresh;
   };
   const minCapacity = Math.min(...limits.map((l) => l.capacity));
   // The longest emission interval (ms per token) of the bands, for advances of a few tokens' worth.
@@ -231,8 +233,8 @@ describe.skipIf(single === undefined)('exact GCRA at every rate: RedisStore agai
             const results = await Promise.all(calls.map(({ key, cost }) => store.update(limiter.policy, key, cost, 0, 0)));
             for (const [i, { key, cost }] of calls.entries()) {
               const result = results[i] as (typeof results)[number];
-              let model = models.get(key);
-              if (model === undefined) models.set(key, (model = new GcraModel([limit])));
+              const model = models.get(key) ?? new GcraModel([limit]);
+              models.set(key, model);
               expect(view(toDecision(limiter.limits, result, cost))).toEqual(view(model.call(result.now, cost)));
             }
           }

@@ -98,8 +98,7 @@ class ModelBand {
 
   take(now: bigint, cost: bigint): void {
     const nowUnits = now * this.a;
-    const next = (this.tat > nowUnits ? this.tat : nowUnits) + cost * this.b;
-    this.tat = next > nowUnits ? next : nowUnits;
+    this.tat = maxBig(maxBig(this.tat, nowUnits) + cost * this.b, nowUnits);
   }
 
   describe(now: bigint, allowed: boolean, cost: bigint): ModelBandDecision {
@@ -154,5 +153,6 @@ export class GcraModel {
 }
 
 function maxBig(x: bigint, y: bigint): bigint {
+  // biome-ignore lint/complexity/useMathMinMax: BigInt values; Math.max takes numbers only
   return x > y ? x : y;
 }
