@@ -153,6 +153,5 @@ export class GcraModel {
 }
 
 function maxBig(x: bigint, y: bigint): bigint {
-  // biome-ignore lint/complexity/useMathMinMax: BigInt values; Math.max takes numbers only
   return x > y ? x : y;
 }
