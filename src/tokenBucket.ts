@@ -71,18 +71,21 @@ export function compileBand(capacity: number, refillRate: number, intervalMs: nu
   const rate = decimalFraction(refillRate);
   const interval = decimalFraction(intervalMs);
   const { numerator, denominator } = reduce(rate.numerator * interval.denominator, rate.denominator * interval.numerator);
+  // Blame the option that contributes most to the part that is too large.
   if (numerator > BigInt(MAX_SCALE)) {
+    const [name, value] = rate.numerator >= interval.denominator ? ['refillRate', refillRate] : ['interval', intervalMs];
     throw new SluiceConfigError(
-      option('refillRate'),
-      refillRate,
-      `per ${intervalMs} ms is too fine to count exactly: refillRate / interval in tokens per ms, in lowest terms p/q, needs p ≤ 2^40 (${MAX_SCALE}); use a smaller rate or fewer significant digits`,
+      option(name),
+      value,
+      `makes a rate too fine to count exactly (refillRate ${refillRate} per ${intervalMs} ms): refillRate / interval in tokens per ms, in lowest terms p/q, needs p ≤ 2^40 (${MAX_SCALE}); use a smaller rate or fewer significant digits`,
     );
   }
   if (denominator > BigInt(MAX_TOLERANCE_UNITS)) {
+    const [name, value] = interval.numerator >= rate.denominator ? ['interval', intervalMs] : ['refillRate', refillRate];
     throw new SluiceConfigError(
-      option('interval'),
-      intervalMs,
-      `is too long for refillRate ${refillRate} to count exactly: interval / refillRate in ms per token, in lowest terms q/p, needs q ≤ 2^51 (${MAX_TOLERANCE_UNITS})`,
+      option(name),
+      value,
+      `makes an emission interval too long or too fine to count exactly (refillRate ${refillRate} per ${intervalMs} ms): interval / refillRate in ms per token, in lowest terms q/p, needs q ≤ 2^51 (${MAX_TOLERANCE_UNITS})`,
     );
   }
   const scale = Number(numerator);
