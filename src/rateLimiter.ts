@@ -170,9 +170,10 @@ export class RateLimiter {
         'is asynchronous; consumeSync needs a synchronous store such as MemoryStore (use consume)',
       );
     }
+    const now = this.now();
     let result: StoreResult;
     try {
-      result = this.store.update(this.policy, key, cost, 0, this.now()) as StoreResult;
+      result = this.store.update(this.policy, key, cost, 0, now) as StoreResult;
     } catch (error) {
       return this.degradedSync(key, cost, error);
     }
