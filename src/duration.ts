@@ -18,7 +18,7 @@ export function parseDuration(value: unknown, option: string): number {
     if (!match) {
       throw new SluiceConfigError(option, value, "must be milliseconds as a number or a string like '500ms', '1s', '1m', '1h', '1d'");
     }
-    // Exactly: '1.1s' is 1100 ms, where 1.1 * 1000 would be 1100.0000000000002.
+    // Exactly: '1.005s' is 1005 ms, where 1.005 * 1000 would be 1004.9999999999999.
     const amount = parseDecimal(match[1] as string);
     const { numerator, denominator } = reduce(
       (amount?.numerator ?? 0n) * BigInt(UNIT_MS[match[2] as DurationUnit]),

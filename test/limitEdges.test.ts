@@ -86,10 +86,18 @@ describe('limits that numbers cannot hold exactly are refused at construction', 
     },
   );
 
-  it('durations as strings are exact: 1.1s is 1100 ms, not 1100.0000000000002', () => {
-    expect(parseDuration('1.1s', 'interval')).toBe(1100);
+  it('an interval computed in floating point (1.005 * 1000 = 1004.9999999999999) is refused, naming interval, not rounded', () => {
+    const error = refusal({ capacity: 5, refillRate: 1, interval: 1.005 * 1000 });
+    expect(error.option).toBe('interval');
+    expect(error.message).toMatch(/fewer significant digits; got 1004\.9999999999999/);
+    expect(() => new RateLimiter({ capacity: 5, refillRate: 1, interval: '1.005s' })).not.toThrow();
+  });
+
+  it('durations as strings are exact: 1.005s is 1005 ms and 1.1h is 3,960,000 ms (not 1004.9999999999999, 3960000.0000000005)', () => {
+    expect(parseDuration('1.005s', 'interval')).toBe(1005);
+    expect(parseDuration('1.1h', 'interval')).toBe(3_960_000);
+    expect(parseDuration('4.35m', 'interval')).toBe(261_000);
     expect(parseDuration('0.7s', 'interval')).toBe(700);
-    expect(parseDuration('2.3m', 'interval')).toBe(138_000);
     expect(new RateLimiter({ capacity: 1, refillRate: 11, interval: '1.1s' }).limits[0]).toMatchObject({ scale: 1, emission: 100 });
   });
 });
