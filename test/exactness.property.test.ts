@@ -78,7 +78,7 @@ function view(d: Decision | ModelDecision) {
 
 interface Target {
   makeStore(): Store;
-  /** Redis expires keys in wall time: its fake clock must never run behind wall time. */
+  /** Redis expires keys in wall time: its fake clock must run ahead of wall time. */
   followsWallTime: boolean;
 }
 
@@ -113,7 +113,9 @@ async function replay(target: Target, limits: ModelLimit[], start: number, steps
   for (const step of steps) {
     const { key, kind, advance, costPick, slackMs } = step;
     advanced += typeof advance === 'number' ? advance : Math.ceil(advance.tokens * slowest);
-    now = start + advanced + (target.followsWallTime ? Math.ceil(performance.now() - wallStart) : 0);
+    // Twice wall time, rounded up: by the time Redis expires a key (its PX, in wall time), the fake clock is
+    // past its TAT even with a ms lost to rounding on each side.
+    now = start + advanced + (target.followsWallTime ? Math.ceil(2 * (performance.now() - wallStart)) : 0);
     const cost = costPick % 4 < 2 ? costPick % 4 : costPick % (minCapacity + 1);
     if (kind === 'consume' || kind === 'peek') {
       const got = kind === 'peek' ? await limiter.peek(key) : await limiter.consume(key, cost);
