@@ -33,21 +33,22 @@ export const tick = () => new Promise((resolve) => setImmediate(resolve));
  * The stores every adapter test runs on: memory, and Redis when the test setup started one; with `cluster`, also
  * the Redis Cluster (for tests about key names).
  */
-export function storeVariants(name: string, { cluster = false } = {}): [string, (() => { store?: Store; prefix?: string }) | undefined][] {
+export function storeVariants(name: string, { cluster = false } = {}): [string, (() => StoreOptions) | undefined][] {
   const single = redisOptions();
-  const variants: [string, (() => { store?: Store; prefix?: string }) | undefined][] = [
+  const variants: [string, (() => StoreOptions) | undefined][] = [
     ['memory', () => ({})],
     ['redis', single && (() => ({ store: new RedisStore({ client: redisClient() }), prefix: uniquePrefix(name) }))],
   ];
   const nodes = cluster ? redisClusterNodes() : undefined;
   if (cluster) {
-    variants.push([
-      'redis cluster',
-      nodes && (() => ({ store: new RedisStore({ client: redisClusterClient() }), prefix: uniquePrefix(name) })),
-    ]);
+    // A new cluster client first fetches the slot map, which in a loaded test run can outlast the default 100 ms timeout.
+    const options = () => ({ store: new RedisStore({ client: redisClusterClient() }), prefix: uniquePrefix(name), timeoutMs: 5000 });
+    variants.push(['redis cluster', nodes && options]);
   }
   return variants;
 }
+
+type StoreOptions = { store?: Store; prefix?: string; timeoutMs?: number };
 
 /** The rate-limit headers of a response (RateLimit*, X-RateLimit-*, Retry-After), by lower-case name. */
 export function rateLimitHeaders(headers: Iterable<[string, unknown]>): Record<string, string> {
