@@ -1,15 +1,17 @@
 import type { StoreResult } from './store.js';
-import { type Band, toUnits } from './tokenBucket.js';
+import { aheadsAfter, type Band, msUntilFits } from './tokenBucket.js';
 
 interface Denial {
   /** The smallest cost known to be denied until `until`. */
   readonly cost: number;
-  /** Time (in the store's clock) at which `cost` tokens are there again. */
+  /** Time (whole ms, in the store's clock) at which `cost` tokens are there again. */
   readonly until: number;
   /** The store's time of the denial, and `performance.now()` then, to follow the store's clock locally. */
   readonly now: number;
   readonly at: number;
-  readonly tats: readonly number[];
+  readonly bands: readonly Band[];
+  /** Per band, how far the TAT was ahead of `now` (band units). */
+  readonly aheads: readonly number[];
 }
 
 /**
@@ -45,30 +47,27 @@ export class DenyCache {
       // Floor: never judge the store's clock to be later than it can be.
       now = denial.now + Math.floor(elapsed);
     }
-    // A µs of margin: right at the boundary float rounding could disagree with the store's exact arithmetic.
-    if (now < denial.until - 0.001) return { allowed: false, now, tats: denial.tats };
+    // Whole ms on both sides: `until` is the first ms at which the store's exact arithmetic admits `cost`.
+    if (now < denial.until) {
+      const elapsed = now - denial.now;
+      return { allowed: false, now, aheads: elapsed !== 0 ? aheadsAfter(denial.bands, denial.aheads, elapsed) : denial.aheads };
+    }
     this.entries.delete(key);
     return undefined;
   }
 
   /** Remembers a denial of `cost` for `key` (a store result with allowed false). */
   remember(key: string, bands: readonly Band[], cost: number, result: StoreResult): void {
-    const { now, tats } = result;
+    const { now, aheads } = result;
     let wait = 0;
-    for (let i = 0; i < bands.length; i++) {
-      const band = bands[i] as Band;
-      const nowUnits = now * band.scale;
-      const ahead = Math.max(toUnits(tats[i] as number, band.scale), nowUnits) - nowUnits;
-      const bandWait = (ahead + cost * band.emission - band.tolerance) / band.scale;
-      if (bandWait > wait) wait = bandWait;
-    }
-    if (!(wait > 0)) return;
+    for (let i = 0; i < bands.length; i++) wait = Math.max(wait, msUntilFits(bands[i] as Band, aheads[i] as number, cost));
+    if (wait === 0) return;
     this.entries.delete(key); // re-inserted at the end: the newest entry is the last to be evicted
     if (this.entries.size >= this.maxKeys) {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
-    this.entries.set(key, { cost, until: now + wait, now, at: performance.now(), tats: Array.from(tats) });
+    this.entries.set(key, { cost, until: now + wait, now, at: performance.now(), bands, aheads: Array.from(aheads) });
   }
 
   forget(key: string): void {

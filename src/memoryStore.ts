@@ -2,10 +2,11 @@ import { brand, isInstance } from './brand.js';
 import { type Decision, oneBandDecision } from './decision.js';
 import { type Duration, parseDuration } from './duration.js';
 import { SluiceConfigError } from './errors.js';
+import { namespaceConflict, sameLimits } from './keyNamespace.js';
 import { rejectUnknownOptions } from './options.js';
 import { realSetImmediate } from './realTimers.js';
 import type { Policy, Store, StoreResult } from './store.js';
-import { applyCall, type Band, toUnits } from './tokenBucket.js';
+import { aheadOf, applyCall, type Band, writeTat } from './tokenBucket.js';
 
 export interface MemoryStoreOptions {
   /**
@@ -24,8 +25,9 @@ const INITIAL_SLOTS = 1024;
 
 /**
  * The keys of one prefix. Key → slot in a Map (slots are small integers, so the Map holds no heap
- * objects), and the TATs in a Float64Array slab at slot × bands: one double per key and band,
- * updated in place, nothing allocated per call.
+ * objects), and the TATs in a Float64Array slab at slot × bands: one double per key and band (whole
+ * ms, rounded up), updated in place, nothing allocated per call. Limits whose emission interval is a
+ * fraction of a ms also keep, in a second slab, the band units each TAT falls short of its whole ms.
  */
 class KeyTable {
   readonly slots = new Map<string, number>();
@@ -36,6 +38,8 @@ class KeyTable {
    */
   private hand: Iterator<[string, number]> | undefined;
   tats: Float64Array;
+  /** Band units each TAT falls short of `tats`; undefined when every band has scale 1 (never short). */
+  shorts: Float64Array | undefined;
   /** CLOCK reference bits: 1 when the slot was used since the eviction hand last passed it. */
   referenced: Uint8Array;
   private readonly freeSlots: number[] = [];
@@ -48,6 +52,7 @@ class KeyTable {
   ) {
     const slots = Math.min(INITIAL_SLOTS, maxSlots);
     this.tats = new Float64Array(slots * stride);
+    this.shorts = policy.bands.some((band) => band.scale !== 1) ? new Float64Array(slots * stride) : undefined;
     this.referenced = new Uint8Array(slots);
   }
 
@@ -104,6 +109,11 @@ class KeyTable {
     const slots = Math.min(this.maxSlots, this.referenced.length * 2);
     const tats = new Float64Array(slots * this.stride);
     tats.set(this.tats);
+    if (this.shorts !== undefined) {
+      const shorts = new Float64Array(slots * this.stride);
+      shorts.set(this.shorts);
+      this.shorts = shorts;
+    }
     const referenced = new Uint8Array(slots);
     referenced.set(this.referenced);
     this.tats = tats;
@@ -144,11 +154,13 @@ export class MemoryStore implements Store {
   private sweepTable: KeyTable | undefined;
   private sweepEntries: Iterator<[string, number]> | undefined;
   // Reused for every call: the limiter reads a synchronous result before making another call.
-  private scratch = new Float64Array(1);
-  private readonly result: { allowed: boolean; now: number; tats: Float64Array } = {
+  private scratchTats = new Float64Array(1);
+  private scratchShorts = new Float64Array(1);
+  private aheads = new Float64Array(1);
+  private readonly result: { allowed: boolean; now: number; aheads: Float64Array } = {
     allowed: false,
     now: 0,
-    tats: this.scratch,
+    aheads: this.aheads,
   };
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -164,83 +176,82 @@ export class MemoryStore implements Store {
     this.sweepIntervalMs = sweepInterval === false ? false : parseDuration(sweepInterval, 'sweepInterval');
   }
 
-  /** Number of keys held, over all prefixes. */
+  /** Number of keys held, over all namespaces. */
   get size(): number {
     return this.keyCount;
   }
 
   update(policy: Policy, key: string, cost: number, slackMs: number, now: number): StoreResult {
+    now = Math.floor(now);
     if (now > this.latestNow) this.latestNow = now;
     const table = policy === this.lastPolicy ? (this.lastTable as KeyTable) : this.tableFor(policy);
     const stride = table.stride;
     const result = this.result;
-    if (this.scratch.length < stride) {
-      // Grown once per band count; results only ever read the first `stride` entries.
-      this.scratch = result.tats = new Float64Array(stride);
+    if (this.scratchTats.length < stride) {
+      // Grown once per band count; calls only ever use the first `stride` entries.
+      this.scratchTats = new Float64Array(stride);
+      this.scratchShorts = new Float64Array(stride);
+      this.aheads = result.aheads = new Float64Array(stride);
     }
-    const scratch = this.scratch;
+    const aheads = this.aheads;
+    result.now = now;
     let slot = table.slots.get(key);
     if (slot === undefined) {
-      for (let i = 0; i < stride; i++) scratch[i] = now;
-    } else {
-      table.referenced[slot] = 1;
-      const base = slot * stride;
-      for (let i = 0; i < stride; i++) scratch[i] = table.tats[base + i] as number;
-    }
-    result.now = now;
-    result.allowed = applyCall(policy.bands, scratch, 0, now, cost, slackMs);
-    if (result.allowed && cost !== 0) {
-      let full = true;
-      for (let i = 0; i < stride; i++) if ((scratch[i] as number) > now) full = false;
-      if (full) {
-        // A full bucket is the same as no entry: keep memory for buckets that remember something.
-        if (slot !== undefined) this.drop(table, key, slot);
-        return result;
+      // No entry is a full bucket: decide on scratch state, and keep it only if the call leaves the bucket short.
+      const tats = this.scratchTats;
+      const shorts = this.scratchShorts;
+      for (let i = 0; i < stride; i++) {
+        tats[i] = now;
+        shorts[i] = 0;
       }
-      if (slot === undefined) slot = this.insert(table, key);
-      const base = slot * stride;
-      for (let i = 0; i < stride; i++) table.tats[base + i] = scratch[i] as number;
-    } else if (slot !== undefined && cost === 0 && table.isFull(slot, now)) {
-      this.drop(table, key, slot); // lazily, when a look finds the bucket full again
+      result.allowed = applyCall(policy.bands, tats, shorts, 0, now, cost, slackMs, aheads);
+      if (result.allowed && cost !== 0 && !allZero(aheads, stride)) {
+        slot = this.insert(table, key);
+        const base = slot * stride;
+        table.tats.set(tats.subarray(0, stride), base);
+        table.shorts?.set(shorts.subarray(0, stride), base);
+      }
+      return result;
     }
+    table.referenced[slot] = 1;
+    result.allowed = applyCall(policy.bands, table.tats, table.shorts, slot * stride, now, cost, slackMs, aheads);
+    // A full bucket is the same as no entry: keep memory for buckets that remember something (a look
+    // that finds the bucket full drops it lazily, too).
+    if ((cost === 0 || result.allowed) && allZero(aheads, stride)) this.drop(table, key, slot);
     return result;
   }
 
   /**
    * @internal `update` + `toDecision` fused for one-band limiters: the hot path of `consume`,
    * `consumeSync` and `peek` (not of reservations or give-backs, which take `update`).
-   * Same arithmetic as `applyCall`, without the loops and the intermediate result.
+   * Same arithmetic as `applyCall` (the same helpers), without the loops and the intermediate result.
+   * `now` is whole ms and `cost` a whole number ≥ 0 (the limiter checked both).
    */
   decideOneBand(policy: Policy, key: string, cost: number, now: number): Decision {
     if (now > this.latestNow) this.latestNow = now;
     const table = policy === this.lastPolicy ? (this.lastTable as KeyTable) : this.tableFor(policy);
     const band = policy.bands[0] as Band;
-    const scale = band.scale;
-    const nowUnits = now * scale;
+    const shorts = table.shorts;
     let slot = table.slots.get(key);
-    let tat = nowUnits;
+    let ahead = 0;
     if (slot !== undefined) {
       table.referenced[slot] = 1;
-      const stored = toUnits(table.tats[slot] as number, scale);
-      if (stored > nowUnits) tat = stored;
+      ahead = aheadOf(band, table.tats[slot] as number, shorts === undefined ? 0 : (shorts[slot] as number), now);
     }
-    const next = tat + cost * band.emission;
-    if (next - nowUnits > band.tolerance) return oneBandDecision(band, false, tat - nowUnits, cost);
+    const next = ahead + cost * band.emission;
+    if (next > band.tolerance) return oneBandDecision(band, false, ahead, cost);
     if (cost !== 0) {
-      if (next > nowUnits) {
-        if (slot === undefined) slot = this.insert(table, key);
-        table.tats[slot] = next / scale;
-      } else if (slot !== undefined) {
-        this.drop(table, key, slot);
-      }
-    } else if (slot !== undefined && tat === nowUnits) {
+      // A whole cost ≥ 1 leaves the bucket short of full (next ≥ emission > 0): the key needs an entry.
+      if (slot === undefined) slot = this.insert(table, key);
+      writeTat(band, now, next, table.tats, shorts, slot);
+    } else if (slot !== undefined && ahead === 0) {
       this.drop(table, key, slot);
     }
-    return oneBandDecision(band, true, next - nowUnits, cost);
+    return oneBandDecision(band, true, next, cost);
   }
 
   reset(policy: Policy, key: string): void {
-    const table = this.tables.get(policy.prefix);
+    const table = this.tables.get(policy.namespace);
     const slot = table?.slots.get(key);
     if (table !== undefined && slot !== undefined) this.drop(table, key, slot);
   }
@@ -275,22 +286,21 @@ export class MemoryStore implements Store {
     this.keyCount = 0;
   }
 
-  /** @internal Reserves `policy.prefix` for `policy`'s limits; throws a SluiceConfigError if other limits hold it. */
+  /**
+   * @internal Reserves `policy.namespace` for `policy`'s limits; throws a SluiceConfigError if other limits hold
+   * it (only when their fingerprints collide: other limits get another namespace).
+   */
   claim(policy: Policy): void {
     this.tableFor(policy);
   }
 
   private tableFor(policy: Policy): KeyTable {
-    let table = this.tables.get(policy.prefix);
+    let table = this.tables.get(policy.namespace);
     if (table === undefined) {
       table = new KeyTable(policy.bands.length, policy, this.maxKeys);
-      this.tables.set(policy.prefix, table);
+      this.tables.set(policy.namespace, table);
     } else if (!sameLimits(table.policy, policy)) {
-      throw new SluiceConfigError(
-        'prefix',
-        policy.prefix,
-        'is already used in this MemoryStore by a limiter with other limits; give each limiter sharing a store its own prefix',
-      );
+      throw namespaceConflict(table.policy, policy);
     }
     this.lastPolicy = policy;
     this.lastTable = table;
@@ -358,11 +368,7 @@ export class MemoryStore implements Store {
   }
 }
 
-function sameLimits(a: Policy, b: Policy): boolean {
-  if (a === b) return true;
-  if (a.bands.length !== b.bands.length) return false;
-  return a.bands.every((band, i) => {
-    const other = b.bands[i];
-    return other !== undefined && band.scale === other.scale && band.emission === other.emission && band.tolerance === other.tolerance;
-  });
+function allZero(values: Float64Array, count: number): boolean {
+  for (let i = 0; i < count; i++) if ((values[i] as number) !== 0) return false;
+  return true;
 }
