@@ -74,7 +74,7 @@ async function run(label, m) {
   console.log(`${label}: decisions, errors, Express and Fastify ok`);
 }
 
-/** Objects of copy `a` used by copy `b`, both ways: a limiter, a fallback limiter, a store, and the errors. */
+/** Objects of one copy used by the other, both ways: a limiter, a fallback limiter, a store, and the errors. */
 async function crossCopies(esm, cjs) {
   for (const [from, to, label] of [
     [esm, cjs, 'built by import, used by require'],
@@ -88,11 +88,16 @@ async function crossCopies(esm, cjs) {
     new to.sluice.RateLimiter({ capacity: 5, refillRate: 5, onStoreError: limiter() });
 
     const store = new from.sluice.MemoryStore();
-    new to.sluice.RateLimiter({ capacity: 5, refillRate: 5, store, prefix: 'p:' });
+    assert.ok(store instanceof to.sluice.MemoryStore, `${label}: instanceof MemoryStore`);
+    const onStore = new to.sluice.RateLimiter({ capacity: 2, refillRate: 1, interval: '1h', store });
+    assert.deepEqual(
+      [onStore.consumeSync('k').remaining, onStore.consumeSync('k').remaining, onStore.consumeSync('k').allowed],
+      [1, 0, false],
+    );
     assert.throws(
-      () => new to.sluice.RateLimiter({ capacity: 9, refillRate: 9, store, prefix: 'p:' }),
-      (error) => error instanceof from.sluice.SluiceConfigError && error instanceof to.sluice.SluiceError,
-      `${label}: a MemoryStore of the other copy still refuses a prefix held by other limits`,
+      () => onStore.consumeSync(''),
+      (error) => error instanceof from.sluice.SluiceArgumentError && error instanceof to.sluice.SluiceError,
+      `${label}: errors are instances of both copies' classes`,
     );
     store.close();
     console.log(`${label}: ok`);
