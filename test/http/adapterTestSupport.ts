@@ -1,33 +1,6 @@
-/** What the Express and Fastify adapter tests share: warning capture, a turn of the event loop, the stores to run on. */
-import { afterEach, beforeEach } from 'vitest';
-import { resetWarnings } from '../../src/http/warnings.js';
+/** What the Express and Fastify adapter tests share: the stores to run on, the rate-limit headers. */
 import { RedisStore, type Store } from '../../src/index.js';
 import { redisClient, redisOptions, uniquePrefix } from '../setup/redisTarget.js';
-
-export interface CapturedWarning {
-  readonly code: string | undefined;
-  readonly message: string;
-}
-
-/** Collects the SluiceWarnings of each test (the one-time flags are reset before each). */
-export function captureWarnings(): CapturedWarning[] {
-  const warnings: CapturedWarning[] = [];
-  const onWarning = (warning: Error & { code?: string }) => {
-    if (warning.name === 'SluiceWarning') warnings.push({ code: warning.code, message: warning.message });
-  };
-  beforeEach(() => {
-    resetWarnings();
-    warnings.length = 0;
-    process.on('warning', onWarning);
-  });
-  afterEach(() => {
-    process.off('warning', onWarning);
-  });
-  return warnings;
-}
-
-/** process.emitWarning reports on the next tick. */
-export const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 /** The stores every adapter test runs on: memory, and Redis when the test setup started one. */
 export function storeVariants(name: string): [string, (() => { store?: Store; prefix?: string }) | undefined][] {
