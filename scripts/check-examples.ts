@@ -2,8 +2,8 @@
  * `npm run check:examples`: type-checks every TypeScript example of the documentation, so an example
  * cannot drift from the API it shows.
  *
- * Each ```ts (or ```typescript) block of README.md, MIGRATING.md and docs/**\/*.md is written as a module of
- * its own into .tmp/check-examples/ and type-checked on its own (so one block's `declare module` cannot
+ * Each ```ts (or ```typescript) block of the project's markdown files (README.md, docs/, CHANGELOG.md...;
+ * not node_modules) is written as a module of its own into .tmp/check-examples/ and type-checked on its own (so one block's `declare module` cannot
  * help another) under `strict`, twice: as an app with `module`/`moduleResolution` `node16` sees it, and as
  * one with `esnext`/`bundler` does. `sluice`, `sluice/express`, `sluice/fastify` (every entry point in
  * tsup.config.ts) resolve to this repository's sources; other packages (ioredis, express, fastify) to its
@@ -17,11 +17,12 @@
  * - A block that cannot be a module (a fragment continuing the block before it, pseudo-code) is marked
  *   `ignore` in its info string (```ts ignore) and skipped. Keep that rare: each skip is listed in the output.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { type Example, extractExamples } from './markdownExamples.js';
+import { markdownFiles } from './markdownFiles.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, '.tmp', 'check-examples');
@@ -37,20 +38,6 @@ const MODES: Record<string, ts.CompilerOptions> = {
   node16: { module: ts.ModuleKind.Node16, moduleResolution: ts.ModuleResolutionKind.Node16 },
   bundler: { module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler },
 };
-
-function documentationFiles(): string[] {
-  const files = ['README.md', 'MIGRATING.md'].filter((file) => existsSync(join(root, file)));
-  if (existsSync(join(root, 'docs'))) {
-    const docs = readdirSync(join(root, 'docs'), { recursive: true, encoding: 'utf8' });
-    files.push(
-      ...docs
-        .filter((file) => file.endsWith('.md'))
-        .map((file) => join('docs', file).replaceAll('\\', '/'))
-        .sort(),
-    );
-  }
-  return files;
-}
 
 /** `sluice` and `sluice/<entry>` → the source file tsup builds that entry point from. */
 async function entryPointPaths(): Promise<Record<string, string[]>> {
@@ -99,7 +86,8 @@ function fileNameOf(example: Example): string {
 }
 
 async function main(): Promise<number> {
-  const examples = documentationFiles().flatMap((doc) => extractExamples(doc, readFileSync(join(root, doc), 'utf8')));
+  const docs = markdownFiles(root);
+  const examples = docs.flatMap((doc) => extractExamples(doc, readFileSync(join(root, doc), 'utf8')));
   const checked = examples.filter((example) => !example.ignored);
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
@@ -136,10 +124,9 @@ async function main(): Promise<number> {
     }
   }
   for (const example of examples.filter((e) => e.ignored)) console.log(`skipped (marked ignore): ${example.doc}:${example.line}`);
-  const docs = new Set(examples.map((e) => e.doc)).size;
   const modes = Object.keys(MODES).join(' and ');
   console.log(
-    `${checked.length} examples from ${docs} files type-checked under strict, ${modes}: ${errors === 0 ? 'all pass' : `${errors} errors`}`,
+    `${checked.length} examples of ${docs.length} markdown files type-checked under strict, ${modes}: ${errors === 0 ? 'all pass' : `${errors} errors`}`,
   );
   return errors === 0 ? 0 : 1;
 }

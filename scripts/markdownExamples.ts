@@ -1,4 +1,18 @@
-/** The TypeScript examples of markdown files: fenced code blocks whose language is `ts` or `typescript`. */
+/** The fenced code blocks of markdown files, and their TypeScript examples. */
+
+/** One fenced code block. */
+export interface FencedBlock {
+  /** The first word of the info string (```ts → 'ts'); '' when there is none. */
+  readonly language: string;
+  /** The rest of the info string, split on whitespace (```ts ignore → ['ignore']). */
+  readonly flags: readonly string[];
+  /** 0-based line of the opening fence, and of the closing one (the line count if the fence is never closed). */
+  readonly openLine: number;
+  readonly closeLine: number;
+  /** 1-based line of the first code line. */
+  readonly line: number;
+  readonly code: string;
+}
 
 /** One fenced TypeScript block of a markdown file. */
 export interface Example {
@@ -14,12 +28,12 @@ export interface Example {
 const OPENING_FENCE = /^ {0,3}(`{3,}|~{3,})(.*)$/;
 
 /**
- * The TypeScript blocks of `markdown`, fenced as CommonMark fences them: three or more backticks or tildes,
+ * The fenced code blocks of `markdown`, fenced as CommonMark fences them: three or more backticks or tildes,
  * closed by a run of the same character at least as long. A fence left open runs to the end of the file.
  */
-export function extractExamples(doc: string, markdown: string): Example[] {
+export function fencedBlocks(markdown: string): FencedBlock[] {
   const lines = markdown.split(/\r?\n/);
-  const examples: Example[] = [];
+  const blocks: FencedBlock[] = [];
   for (let i = 0; i < lines.length; i++) {
     const open = OPENING_FENCE.exec(lines[i]!);
     if (open === null) continue;
@@ -30,11 +44,16 @@ export function extractExamples(doc: string, markdown: string): Example[] {
     const closing = new RegExp(`^ {0,3}${fence[0]}{${fence.length},}\\s*$`);
     let end = i + 1;
     while (end < lines.length && !closing.test(lines[end]!)) end++;
-    const [language, ...flags] = infoString.trim().split(/\s+/);
-    if (language === 'ts' || language === 'typescript') {
-      examples.push({ doc, line: i + 2, code: lines.slice(i + 1, end).join('\n'), ignored: flags.includes('ignore') });
-    }
+    const [language = '', ...flags] = infoString.trim().split(/\s+/).filter(Boolean);
+    blocks.push({ language, flags, openLine: i, closeLine: end, line: i + 2, code: lines.slice(i + 1, end).join('\n') });
     i = end;
   }
-  return examples;
+  return blocks;
+}
+
+/** The TypeScript blocks (```ts or ```typescript) of `markdown`, the markdown file named `doc`. */
+export function extractExamples(doc: string, markdown: string): Example[] {
+  return fencedBlocks(markdown)
+    .filter((block) => block.language === 'ts' || block.language === 'typescript')
+    .map((block) => ({ doc, line: block.line, code: block.code, ignored: block.flags.includes('ignore') }));
 }
