@@ -92,6 +92,8 @@ async function main(): Promise<number> {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   for (const example of checked) writeFileSync(fileNameOf(example), `${example.code}\n`);
+  // ES modules, as the examples' top-level `await` needs under node16 resolution.
+  writeFileSync(join(outDir, 'package.json'), '{ "type": "module" }\n');
   const prelude = join(outDir, 'prelude.d.ts');
   writeFileSync(prelude, PRELUDE);
   const paths = await entryPointPaths();
@@ -126,7 +128,7 @@ async function main(): Promise<number> {
   for (const example of examples.filter((e) => e.ignored)) console.log(`skipped (marked ignore): ${example.doc}:${example.line}`);
   const modes = Object.keys(MODES).join(' and ');
   console.log(
-    `${checked.length} examples of ${docs.length} markdown files type-checked under strict, ${modes}: ${errors === 0 ? 'all pass' : `${errors} errors`}`,
+    `${checked.length} examples of ${docs.length} markdown files type-checked under strict, ${modes}: ${errors === 0 ? 'all pass' : `${errors} error${errors === 1 ? '' : 's'}`}`,
   );
   return errors === 0 ? 0 : 1;
 }
