@@ -1,6 +1,7 @@
 import { type Decision, oneBandDecision } from './decision.js';
 import { type Duration, parseDuration } from './duration.js';
 import { SluiceConfigError } from './errors.js';
+import { clearLongTimeout, type LongTimeout, setLongTimeout } from './longTimeout.js';
 import { rejectUnknownOptions } from './options.js';
 import type { Policy, Store, StoreResult } from './store.js';
 import { applyCall, type Band, toUnits } from './tokenBucket.js';
@@ -126,7 +127,9 @@ export class MemoryStore implements Store {
   /** Latest time seen in a call: the sweep judges fullness by the limiters' own clock. */
   private latestNow = Number.NEGATIVE_INFINITY;
   private readonly sweepIntervalMs: number | false;
-  private sweepTimer: NodeJS.Timeout | undefined;
+  /** The next background sweep: a long timer, so that any sweepInterval, even of months, is honoured. */
+  private sweepTimer: LongTimeout | undefined;
+  private readonly onSweepTimer = () => this.startSweepPass();
   private sweeping = false;
   private sweepPending: KeyTable[] = [];
   private sweepTable: KeyTable | undefined;
@@ -252,7 +255,7 @@ export class MemoryStore implements Store {
 
   /** Stops the background sweep and forgets every key. */
   close(): void {
-    if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
+    if (this.sweepTimer !== undefined) clearLongTimeout(this.sweepTimer);
     this.sweepTimer = undefined;
     this.sweeping = false;
     this.sweepPending = [];
@@ -308,13 +311,15 @@ export class MemoryStore implements Store {
 
   private startSweep(): void {
     if (this.sweepTimer !== undefined || this.sweepIntervalMs === false) return;
-    this.sweepTimer = setInterval(() => {
-      if (this.sweeping) return; // the previous sweep is still walking a large store
-      this.sweeping = true;
-      this.sweepPending = [...this.tables.values()];
-      this.sweepChunk();
-    }, this.sweepIntervalMs);
-    this.sweepTimer.unref();
+    this.sweepTimer = setLongTimeout(this.onSweepTimer, this.sweepIntervalMs, true);
+  }
+
+  private startSweepPass(): void {
+    this.sweepTimer = setLongTimeout(this.onSweepTimer, this.sweepIntervalMs as number, true);
+    if (this.sweeping) return; // the previous sweep is still walking a large store
+    this.sweeping = true;
+    this.sweepPending = [...this.tables.values()];
+    this.sweepChunk();
   }
 
   /** One step of the background sweep: up to SWEEP_CHUNK keys, then yield to the event loop and resume. */
@@ -340,7 +345,7 @@ export class MemoryStore implements Store {
     }
     this.sweeping = false;
     if (this.keyCount === 0 && this.sweepTimer !== undefined) {
-      clearInterval(this.sweepTimer);
+      clearLongTimeout(this.sweepTimer);
       this.sweepTimer = undefined;
     }
   }
