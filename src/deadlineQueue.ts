@@ -29,7 +29,7 @@ export class DeadlineQueue {
   add(entry: Deadline): void {
     // Answered calls leave from the front now, not only when the timer next fires: with a long timeoutMs
     // the queue would otherwise hold every call made in that time.
-    while (this.head !== undefined && this.head.settled) this.shift();
+    while (this.head?.settled) this.shift();
     entry.at = performance.now() + this.timeoutMs;
     entry.next = undefined;
     if (this.tail === undefined) this.head = entry;
