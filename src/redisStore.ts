@@ -18,10 +18,12 @@ export interface RedisStoreOptions {
   time?: 'redis' | 'client';
   /**
    * Once Redis denies a key, answer further calls for that key (same or larger cost) locally until the
-   * tokens are due, without a round trip. `true` (default) keeps up to 10,000 keys; `{ maxKeys }` sets the
-   * bound; `false` turns it off. Another server's `reset` of the key is not seen until the entry expires.
+   * tokens are due, without a round trip. `true` (default) keeps up to 10,000 keys and 4 MiB (as counted, on
+   * the safe side of V8's use: 288 + 8 per band bytes per entry, plus its key at 2 bytes a character + 16 to 48;
+   * a key longer than 64 characters is held as a 65-character digest); `{ maxKeys, maxBytes }` sets the bounds
+   * (`maxBytes` at least 65,536); `false` turns it off. Another server's `reset` of the key is not seen until the entry expires.
    */
-  denyCache?: boolean | { maxKeys?: number };
+  denyCache?: boolean | { maxKeys?: number; maxBytes?: number };
   /**
    * Calls made in the same event-loop tick are decided by one script call (per cluster slot); this caps
    * how many go into one. Default 16: small enough that several batches are in flight at once, so Node
@@ -40,6 +42,8 @@ export interface RedisStoreOptions {
 
 const REDIS_STORE_OPTIONS = ['client', 'time', 'denyCache', 'maxBatchSize', 'maxBatchesInFlight'];
 const DEFAULT_DENY_CACHE_KEYS = 10_000;
+const DEFAULT_DENY_CACHE_BYTES = 4 * 1024 * 1024;
+const MIN_DENY_CACHE_BYTES = 64 * 1024;
 /**
  * Script calls that may await Redis' answer at once. A Redis that is connected but does not answer (a hung
  * server, a network black hole) would otherwise collect a batch per tick until the socket gives up, minutes later.
@@ -129,14 +133,20 @@ export class RedisStore implements CallbackStore {
       throw new SluiceConfigError('maxBatchesInFlight', maxBatchesInFlight, 'must be a positive integer');
     }
     let cacheKeys = 0;
+    let cacheBytes = DEFAULT_DENY_CACHE_BYTES;
     if (denyCache === true) cacheKeys = DEFAULT_DENY_CACHE_KEYS;
     else if (denyCache !== false) {
       if (denyCache === null || typeof denyCache !== 'object') {
-        throw new SluiceConfigError('denyCache', denyCache, 'must be true, false or { maxKeys }');
+        throw new SluiceConfigError('denyCache', denyCache, 'must be true, false or { maxKeys, maxBytes }');
       }
+      rejectUnknownOptions(denyCache, ['maxKeys', 'maxBytes'], 'denyCache');
       cacheKeys = denyCache.maxKeys ?? DEFAULT_DENY_CACHE_KEYS;
       if (!Number.isSafeInteger(cacheKeys) || cacheKeys < 1) {
         throw new SluiceConfigError('denyCache.maxKeys', cacheKeys, 'must be a positive integer');
+      }
+      cacheBytes = denyCache.maxBytes ?? DEFAULT_DENY_CACHE_BYTES;
+      if (!Number.isSafeInteger(cacheBytes) || cacheBytes < MIN_DENY_CACHE_BYTES) {
+        throw new SluiceConfigError('denyCache.maxBytes', cacheBytes, `must be an integer number of bytes ≥ ${MIN_DENY_CACHE_BYTES}`);
       }
     }
     this.client = client;
@@ -144,7 +154,7 @@ export class RedisStore implements CallbackStore {
     this.maxBatchSize = maxBatchSize;
     this.maxBatchesInFlight = maxBatchesInFlight;
     this.isCluster = (client as { isCluster?: unknown }).isCluster === true;
-    this.denyCache = cacheKeys > 0 ? new DenyCache(cacheKeys) : undefined;
+    this.denyCache = cacheKeys > 0 ? new DenyCache(cacheKeys, cacheBytes) : undefined;
   }
 
   /**
