@@ -155,8 +155,7 @@ describe.skipIf(!available)('RedisStore on a Redis Cluster with a failed master'
       victimDegraded: share(victim),
       victimP50: p(victim, 0.5),
     };
-    console.log(name, JSON.stringify(result));
-    return result;
+    return { ...result, text: `${name}: ${JSON.stringify(result)}` };
   }
 
   it('a stalled master (SIGSTOP) degrades only the keys on its slots; after SIGCONT they recover', async () => {
@@ -170,12 +169,12 @@ describe.skipIf(!available)('RedisStore on a Redis Cluster with a failed master'
     resume(victim);
     const recoveredAfter = await recovery(load.samples, resumedAt, 10_000);
     await load.stop();
-    expect(before.healthyDegraded + before.victimDegraded).toBeLessThanOrEqual(0.01);
+    expect(before.healthyDegraded + before.victimDegraded, before.text).toBeLessThanOrEqual(0.01);
     // From a timeoutMs after the stop (a call made just before it may rightly wait that long) to the SIGCONT.
     const during = report('stalled', load.samples, stoppedAt + TIMEOUT_MS, resumedAt);
-    expect(during.healthy).toBeGreaterThan(5_000);
-    expect(during.healthyDegraded).toBeLessThanOrEqual(0.01);
-    expect(during.victimDegraded).toBeGreaterThan(0.9); // the fault was real
+    expect(during.healthy, during.text).toBeGreaterThan(5_000);
+    expect(during.healthyDegraded, during.text).toBeLessThanOrEqual(0.01);
+    expect(during.victimDegraded, during.text).toBeGreaterThan(0.9); // the fault was real
     expect(recoveredAfter).toBeDefined();
   }, 60_000);
 
@@ -195,9 +194,9 @@ describe.skipIf(!available)('RedisStore on a Redis Cluster with a failed master'
     const recoveredAfter = await recovery(load.samples, restartedAt, 15_000);
     await load.stop();
     const during = report('killed', load.samples, killedAt + TIMEOUT_MS, restartedAt);
-    expect(during.healthy).toBeGreaterThan(5_000);
-    expect(during.healthyDegraded).toBeLessThanOrEqual(0.01);
-    expect(during.victimDegraded).toBeGreaterThan(0.9);
+    expect(during.healthy, during.text).toBeGreaterThan(5_000);
+    expect(during.healthyDegraded, during.text).toBeLessThanOrEqual(0.01);
+    expect(during.victimDegraded, during.text).toBeGreaterThan(0.9);
     expect(recoveredAfter).toBeDefined();
   }, 60_000);
 
@@ -212,9 +211,9 @@ describe.skipIf(!available)('RedisStore on a Redis Cluster with a failed master'
     await sleep(500);
     await load.stop();
     const during = report('stalled, light load', load.samples, stoppedAt + TIMEOUT_MS, resumedAt);
-    expect(during.healthy).toBeGreaterThan(40);
-    expect(during.healthyDegraded).toBeLessThanOrEqual(0.01);
+    expect(during.healthy, during.text).toBeGreaterThan(40);
+    expect(during.healthyDegraded, during.text).toBeLessThanOrEqual(0.01);
     // Not held until a full batch of calls waits (which takes many ms at this rate) or the timeout answers.
-    expect(during.healthyP50).toBeLessThanOrEqual(30);
+    expect(during.healthyP50, during.text).toBeLessThanOrEqual(30);
   }, 60_000);
 });
