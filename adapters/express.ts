@@ -1,9 +1,9 @@
 /**
  * `sluice/express`: the rate limiter as Express (4 and 5) middleware. Glue only: the work is in
- * src/http. Errors (a bad key, a store failure under `onStoreError: 'throw'`) go to `next(err)`.
+ * src/http. Errors (a bad key, a callback that throws or rejects, a store failure under
+ * `onStoreError: 'throw'`) go to `next(err)`.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { Decision } from '../src/decision.js';
 import type { HttpFramework } from '../src/http/httpLimiter.js';
 import { HttpLimiter } from '../src/http/httpLimiter.js';
 import type { HttpLimitOptions } from '../src/http/httpLimitOptions.js';
@@ -16,22 +16,25 @@ export type { HttpOptions, LimiterChoice } from '../src/http/httpLimitOptions.js
 export type ExpressRateLimitOptions = HttpLimitOptions<Request, Response>;
 
 /**
- * `req.ip` as Express resolves it, minus its cost: the getter runs proxy-addr over X-Forwarded-For on every
- * access (microseconds, more than the whole limiter), and without that header its answer is the socket's
- * address whatever `trust proxy` says. So read that directly, unless the app overrides `req.ip` itself.
+ * `req.ip` when Express would take it from the socket, minus its cost: the getter runs proxy-addr over
+ * X-Forwarded-For on every access (microseconds, more than the whole limiter), and without that header its
+ * answer is the socket's address whatever `trust proxy` says. So read that directly, unless the app
+ * overrides `req.ip` itself.
  */
-function clientIp(req: Request): string | undefined {
+function directIp(req: Request): string | undefined {
   if (req.headers['x-forwarded-for'] === undefined && !Object.hasOwn(req, 'ip') && !Object.hasOwn(Object.getPrototypeOf(req), 'ip')) {
     return req.socket?.remoteAddress;
   }
-  return req.ip;
+  return undefined;
 }
 
 const express: HttpFramework<Request, Response> = {
-  ip: clientIp,
+  ip: (req) => req.ip,
+  directIp,
   socketAddress: (req) => req.socket?.remoteAddress,
   forwardedFor: (req) => req.headers['x-forwarded-for'],
   trustsEveryProxy: (req) => req.app?.get('trust proxy') === true,
+  responded: (res) => res.headersSent || res.writableEnded,
   setHeader: (res, name, value) => {
     res.setHeader(name, value);
   },
@@ -43,26 +46,7 @@ const express: HttpFramework<Request, Response> = {
 /** Express middleware that limits requests; see the README's HTTP options. */
 export function rateLimit(options: ExpressRateLimitOptions): RequestHandler {
   const core = new HttpLimiter<Request, Response>(options, express);
-  const finish = (req: Request, res: Response, next: NextFunction, decision: Decision): void => {
-    let proceed: boolean;
-    try {
-      proceed = core.respond(req, res, decision);
-    } catch (error) {
-      next(error);
-      return;
-    }
-    if (proceed) next();
-  };
   return function sluiceRateLimit(req: Request, res: Response, next: NextFunction): void {
-    let decision: Decision | Promise<Decision> | undefined;
-    try {
-      decision = core.decide(req);
-    } catch (error) {
-      next(error);
-      return;
-    }
-    if (decision === undefined) next();
-    else if (core.synchronous) finish(req, res, next, decision as Decision);
-    else (decision as Promise<Decision>).then((settled) => finish(req, res, next, settled), next);
+    core.handle(req, res, next);
   };
 }

@@ -3,17 +3,18 @@
  *
  * The plugin adds its hook to each route through `onRoute`, so a route gets exactly one limiter:
  * the plugin's, or its own from `config.rateLimit` (created once, when the route is registered), or
- * none with `config.rateLimit: false`. Routes registered before the plugin are not limited.
+ * none with `config.rateLimit: false`. Routes registered before the plugin (in its context) are not
+ * limited, and reported once the app is ready.
  */
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Decision } from '../src/decision.js';
 import { SluiceConfigError } from '../src/errors.js';
-import { type HttpFramework, HttpLimiter } from '../src/http/httpLimiter.js';
+import { type HttpFramework, HttpLimiter, type Next } from '../src/http/httpLimiter.js';
 import { HTTP_OPTION_NAMES, type HttpLimitOptions, type HttpOptions } from '../src/http/httpLimitOptions.js';
 import { warnOnce } from '../src/http/warnings.js';
 import { LIMIT_OPTION_NAMES, type RateLimiterOptions } from '../src/options.js';
 import type { RateLimiter } from '../src/rateLimiter.js';
+import { watchEarlyRoutes } from './fastifyEarlyRoutes.js';
 
 export type { Decision } from '../src/decision.js';
 export type { HeadersMode } from '../src/http/headers.js';
@@ -46,10 +47,13 @@ declare module 'fastify' {
 
 const fastify: HttpFramework<FastifyRequest, FastifyReply> = {
   ip: (request) => request.ip,
+  // Without X-Forwarded-For, `request.ip` is the socket's address whatever `trustProxy` says.
+  directIp: (request) => (request.headers['x-forwarded-for'] === undefined ? request.raw.socket?.remoteAddress : undefined),
   socketAddress: (request) => request.raw.socket?.remoteAddress,
   forwardedFor: (request) => request.headers['x-forwarded-for'],
   // Fastify does not expose `trustProxy` to plugins.
   trustsEveryProxy: () => undefined,
+  responded: (reply) => reply.sent || reply.raw.headersSent,
   setHeader: (reply, name, value) => {
     reply.header(name, value);
   },
@@ -70,30 +74,13 @@ function hookName(value: unknown, option: string): FastifyRateLimitHook {
   return value as FastifyRateLimitHook;
 }
 
-/** The route hook for one limiter: created once per route, so a request allocates no closure here. */
+/**
+ * The route hook for one limiter: created once per route, so a request allocates no closure here. A
+ * refusal is sent from the hook without calling done(): Fastify then skips the handler.
+ */
 function hookFor(core: HttpLimiter<FastifyRequest, FastifyReply>): Hook {
-  // A refusal is sent from the hook without calling done(): Fastify then skips the handler.
-  const finish = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction, decision: Decision): void => {
-    let proceed: boolean;
-    try {
-      proceed = core.respond(request, reply, decision);
-    } catch (error) {
-      done(error as Error);
-      return;
-    }
-    if (proceed) done();
-  };
   return function sluiceRateLimit(request, reply, done) {
-    let decision: Decision | Promise<Decision> | undefined;
-    try {
-      decision = core.decide(request);
-    } catch (error) {
-      done(error as Error);
-      return;
-    }
-    if (decision === undefined) done();
-    else if (core.synchronous) finish(request, reply, done, decision as Decision);
-    else (decision as Promise<Decision>).then((settled) => finish(request, reply, done, settled), done);
+    core.handle(request, reply, done as Next);
   };
 }
 
@@ -130,11 +117,12 @@ function register(instance: FastifyInstance, options: FastifyRateLimitOptions): 
   const pluginHook = hookName(pluginOptions.hook, 'hook');
   const pluginCore = new HttpLimiter<FastifyRequest, FastifyReply>(options, fastify, ['hook']);
   const pluginHandler = hookFor(pluginCore);
-  if (pluginCore.options.warnings && !/^\s*(\(empty tree\))?\s*$/.test(instance.printRoutes())) warnOnce('SLUICE_ROUTES_BEFORE_PLUGIN');
+  const sawRoute = pluginCore.options.warnings ? watchEarlyRoutes(instance, () => warnOnce('SLUICE_ROUTES_BEFORE_PLUGIN')) : undefined;
   // A route's config object → its limiter, per URL: the HEAD route Fastify adds for a GET shares the GET's.
   const routeLimiters = new WeakMap<object, Map<string, { hook: FastifyRateLimitHook; handler: Hook }>>();
 
   instance.addHook('onRoute', (routeOptions: RouteOptions) => {
+    sawRoute?.(routeOptions);
     const config = (routeOptions.config as { rateLimit?: unknown } | undefined)?.rateLimit;
     if (config === false) return;
     let hook = pluginHook;

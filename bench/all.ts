@@ -3,22 +3,26 @@
  * bench:http, bench:http:inprocess), then the combined charts (bench/results.svg) and a summary section in bench/RESULTS.md.
  *
  * On a terminal it shows one live status line (which benchmark, its latest step, elapsed and time
- * left); elsewhere (CI, a pipe) plain lines. `--quick`: a ~1-minute smoke run that writes its results
- * under bench/results/*.quick.json and leaves RESULTS.md and results.svg alone. `--report-only`: redraw
- * the charts and the summary from the results already in bench/results/.
+ * left); elsewhere (CI, a pipe) plain lines. `--quick`: a smoke run that writes its results under
+ * bench/results/*.quick.json and leaves RESULTS.md and results.svg alone. `--report-only`: redraw the
+ * charts and the summary from the results already in bench/results/.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import type { HttpBenchResult } from './httpBench.js';
-import { type CoreResults, coreCharts, httpCharts, type RedisResults, redisCharts } from './report.js';
-import { readResultsJson, writeResultsSection } from './resultsFile.js';
-import { svgDocument } from './svgChart.js';
+import { coreCharts } from './core/charts.js';
+import type { CoreResults } from './core/results.js';
+import type { HttpBenchResult } from './http/bench.js';
+import { httpCharts } from './http/charts.js';
+import { renderSvg } from './lib/charts.js';
+import { parseCommandLine, QUICK_OPTION } from './lib/cli.js';
+import { machine, packageVersions, versionList } from './lib/environment.js';
+import { REPO_ROOT } from './lib/paths.js';
+import { readResultsJson, writeBenchFile, writeResultsSection } from './lib/results.js';
+import { redisCharts } from './redis/charts.js';
+import type { RedisResults } from './redis/results.js';
 
-const quick = process.argv.includes('--quick');
+const { values } = parseCommandLine({ ...QUICK_OPTION, 'report-only': { type: 'boolean', default: false } }, { script: 'bench' });
+const quick = values.quick;
 const suffix = quick ? '.quick' : '';
-const root = fileURLToPath(new URL('..', import.meta.url));
 const tty = process.stderr.isTTY === true;
 
 interface Step {
@@ -30,21 +34,21 @@ interface Step {
 }
 
 const steps: Step[] = [
-  { name: 'core', args: ['bench/core.ts', ...(quick ? ['--quick'] : [])], expectedSec: quick ? 20 : 120 },
+  { name: 'core', args: ['bench/core/main.ts', ...(quick ? ['--quick'] : [])], expectedSec: quick ? 20 : 120 },
   {
     name: 'redis',
-    args: ['bench/redis.ts', ...(quick ? ['--quick'] : [])],
+    args: ['bench/redis/main.ts', ...(quick ? ['--quick'] : [])],
     expectedSec: quick ? 15 : 90,
   },
   {
     name: 'http',
-    args: ['bench/http.ts', '--json', `bench/results/http${suffix}.json`, ...(quick ? ['--quick'] : [])],
+    args: ['bench/http/main.ts', '--json', `bench/results/http${suffix}.json`, ...(quick ? ['--quick'] : [])],
     expectedSec: quick ? 20 : 420,
   },
   {
-    // What sluice adds per request, timed inside one server per framework (bench:http cannot resolve 2 µs on Express).
+    // What sluice adds per request, timed inside one server per framework: finer than bench:http's process CPU figures.
     name: 'http-inprocess',
-    args: ['bench/httpInProcess.ts', ...(quick ? ['--quick'] : [])],
+    args: ['bench/inprocess/main.ts', ...(quick ? ['--quick'] : [])],
     expectedSec: quick ? 12 : 60,
   },
 ];
@@ -64,7 +68,7 @@ function runStep(step: Step, index: number): Promise<void> {
   const timer = tty ? setInterval(() => process.stderr.write(`\r\x1b[K${status().slice(0, process.stderr.columns - 1)}`), 500) : undefined;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', ...step.args], {
-      cwd: root,
+      cwd: REPO_ROOT,
       env: { ...process.env, ...step.env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -92,7 +96,7 @@ function runStep(step: Step, index: number): Promise<void> {
 }
 
 // --report-only: redraw the charts and the summary from the JSON of earlier runs, running nothing.
-if (!process.argv.includes('--report-only')) {
+if (!values['report-only']) {
   for (const [index, step] of steps.entries()) await runStep(step, index);
 }
 
@@ -100,15 +104,8 @@ const core = readResultsJson<CoreResults>(`core${suffix}`);
 const redis = readResultsJson<RedisResults>(`redis${suffix}`);
 const http = readResultsJson<HttpBenchResult>(`http${suffix}`);
 const charts = [...(core ? coreCharts(core) : []), ...(redis ? redisCharts(redis) : []), ...(http ? httpCharts(http) : [])];
-const svg = svgDocument(charts);
+const svg = await renderSvg(charts);
 
-const version = (name: string) => {
-  try {
-    return (JSON.parse(readFileSync(`${root}node_modules/${name}/package.json`, 'utf8')) as { version: string }).version;
-  } catch {
-    return 'not installed';
-  }
-};
 const peers = [
   'rate-limiter-flexible',
   'limiter',
@@ -119,19 +116,20 @@ const peers = [
   'fastify',
   'ioredis',
 ];
+const { node, cores, cpuModel } = machine();
 const summary = `## Summary (\`npm run bench\`)
 
-Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), redis-server ${redis?.redisVersion ?? http?.redisVersion ?? 'not run'}.
-Peers: ${peers.map((p) => `${p} ${version(p)}`).join(', ')}. Each case runs in at least 3 rounds; tables give the median
+Node ${node}, ${cores} cores (${cpuModel}), redis-server ${redis?.redisVersion ?? http?.redisVersion ?? 'not run'}.
+Peers: ${versionList(packageVersions(peers))}. Each case runs in at least 3 rounds; tables give the median
 and the min–max, and ratios compare figures of the same run.
 
 ![benchmark charts](results.svg)
 `;
 if (quick) {
-  writeFileSync(`${root}bench/results/results.quick.svg`, svg);
+  writeBenchFile('results/results.quick.svg', svg);
   process.stderr.write(`quick run: ${charts.length} charts in bench/results/results.quick.svg\n`);
 } else {
-  writeFileSync(`${root}bench/results.svg`, svg);
+  writeBenchFile('results.svg', svg);
   writeResultsSection('summary', summary);
   process.stderr.write(`wrote bench/results.svg (${charts.length} charts) and bench/RESULTS.md\n`);
 }

@@ -1,5 +1,5 @@
 import type { StoreResult } from './store.js';
-import { type Band, toUnits } from './tokenBucket.js';
+import { type Band, msUntilFits } from './tokenBucket.js';
 
 /** One band's part of a decision (multi-band limiters only). */
 export interface BandDecision {
@@ -36,13 +36,13 @@ export interface Decision {
 
 /** Builds the decision for a store result: the band closest to refusing speaks for all. */
 export function toDecision(bands: readonly Band[], result: StoreResult, cost: number): Decision {
-  const { allowed, now, tats } = result;
-  if (bands.length === 1) return oneBandDecision(bands[0] as Band, allowed, aheadUnits(bands[0] as Band, tats[0] as number, now), cost);
+  const { allowed, aheads } = result;
+  if (bands.length === 1) return oneBandDecision(bands[0] as Band, allowed, aheads[0] as number, cost);
   const all: BandDecision[] = [];
   let pick: BandDecision | undefined;
   for (let i = 0; i < bands.length; i++) {
     const band = bands[i] as Band;
-    const { limit, remaining, retryAfterMs, resetMs } = oneBandDecision(band, allowed, aheadUnits(band, tats[i] as number, now), cost);
+    const { limit, remaining, retryAfterMs, resetMs } = oneBandDecision(band, allowed, aheads[i] as number, cost);
     const state: BandDecision = { limit, remaining, retryAfterMs, resetMs, name: band.name, band };
     all.push(state);
     if (pick === undefined || (allowed ? state.remaining < pick.remaining : state.retryAfterMs > pick.retryAfterMs)) {
@@ -61,24 +61,18 @@ export function toDecision(bands: readonly Band[], result: StoreResult, cost: nu
   };
 }
 
-/** How far (in band units, ≥ 0) a band's TAT in ms is ahead of `now`: the bucket's deficit. */
-function aheadUnits(band: Band, tat: number, now: number): number {
-  const nowUnits = now * band.scale;
-  return Math.max(toUnits(tat, band.scale), nowUnits) - nowUnits;
-}
-
 /**
  * The decision of a one-band limiter, from how far (in band units) the band's TAT is ahead of now
  * after the call. Shared by `toDecision` and MemoryStore's fused fast path, which runs on every call.
  */
 export function oneBandDecision(band: Band, allowed: boolean, ahead: number, cost: number): Decision {
+  // Exact: every operand is an integer below 2^53, so no quotient is rounded across a whole number.
   const tokens = (band.tolerance - ahead) / band.emission;
-  const wait = allowed ? 0 : ahead + cost * band.emission - band.tolerance;
   return {
     allowed,
     limit: band.capacity,
     remaining: tokens > 0 ? Math.floor(tokens) : 0,
-    retryAfterMs: wait > 0 ? Math.ceil(wait / band.scale) : 0,
+    retryAfterMs: allowed ? 0 : msUntilFits(band, ahead, cost),
     resetMs: Math.ceil(ahead / band.scale),
     degraded: false,
     bands: undefined,

@@ -1,16 +1,18 @@
 import { heldKey, keyBytes, LONGEST_PLAIN_KEY, ownedKey } from './keyDigest.js';
 import type { StoreResult } from './store.js';
-import { type Band, toUnits } from './tokenBucket.js';
+import { aheadsAfter, type Band, msUntilFits } from './tokenBucket.js';
 
 interface Denial {
   /** The smallest cost known to be denied until `until`. */
   readonly cost: number;
-  /** Time (in the store's clock) at which `cost` tokens are there again. */
+  /** Time (whole ms, in the store's clock) at which `cost` tokens are there again. */
   readonly until: number;
   /** The store's time of the denial, and `performance.now()` then, to follow the store's clock locally. */
   readonly now: number;
   readonly at: number;
-  readonly tats: readonly number[];
+  readonly bands: readonly Band[];
+  /** Per band, how far the TAT was ahead of `now` (band units). */
+  readonly aheads: readonly number[];
 }
 
 /**
@@ -48,33 +50,30 @@ export class DenyCache {
     if (denial === undefined || cost < denial.cost) return undefined;
     // Floor: never judge the store's clock to be later than it can be.
     const now = clientNow ?? denial.now + Math.floor(performance.now() - denial.at);
-    // A µs of margin: right at the boundary float rounding could disagree with the store's exact arithmetic.
-    if (now < denial.until - 0.001) return { allowed: false, now, tats: denial.tats };
+    // Whole ms on both sides: `until` is the first ms at which the store's exact arithmetic admits `cost`.
+    if (now < denial.until) {
+      const elapsed = now - denial.now;
+      return { allowed: false, now, aheads: elapsed !== 0 ? aheadsAfter(denial.bands, denial.aheads, elapsed) : denial.aheads };
+    }
     this.delete(key, denial);
     return undefined;
   }
 
   /** Remembers a denial of `cost` for `key` (a store result with allowed false). */
   remember(key: string, bands: readonly Band[], cost: number, result: StoreResult): void {
-    const { now, tats } = result;
+    const { now, aheads } = result;
     let wait = 0;
-    for (let i = 0; i < bands.length; i++) {
-      const band = bands[i] as Band;
-      const nowUnits = now * band.scale;
-      const ahead = Math.max(toUnits(tats[i] as number, band.scale), nowUnits) - nowUnits;
-      const bandWait = (ahead + cost * band.emission - band.tolerance) / band.scale;
-      if (bandWait > wait) wait = bandWait;
-    }
-    if (!(wait > 0)) return;
+    for (let i = 0; i < bands.length; i++) wait = Math.max(wait, msUntilFits(bands[i] as Band, aheads[i] as number, cost));
+    if (wait === 0) return;
     if (key.length > LONGEST_PLAIN_KEY) key = heldKey(key);
     this.forgetHeld(key); // re-inserted at the end: the newest entry is the last to be evicted
-    const bytes = entryBytes(tats.length) + keyBytes(key);
+    const bytes = entryBytes(aheads.length) + keyBytes(key);
     while (this.entries.size > 0 && (this.entries.size >= this.maxKeys || this.byteCount + bytes > this.maxBytes)) {
       const [oldest, denial] = this.entries.entries().next().value as [string, Denial];
       this.delete(oldest, denial);
     }
     // A copy of its own: the caller's string may be a view that keeps a much larger string alive.
-    this.entries.set(ownedKey(key), { cost, until: now + wait, now, at: performance.now(), tats: Array.from(tats) });
+    this.entries.set(ownedKey(key), { cost, until: now + wait, now, at: performance.now(), bands, aheads: Array.from(aheads) });
     this.byteCount += bytes;
   }
 
@@ -94,14 +93,14 @@ export class DenyCache {
 
   private delete(key: string, denial: Denial): void {
     this.entries.delete(key);
-    this.byteCount -= entryBytes(denial.tats.length) + keyBytes(key);
+    this.byteCount -= entryBytes(denial.aheads.length) + keyBytes(key);
   }
 }
 
 /**
- * Heap bytes counted for an entry besides its key, with `bands` TATs: the Map entry (with room to grow, as in MemoryStore),
- * the Denial object and its boxed numbers, and the TAT array.
+ * Heap bytes counted for an entry besides its key, with `bands` bands: the Map entry (with room to grow, as in
+ * MemoryStore), the Denial object and its boxed numbers, and its array of aheads.
  */
 function entryBytes(bands: number): number {
-  return 4 * (24 + 4) + 64 + 4 * 16 + 48 + 8 * bands;
+  return 4 * (24 + 4) + 72 + 4 * 16 + 48 + 8 * bands;
 }

@@ -1,3 +1,4 @@
+import { parseDecimal, reduce } from './decimalFraction.js';
 import { SluiceConfigError } from './errors.js';
 
 /** A duration: milliseconds as a number, or a number with a unit, e.g. `'500ms'`, `'1s'`, `'1.5m'`, `'1h'`, `'1d'`. */
@@ -17,7 +18,13 @@ export function parseDuration(value: unknown, option: string): number {
     if (!match) {
       throw new SluiceConfigError(option, value, "must be milliseconds as a number or a string like '500ms', '1s', '1m', '1h', '1d'");
     }
-    ms = Number(match[1]) * UNIT_MS[match[2] as DurationUnit];
+    // Exactly: '1.005s' is 1005 ms, where 1.005 * 1000 would be 1004.9999999999999.
+    const amount = parseDecimal(match[1] as string);
+    const { numerator, denominator } = reduce(
+      (amount?.numerator ?? 0n) * BigInt(UNIT_MS[match[2] as DurationUnit]),
+      amount?.denominator ?? 1n,
+    );
+    ms = Number(numerator) / Number(denominator);
   } else {
     throw new SluiceConfigError(option, value, "must be milliseconds as a number or a string like '500ms', '1s', '1m', '1h', '1d'");
   }

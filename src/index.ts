@@ -20,4 +20,4 @@ export type {
 export { RateLimiter, type WaitOptions } from './rateLimiter.js';
 export { RedisStore, type RedisStoreOptions } from './redisStore.js';
 export type { Policy, Store, StoreResult } from './store.js';
-export { applyCall, type Band, compileBand, toUnits } from './tokenBucket.js';
+export { applyCall, type Band, compileBand } from './tokenBucket.js';

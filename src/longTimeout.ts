@@ -1,62 +1,60 @@
 /**
- * The longest delay `setTimeout` honours (2^31 − 1 ms, about 24.8 days): Node turns a longer one into
- * 1 ms, with a TimeoutOverflowWarning.
+ * setTimeout for any delay. Node's timers hold at most 2^31 − 1 ms (about 24.8 days) and fire a longer
+ * delay after 1 ms; a long timeout here is a chain of timers of at most that length, so it never fires
+ * early. Each link waits at least what it was asked, so the whole never fires before `delayMs`.
  */
-export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
-/** A pending {@link setLongTimeout}; cancel it with {@link clearLongTimeout}. */
+/** The longest delay one Node timer honours. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A pending long timeout; pass it to `clearLongTimeout` to cancel it. */
 export interface LongTimeout {
-  /** @internal Cancels the current step of the chain. */
-  clear(): void;
+  /** @internal The timer of the current link. */
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** @internal ms still to wait after the current link. */
+  remaining: number;
+  /** @internal Whether the timers keep the process alive. */
+  readonly unref: boolean;
 }
 
-/** A chain of `setTimeout`s of at most MAX_TIMER_DELAY_MS each, adding up to the whole delay. */
-class TimeoutChain implements LongTimeout {
-  private timer: NodeJS.Timeout | undefined;
-  private readonly onStep = () => this.step();
-
-  constructor(
-    private readonly callback: () => void,
-    /** Delay still to wait after the current step, in ms. */
-    private remaining: number,
-    private readonly unref: boolean,
-  ) {
-    this.schedule();
-  }
-
-  clear(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
-  private schedule(): void {
-    // NaN and negative delays pass through unchanged: setTimeout fires them at once, as it would without the chain.
-    const delay = Math.min(this.remaining, MAX_TIMER_DELAY_MS);
-    this.remaining = delay === this.remaining ? 0 : this.remaining - delay;
-    this.timer = setTimeout(this.onStep, delay);
-    if (this.unref) this.timer.unref();
-  }
-
-  private step(): void {
-    if (this.remaining > 0) {
-      this.schedule();
-      return;
-    }
-    this.timer = undefined;
-    this.callback();
-  }
+export interface LongTimeoutOptions {
+  /** `true`: the timeout does not keep the process alive (as `timer.unref()`). Default false. */
+  unref?: boolean;
 }
 
 /**
- * `setTimeout` for any delay: calls `callback` once after `delayMs` ms, chaining timers of at most
- * 2^31 − 1 ms for longer delays instead of firing after 1 ms as `setTimeout` would. `Infinity` never fires.
- * With `unref`, the pending timer does not keep the process alive.
+ * Calls `callback` once, after `delayMs` ms (any finite duration ≥ 0; fractions are kept as setTimeout
+ * keeps them). Throws a RangeError for a negative, NaN or infinite delay.
  */
-export function setLongTimeout(callback: () => void, delayMs: number, unref = false): LongTimeout {
-  return new TimeoutChain(callback, delayMs, unref);
+export function setLongTimeout(callback: () => void, delayMs: number, options: LongTimeoutOptions = {}): LongTimeout {
+  if (!(delayMs >= 0) || delayMs === Number.POSITIVE_INFINITY) {
+    throw new RangeError(`sluice: a timeout needs a finite delay ≥ 0 ms; got ${delayMs}`);
+  }
+  const handle: LongTimeout = { timer: undefined, remaining: delayMs, unref: options.unref === true };
+  arm(handle, callback);
+  return handle;
 }
 
-/** Cancels a {@link setLongTimeout} (nothing happens if it already fired or was cleared). */
-export function clearLongTimeout(handle: LongTimeout): void {
-  handle.clear();
+/** Cancels a long timeout (nothing happens if it already fired or was cleared, or is undefined). */
+export function clearLongTimeout(handle: LongTimeout | undefined): void {
+  if (handle === undefined) return;
+  if (handle.timer !== undefined) clearTimeout(handle.timer);
+  handle.timer = undefined;
+  handle.remaining = 0;
+}
+
+function arm(handle: LongTimeout, callback: () => void): void {
+  const step = Math.min(handle.remaining, MAX_TIMER_MS);
+  handle.remaining -= step;
+  const timer = setTimeout(() => {
+    if (handle.timer !== timer) return; // cleared
+    if (handle.remaining > 0) {
+      arm(handle, callback);
+    } else {
+      handle.timer = undefined;
+      callback();
+    }
+  }, step);
+  handle.timer = timer;
+  if (handle.unref) timer.unref?.();
 }

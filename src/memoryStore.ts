@@ -2,10 +2,10 @@ import { type Decision, oneBandDecision } from './decision.js';
 import { type Duration, parseDuration } from './duration.js';
 import { SluiceConfigError } from './errors.js';
 import { heldKey, keyBytes, LONGEST_PLAIN_KEY, ownedKey } from './keyDigest.js';
-import { clearLongTimeout, type LongTimeout, setLongTimeout } from './longTimeout.js';
+import { clearLongTimeout, type LongTimeout, MAX_TIMER_MS, setLongTimeout } from './longTimeout.js';
 import { rejectUnknownOptions } from './options.js';
 import type { Policy, Store, StoreResult } from './store.js';
-import { applyCall, type Band, toUnits } from './tokenBucket.js';
+import { aheadOf, applyCall, type Band, writeTat } from './tokenBucket.js';
 
 export interface MemoryStoreOptions {
   /**
@@ -15,8 +15,8 @@ export interface MemoryStoreOptions {
   maxKeys?: number;
   /**
    * Most heap bytes the keys and their buckets may take (over all limiters sharing the store), as the store
-   * counts them, on the safe side of what V8 uses: per key 122 + 16 per band, plus its string at 2 bytes a
-   * character (+ 16 to 48). A key longer than 64 characters is held as a 65-character SHA-256 digest, so
+   * counts them, on the safe side of what V8 uses: per key 122 + 16 per band (32 for a limit whose emission
+   * interval is a fraction of a ms), plus its string at 2 bytes a character (+ 16 to 48). A key longer than 64 characters is held as a 65-character SHA-256 digest, so
    * one key of a one-band limiter counts at most 322 bytes, however long it is (an IPv4 address: 170 to 218).
    * When full, a new key evicts as with `maxKeys`. Default 134,217,728 (128 MiB); at least 65,536.
    */
@@ -34,8 +34,9 @@ const INITIAL_SLOTS = 1024;
 
 /**
  * The keys of one prefix. Key → slot in a Map (slots are small integers, so the Map holds no heap
- * objects), and the TATs in a Float64Array slab at slot × bands: one double per key and band,
- * updated in place, nothing allocated per call.
+ * objects), and the TATs in a Float64Array slab at slot × bands: one double per key and band (whole
+ * ms, rounded up), updated in place, nothing allocated per call. Limits whose emission interval is a
+ * fraction of a ms also keep, in a second slab, the band units each TAT falls short of its whole ms.
  */
 class KeyTable {
   readonly slots = new Map<string, number>();
@@ -46,6 +47,8 @@ class KeyTable {
    */
   private hand: Iterator<[string, number]> | undefined;
   tats: Float64Array;
+  /** Band units each TAT falls short of `tats`; undefined when every band has scale 1 (never short). */
+  shorts: Float64Array | undefined;
   /** CLOCK reference bits: 1 when the slot was used since the eviction hand last passed it. */
   referenced: Uint8Array;
   private readonly freeSlots: number[] = [];
@@ -59,9 +62,10 @@ class KeyTable {
     readonly policy: Policy,
     private readonly maxSlots: number,
   ) {
-    this.entryBytes = entryBytes(stride);
     const slots = Math.min(INITIAL_SLOTS, maxSlots);
     this.tats = new Float64Array(slots * stride);
+    this.shorts = policy.bands.some((band) => band.scale !== 1) ? new Float64Array(slots * stride) : undefined;
+    this.entryBytes = entryBytes(this.shorts === undefined ? stride : 2 * stride);
     this.referenced = new Uint8Array(slots);
   }
 
@@ -119,6 +123,11 @@ class KeyTable {
     const slots = Math.min(this.maxSlots, this.referenced.length * 2);
     const tats = new Float64Array(slots * this.stride);
     tats.set(this.tats);
+    if (this.shorts !== undefined) {
+      const shorts = new Float64Array(slots * this.stride);
+      shorts.set(this.shorts);
+      this.shorts = shorts;
+    }
     const referenced = new Uint8Array(slots);
     referenced.set(this.referenced);
     this.tats = tats;
@@ -146,19 +155,24 @@ export class MemoryStore implements Store {
   /** Latest time seen in a call: the sweep judges fullness by the limiters' own clock. */
   private latestNow = Number.NEGATIVE_INFINITY;
   private readonly sweepIntervalMs: number | false;
-  /** The next background sweep: a long timer, so that any sweepInterval, even of months, is honoured. */
-  private sweepTimer: LongTimeout | undefined;
+  /**
+   * The background sweep's timer: an interval, or for a sweepInterval beyond a Node timer's range (which Node
+   * would cut to 1 ms) a long timeout armed again at each pass.
+   */
+  private sweepTimer: NodeJS.Timeout | LongTimeout | undefined;
   private readonly onSweepTimer = () => this.startSweepPass();
   private sweeping = false;
   private sweepPending: KeyTable[] = [];
   private sweepTable: KeyTable | undefined;
   private sweepEntries: Iterator<[string, number]> | undefined;
   // Reused for every call: the limiter reads a synchronous result before making another call.
-  private scratch = new Float64Array(1);
-  private readonly result: { allowed: boolean; now: number; tats: Float64Array } = {
+  private scratchTats = new Float64Array(1);
+  private scratchShorts = new Float64Array(1);
+  private aheads = new Float64Array(1);
+  private readonly result: { allowed: boolean; now: number; aheads: Float64Array } = {
     allowed: false,
     now: 0,
-    tats: this.scratch,
+    aheads: this.aheads,
   };
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -189,75 +203,74 @@ export class MemoryStore implements Store {
   }
 
   update(policy: Policy, key: string, cost: number, slackMs: number, now: number): StoreResult {
+    now = Math.floor(now);
     if (now > this.latestNow) this.latestNow = now;
     if (key.length > LONGEST_PLAIN_KEY) key = heldKey(key);
     const table = policy === this.lastPolicy ? (this.lastTable as KeyTable) : this.tableFor(policy);
     const stride = table.stride;
     const result = this.result;
-    if (this.scratch.length < stride) {
-      // Grown once per band count; results only ever read the first `stride` entries.
-      this.scratch = result.tats = new Float64Array(stride);
+    if (this.scratchTats.length < stride) {
+      // Grown once per band count; calls only ever use the first `stride` entries.
+      this.scratchTats = new Float64Array(stride);
+      this.scratchShorts = new Float64Array(stride);
+      this.aheads = result.aheads = new Float64Array(stride);
     }
-    const scratch = this.scratch;
+    const aheads = this.aheads;
+    result.now = now;
     let slot = table.slots.get(key);
     if (slot === undefined) {
-      for (let i = 0; i < stride; i++) scratch[i] = now;
-    } else {
-      table.referenced[slot] = 1;
-      const base = slot * stride;
-      for (let i = 0; i < stride; i++) scratch[i] = table.tats[base + i] as number;
-    }
-    result.now = now;
-    result.allowed = applyCall(policy.bands, scratch, 0, now, cost, slackMs);
-    if (result.allowed && cost !== 0) {
-      let full = true;
-      for (let i = 0; i < stride; i++) if ((scratch[i] as number) > now) full = false;
-      if (full) {
-        // A full bucket is the same as no entry: keep memory for buckets that remember something.
-        if (slot !== undefined) this.drop(table, key, slot);
-        return result;
+      // No entry is a full bucket: decide on scratch state, and keep it only if the call leaves the bucket short.
+      const tats = this.scratchTats;
+      const shorts = this.scratchShorts;
+      for (let i = 0; i < stride; i++) {
+        tats[i] = now;
+        shorts[i] = 0;
       }
-      if (slot === undefined) slot = this.insert(table, key);
-      const base = slot * stride;
-      for (let i = 0; i < stride; i++) table.tats[base + i] = scratch[i] as number;
-    } else if (slot !== undefined && cost === 0 && table.isFull(slot, now)) {
-      this.drop(table, key, slot); // lazily, when a look finds the bucket full again
+      result.allowed = applyCall(policy.bands, tats, shorts, 0, now, cost, slackMs, aheads);
+      if (result.allowed && cost !== 0 && !allZero(aheads, stride)) {
+        slot = this.insert(table, key);
+        const base = slot * stride;
+        table.tats.set(tats.subarray(0, stride), base);
+        table.shorts?.set(shorts.subarray(0, stride), base);
+      }
+      return result;
     }
+    table.referenced[slot] = 1;
+    result.allowed = applyCall(policy.bands, table.tats, table.shorts, slot * stride, now, cost, slackMs, aheads);
+    // A full bucket is the same as no entry: keep memory for buckets that remember something (a look
+    // that finds the bucket full drops it lazily, too).
+    if ((cost === 0 || result.allowed) && allZero(aheads, stride)) this.drop(table, key, slot);
     return result;
   }
 
   /**
    * @internal `update` + `toDecision` fused for one-band limiters: the hot path of `consume`,
    * `consumeSync` and `peek` (not of reservations or give-backs, which take `update`).
-   * Same arithmetic as `applyCall`, without the loops and the intermediate result.
+   * Same arithmetic as `applyCall` (the same helpers), without the loops and the intermediate result.
+   * `now` is whole ms and `cost` a whole number ≥ 0 (the limiter checked both).
    */
   decideOneBand(policy: Policy, key: string, cost: number, now: number): Decision {
     if (now > this.latestNow) this.latestNow = now;
     if (key.length > LONGEST_PLAIN_KEY) key = heldKey(key);
     const table = policy === this.lastPolicy ? (this.lastTable as KeyTable) : this.tableFor(policy);
     const band = policy.bands[0] as Band;
-    const scale = band.scale;
-    const nowUnits = now * scale;
+    const shorts = table.shorts;
     let slot = table.slots.get(key);
-    let tat = nowUnits;
+    let ahead = 0;
     if (slot !== undefined) {
       table.referenced[slot] = 1;
-      const stored = toUnits(table.tats[slot] as number, scale);
-      if (stored > nowUnits) tat = stored;
+      ahead = aheadOf(band, table.tats[slot] as number, shorts === undefined ? 0 : (shorts[slot] as number), now);
     }
-    const next = tat + cost * band.emission;
-    if (next - nowUnits > band.tolerance) return oneBandDecision(band, false, tat - nowUnits, cost);
+    const next = ahead + cost * band.emission;
+    if (next > band.tolerance) return oneBandDecision(band, false, ahead, cost);
     if (cost !== 0) {
-      if (next > nowUnits) {
-        if (slot === undefined) slot = this.insert(table, key);
-        table.tats[slot] = next / scale;
-      } else if (slot !== undefined) {
-        this.drop(table, key, slot);
-      }
-    } else if (slot !== undefined && tat === nowUnits) {
+      // A whole cost ≥ 1 leaves the bucket short of full (next ≥ emission > 0): the key needs an entry.
+      if (slot === undefined) slot = this.insert(table, key);
+      writeTat(band, now, next, table.tats, shorts, slot);
+    } else if (slot !== undefined && ahead === 0) {
       this.drop(table, key, slot);
     }
-    return oneBandDecision(band, true, next - nowUnits, cost);
+    return oneBandDecision(band, true, next, cost);
   }
 
   reset(policy: Policy, key: string): void {
@@ -286,8 +299,7 @@ export class MemoryStore implements Store {
 
   /** Stops the background sweep and forgets every key. */
   close(): void {
-    if (this.sweepTimer !== undefined) clearLongTimeout(this.sweepTimer);
-    this.sweepTimer = undefined;
+    this.stopSweepTimer();
     this.sweeping = false;
     this.sweepPending = [];
     this.sweepEntries = undefined;
@@ -308,7 +320,7 @@ export class MemoryStore implements Store {
     if (table === undefined) {
       const stride = policy.bands.length;
       // No more slots than maxBytes can pay for, so the slab stays within the budget too.
-      const maxSlots = Math.min(this.maxKeys, Math.ceil(this.maxBytes / (entryBytes(stride) + keyBytes('k'))));
+      const maxSlots = Math.min(this.maxKeys, Math.ceil(this.maxBytes / (entryBytes(stride) + keyBytes('k')))); // the fewest bytes a key counts
       table = new KeyTable(stride, policy, maxSlots);
       this.tables.set(policy.prefix, table);
     } else if (!sameLimits(table.policy, policy)) {
@@ -357,11 +369,25 @@ export class MemoryStore implements Store {
 
   private startSweep(): void {
     if (this.sweepTimer !== undefined || this.sweepIntervalMs === false) return;
-    this.sweepTimer = setLongTimeout(this.onSweepTimer, this.sweepIntervalMs, true);
+    if (this.sweepIntervalMs > MAX_TIMER_MS) {
+      this.sweepTimer = setLongTimeout(this.onSweepTimer, this.sweepIntervalMs, { unref: true });
+    } else {
+      this.sweepTimer = setInterval(this.onSweepTimer, this.sweepIntervalMs);
+      this.sweepTimer.unref();
+    }
+  }
+
+  private stopSweepTimer(): void {
+    const timer = this.sweepTimer;
+    if (timer === undefined) return;
+    if (this.sweepIntervalMs !== false && this.sweepIntervalMs > MAX_TIMER_MS) clearLongTimeout(timer as LongTimeout);
+    else clearInterval(timer as NodeJS.Timeout);
+    this.sweepTimer = undefined;
   }
 
   private startSweepPass(): void {
-    this.sweepTimer = setLongTimeout(this.onSweepTimer, this.sweepIntervalMs as number, true);
+    const interval = this.sweepIntervalMs as number;
+    if (interval > MAX_TIMER_MS) this.sweepTimer = setLongTimeout(this.onSweepTimer, interval, { unref: true });
     if (this.sweeping) return; // the previous sweep is still walking a large store
     this.sweeping = true;
     this.sweepPending = [...this.tables.values()];
@@ -390,20 +416,17 @@ export class MemoryStore implements Store {
       this.sweepEntries = undefined;
     }
     this.sweeping = false;
-    if (this.keyCount === 0 && this.sweepTimer !== undefined) {
-      clearLongTimeout(this.sweepTimer);
-      this.sweepTimer = undefined;
-    }
+    if (this.keyCount === 0) this.stopSweepTimer();
   }
 }
 
 /**
- * Heap bytes counted for a key besides its string, for `stride` bands: its Map entry (3 words, and a bucket
- * word per 2 entries; while keys come and go a V8 Map may have 4 entries' room per live key), its TATs and
- * reference bit in the slab (with room to grow), and its place on the free list once dropped.
+ * Heap bytes counted for a key besides its string, with `doubles` numbers in the slabs: its Map entry (3 words,
+ * and a bucket word per 2 entries; while keys come and go a V8 Map may have 4 entries' room per live key), its
+ * numbers and reference bit in the slabs (with room to grow), and its place on the free list once dropped.
  */
-function entryBytes(stride: number): number {
-  return 4 * (24 + 4) + 2 * (8 * stride + 1) + 8;
+function entryBytes(doubles: number): number {
+  return 4 * (24 + 4) + 2 * (8 * doubles + 1) + 8;
 }
 
 function sameLimits(a: Policy, b: Policy): boolean {
@@ -413,4 +436,9 @@ function sameLimits(a: Policy, b: Policy): boolean {
     const other = b.bands[i];
     return other !== undefined && band.scale === other.scale && band.emission === other.emission && band.tolerance === other.tolerance;
   });
+}
+
+function allZero(values: Float64Array, count: number): boolean {
+  for (let i = 0; i < count; i++) if ((values[i] as number) !== 0) return false;
+  return true;
 }

@@ -4,11 +4,18 @@ import type { RateLimiter } from './rateLimiter.js';
 import type { Store } from './store.js';
 import { type Band, compileBand } from './tokenBucket.js';
 
-/** One band of a limit: `capacity` tokens, refilled at `refillRate` tokens per `interval`. */
+/**
+ * One band of a limit: `capacity` tokens, refilled at `refillRate` tokens per `interval`. Every limit is
+ * counted exactly, or refused at construction with a SluiceConfigError naming the option and the range.
+ */
 export interface LimitOptions {
-  /** Max tokens in the bucket, which is the largest burst. */
+  /** Max tokens in the bucket, which is the largest burst: a whole number ≥ 1. */
   capacity: number;
-  /** Tokens added per `interval` (continuously, not in steps). */
+  /**
+   * Tokens added per `interval` (continuously, not in steps); may be a fraction, read as the decimal it is
+   * written as (`1.5`). refillRate / interval in tokens per ms, in lowest terms p/q, needs p ≤ 2^40 and
+   * capacity × q ≤ 2^51: any rate written with a few significant digits.
+   */
   refillRate: number;
   /** ms as a number, or `'500ms' | '1s' | '1m' | '1h' | '1d'`. Default 1000 ms. */
   interval?: Duration;
@@ -101,24 +108,15 @@ function editDistance(a: string, b: string): number {
   return previous[b.length] as number;
 }
 
-function positiveFinite(value: unknown, option: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new SluiceConfigError(option, value, 'must be a positive, finite number');
-  }
-  return value;
-}
-
 /** Validates and compiles one band; `where` prefixes option names in errors (e.g. `limits[1]`). */
 export function compileLimit(limit: LimitOptions, where: string): Band {
   const path = (name: string) => (where ? `${where}.${name}` : name);
-  const capacity = positiveFinite(limit.capacity, path('capacity'));
-  const refillRate = positiveFinite(limit.refillRate, path('refillRate'));
   const intervalMs = limit.interval === undefined ? 1000 : parseDuration(limit.interval, path('interval'));
   if (limit.name !== undefined && (typeof limit.name !== 'string' || !/^[A-Za-z0-9_.:*-]+$/.test(limit.name))) {
     // The name goes into a quoted header string; keep it to characters every proxy passes unchanged.
     throw new SluiceConfigError(path('name'), limit.name, 'must be a non-empty string of letters, digits and _ . : * -');
   }
-  return compileBand(capacity, refillRate, intervalMs, limit.name);
+  return compileBand(limit.capacity, limit.refillRate, intervalMs, limit.name, where);
 }
 
 /** Validates the band options of a limiter and compiles them. */

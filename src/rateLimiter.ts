@@ -1,6 +1,7 @@
 import { type Deadline, DeadlineQueue } from './deadlineQueue.js';
 import { type Decision, toDecision } from './decision.js';
 import { CostExceedsCapacityError, SluiceArgumentError, SluiceConfigError, SluiceStoreError, StoreTimeoutError } from './errors.js';
+import { clearLongTimeout, type LongTimeout, setLongTimeout } from './longTimeout.js';
 import { MemoryStore } from './memoryStore.js';
 import {
   compileBands,
@@ -11,12 +12,18 @@ import {
   type StoreErrorPolicy,
 } from './options.js';
 import { type CallbackStore, isCallbackStore, type Policy, type Store, type StoreCallback, type StoreResult } from './store.js';
-import { type Band, reservationDelayMs } from './tokenBucket.js';
+import { aheadsAfter, type Band, MAX_CLOCK_MS, maxWaitMs, msUntilFits, reservationDelayMs } from './tokenBucket.js';
 
 export interface WaitOptions {
-  /** Longest wait accepted; a call that would wait longer takes nothing and resolves with a denial. Default 0. */
+  /**
+   * Longest wait accepted, in ms (a fraction counts down to whole ms); a call that would wait longer takes
+   * nothing and resolves with a denial. From 0 (the default) to the limiter's `maxWaitMs`.
+   */
   maxWaitMs?: number;
-  /** Aborting rejects the wait with the signal's reason and gives the reserved tokens back. */
+  /**
+   * Aborting rejects the wait with the signal's reason and gives back exactly the tokens it reserved,
+   * whenever the abort comes (also while the reservation is still on its way to the store).
+   */
   signal?: AbortSignal;
 }
 
@@ -70,6 +77,11 @@ export class RateLimiter {
   private readonly bands: readonly Band[];
   /** A call costing more than this could never succeed. */
   private readonly maxCost: number;
+  /**
+   * The longest `maxWaitMs` a `wait` may ask for (ms): a reservation's TAT must stay within 2^52 band units
+   * of now to be exact. At least 2^11 ms; for a limit whose emission interval is whole ms, over 100,000 years.
+   */
+  readonly maxWaitMs: number;
   private readonly clock: () => number;
   /** Longest wait for the store before `onStoreError` answers. */
   readonly timeoutMs: number;
@@ -88,6 +100,7 @@ export class RateLimiter {
     rejectUnknownOptions(options, RATE_LIMITER_OPTION_NAMES, '');
     this.bands = compileBands(options);
     this.maxCost = Math.min(...this.bands.map((band) => band.capacity));
+    this.maxWaitMs = maxWaitMs(this.bands);
 
     const { store = new MemoryStore(), prefix = 'sl:', clock = Date.now, timeoutMs = 100, onStoreError = 'allow', onDegraded } = options;
     if (store === null || typeof store !== 'object' || typeof store.update !== 'function' || typeof store.reset !== 'function') {
@@ -130,14 +143,16 @@ export class RateLimiter {
 
   /** Takes `cost` tokens from `key`'s bucket if it holds that many; otherwise takes nothing. */
   consume(key: string, cost = 1): Promise<Decision> {
+    let now: number;
     try {
       this.checkCall(key, cost);
+      now = this.now();
     } catch (error) {
       return Promise.reject(error);
     }
     const fast = this.fastStore;
-    if (fast !== undefined) return Promise.resolve(fast.decideOneBand(this.policy, key, cost, this.clock()));
-    return this.run(key, cost, 0);
+    if (fast !== undefined) return Promise.resolve(fast.decideOneBand(this.policy, key, cost, now));
+    return this.run(key, cost, 0, now);
   }
 
   /**
@@ -147,7 +162,7 @@ export class RateLimiter {
   consumeSync(key: string, cost = 1): Decision {
     this.checkCall(key, cost);
     const fast = this.fastStore;
-    if (fast !== undefined) return fast.decideOneBand(this.policy, key, cost, this.clock());
+    if (fast !== undefined) return fast.decideOneBand(this.policy, key, cost, this.now());
     if (!this.store.synchronous) {
       throw new SluiceConfigError(
         'store',
@@ -155,9 +170,10 @@ export class RateLimiter {
         'is asynchronous; consumeSync needs a synchronous store such as MemoryStore (use consume)',
       );
     }
+    const now = this.now();
     let result: StoreResult;
     try {
-      result = this.store.update(this.policy, key, cost, 0, this.clock()) as StoreResult;
+      result = this.store.update(this.policy, key, cost, 0, now) as StoreResult;
     } catch (error) {
       return this.degradedSync(key, cost, error);
     }
@@ -166,14 +182,16 @@ export class RateLimiter {
 
   /** The decision a call of cost 0 gets: looks at the bucket, takes nothing. */
   peek(key: string): Promise<Decision> {
+    let now: number;
     try {
       this.checkKey(key);
+      now = this.now();
     } catch (error) {
       return Promise.reject(error);
     }
     const fast = this.fastStore;
-    if (fast !== undefined) return Promise.resolve(fast.decideOneBand(this.policy, key, 0, this.clock()));
-    return this.run(key, 0, 0);
+    if (fast !== undefined) return Promise.resolve(fast.decideOneBand(this.policy, key, 0, now));
+    return this.run(key, 0, 0, now);
   }
 
   /** Fills `key`'s bucket again. */
@@ -189,76 +207,128 @@ export class RateLimiter {
 
   /**
    * Shaping instead of refusing: reserves `cost` tokens now (so concurrent waiters are served in order
-   * and the rate is never exceeded) and resolves once they are due. If that would take longer than
-   * `maxWaitMs`, it takes nothing and resolves at once with the denial.
+   * and the rate is never exceeded) and resolves once they are due, however far off (long delays are
+   * chained timers, never cut short). If that would take longer than `maxWaitMs`, it takes nothing and
+   * resolves at once with the denial. Rejects with a SluiceArgumentError for a bad argument, and with the
+   * signal's reason when aborted (the reserved tokens are then given back).
    */
   wait(key: string, cost = 1, options: WaitOptions = {}): Promise<Decision> {
-    let maxWaitMs: number;
+    let slackMs: number;
+    let now: number;
     try {
       this.checkCall(key, cost);
       if (options === null || typeof options !== 'object')
         throw new SluiceArgumentError('options', options, 'must be an object { maxWaitMs, signal }');
       rejectUnknownOptions(options, ['maxWaitMs', 'signal'], 'wait options');
-      maxWaitMs = options.maxWaitMs ?? 0;
-      if (typeof maxWaitMs !== 'number' || !(maxWaitMs >= 0) || !Number.isFinite(maxWaitMs)) {
-        throw new SluiceArgumentError('maxWaitMs', options.maxWaitMs, 'must be a finite number of ms ≥ 0');
+      const maxWait = options.maxWaitMs ?? 0;
+      if (typeof maxWait !== 'number' || !(maxWait >= 0 && maxWait <= this.maxWaitMs)) {
+        throw new SluiceArgumentError('maxWaitMs', options.maxWaitMs, `must be a number of ms from 0 to ${this.maxWaitMs}`);
       }
       if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
         throw new SluiceArgumentError('signal', options.signal, 'must be an AbortSignal');
       }
       options.signal?.throwIfAborted();
+      // Delays are whole ms: a wait of up to 2.5 ms is a wait of up to 2 ms.
+      slackMs = Math.floor(maxWait);
+      now = this.now();
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.reserve(key, cost, maxWaitMs, options.signal);
+    return this.reserve(key, cost, slackMs, now, options.signal);
   }
 
-  private async reserve(key: string, cost: number, maxWaitMs: number, signal: AbortSignal | undefined): Promise<Decision> {
-    let result: StoreResult;
-    try {
-      const reservation = this.store.update(this.policy, key, cost, maxWaitMs, this.clock());
-      // Copy: a synchronous store may reuse its result object before the wait is over.
-      const settled = isPromiseLike(reservation) ? await this.withTimeout(reservation) : reservation;
-      result = { allowed: settled.allowed, now: settled.now, tats: Array.from(settled.tats) };
-    } catch (error) {
-      return this.degraded(key, cost, error);
-    }
-    if (!result.allowed) return toDecision(this.bands, result, cost);
-    const delay = reservationDelayMs(this.bands, result.tats, result.now);
-    // Described at the moment the tokens are granted, not the moment they were reserved.
-    const decision = toDecision(this.bands, { allowed: true, now: result.now + delay, tats: result.tats }, cost);
-    if (delay === 0) return decision;
+  /**
+   * The reservation behind `wait`. An abort settles the wait at once; the tokens go back as soon as it is
+   * known that they were taken: at the abort if the reservation had landed, else when it lands.
+   */
+  private reserve(key: string, cost: number, slackMs: number, now: number, signal: AbortSignal | undefined): Promise<Decision> {
     return new Promise<Decision>((resolve, reject) => {
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(signal?.reason);
-        this.giveBack(key, cost);
-      };
-      const timer = setTimeout(() => {
+      let answered = false;
+      let aborted = false;
+      /** Set while granted tokens wait for their time: an abort then gives them back. */
+      let timer: LongTimeout | undefined;
+      const answer = (settle: () => void) => {
+        answered = true;
         signal?.removeEventListener('abort', onAbort);
-        resolve(decision);
-      }, delay);
+        settle();
+      };
+      const onAbort = () => {
+        if (answered) return;
+        aborted = true;
+        answer(() => reject(signal?.reason));
+        if (timer !== undefined) {
+          clearLongTimeout(timer);
+          timer = undefined;
+          this.giveBack(key, cost);
+        }
+      };
+      const landed = (result: StoreResult) => {
+        if (aborted) {
+          // Aborted while the reservation was on its way: give back what it took, if it took anything.
+          if (result.allowed && cost > 0) this.giveBack(key, cost);
+          return;
+        }
+        // Answered already by onStoreError (a timeout): a late reservation keeps its tokens, as a late consume does.
+        if (answered) return;
+        const delay = result.allowed ? reservationDelayMs(this.bands, result.aheads) : 0;
+        // Described at the moment the tokens are granted, not the moment they were reserved.
+        const decision = toDecision(
+          this.bands,
+          delay === 0 ? result : { allowed: true, now: result.now + delay, aheads: aheadsAfter(this.bands, result.aheads, delay) },
+          cost,
+        );
+        if (delay === 0) {
+          answer(() => resolve(decision));
+          return;
+        }
+        timer = setLongTimeout(() => {
+          timer = undefined;
+          answer(() => resolve(decision));
+        }, delay);
+      };
+      const failed = (error: unknown) => {
+        if (!answered) answer(() => resolve(this.degraded(key, cost, error)));
+      };
       signal?.addEventListener('abort', onAbort, { once: true });
+      let pending: StoreResult | PromiseLike<StoreResult>;
+      try {
+        pending = this.store.update(this.policy, key, cost, slackMs, now);
+      } catch (error) {
+        failed(error);
+        return;
+      }
+      if (isPromiseLike(pending)) {
+        pending.then(landed, failed);
+        this.withTimeout(pending).then(undefined, failed);
+      } else {
+        // Copy: a synchronous store may reuse its result object before the wait is over.
+        landed({ allowed: pending.allowed, now: pending.now, aheads: Array.from(pending.aheads) });
+      }
     });
   }
 
-  /** Returns an aborted reservation's tokens; a failure here only means they come back by refill instead. */
+  /** Gives back an aborted reservation's tokens; a failure here only means they come back by refill instead. */
   private giveBack(key: string, cost: number): void {
-    try {
-      const refund = this.store.update(this.policy, key, -cost, 0, this.clock());
-      if (isPromiseLike(refund)) refund.then(undefined, () => undefined);
-    } catch {
-      // The tokens refill on their own; nothing to lose.
-    }
+    this.refund(key, cost).then(undefined, () => undefined);
   }
 
-  private run(key: string, cost: number, slackMs: number): Promise<Decision> {
+  /**
+   * Gives `cost` tokens back to every band of `key`: each TAT moves back by cost × T, never before now,
+   * so a bucket never holds more than its capacity. Never refused. Resolves to the decision of a look
+   * afterwards; rejects when the store fails or times out (the tokens then come back by refill).
+   */
+  private async refund(key: string, cost: number): Promise<Decision> {
+    const result = await this.withTimeout(this.store.update(this.policy, key, -cost, 0, this.now()));
+    return toDecision(this.bands, result, 0);
+  }
+
+  private run(key: string, cost: number, slackMs: number, now: number): Promise<Decision> {
     const callbackStore = this.callbackStore;
     if (callbackStore !== undefined) {
       return new Promise<Decision>((resolve) => {
         const call = new PendingDecision(this, key, cost, resolve);
         try {
-          callbackStore.updateInto(this.policy, key, cost, slackMs, this.clock(), call);
+          callbackStore.updateInto(this.policy, key, cost, slackMs, now, call);
         } catch (error) {
           call.fail(error);
         }
@@ -268,7 +338,7 @@ export class RateLimiter {
     }
     let pending: StoreResult | PromiseLike<StoreResult>;
     try {
-      pending = this.store.update(this.policy, key, cost, slackMs, this.clock());
+      pending = this.store.update(this.policy, key, cost, slackMs, now);
     } catch (error) {
       return this.degraded(key, cost, error);
     }
@@ -338,9 +408,10 @@ export class RateLimiter {
     return {
       allowed,
       limit: band.capacity,
-      // Unknown without the store; report the band as it is when nothing is known: full.
-      remaining: allowed ? Math.max(0, Math.floor(band.capacity - cost)) : 0,
-      retryAfterMs: allowed ? 0 : Math.ceil(((cost || 1) * band.emission) / band.scale),
+      // Unknown without the store; report the band as it is when nothing is known: full when allowed,
+      // empty when denied (retry when `cost` tokens, at least one, could have refilled).
+      remaining: allowed ? band.capacity - cost : 0,
+      retryAfterMs: allowed ? 0 : msUntilFits(band, band.tolerance, cost || 1),
       resetMs: 0,
       degraded: true,
       bands: undefined,
@@ -356,6 +427,19 @@ export class RateLimiter {
     }
   }
 
+  /**
+   * The clock, in whole ms: time is counted in whole ms (as Redis' clock is), so a clock with fractions
+   * (performance.now()) is rounded down. Throws a SluiceConfigError when the clock returns anything
+   * but a number from 0 to 2^52.
+   */
+  private now(): number {
+    const now = this.clock();
+    if (typeof now !== 'number' || !(now >= 0 && now <= MAX_CLOCK_MS)) {
+      throw new SluiceConfigError('clock', now, `must return ms as a number from 0 to 2^52 (${MAX_CLOCK_MS})`);
+    }
+    return Math.floor(now);
+  }
+
   private checkKey(key: string): void {
     if (typeof key !== 'string' || key.length === 0) {
       throw new SluiceArgumentError('key', key, 'must be a non-empty string');
@@ -367,8 +451,8 @@ export class RateLimiter {
       throw new SluiceArgumentError('key', key, 'must be a non-empty string');
     }
     if (cost !== 1) {
-      if (typeof cost !== 'number' || !(cost >= 0) || !Number.isFinite(cost)) {
-        throw new SluiceArgumentError('cost', cost, 'must be a finite number ≥ 0');
+      if (typeof cost !== 'number' || !Number.isInteger(cost) || cost < 0) {
+        throw new SluiceArgumentError('cost', cost, 'must be a whole number of tokens ≥ 0');
       }
       if (cost > this.maxCost) throw new CostExceedsCapacityError(cost, this.maxCost);
     }

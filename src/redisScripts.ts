@@ -2,50 +2,69 @@ import { createHash } from 'node:crypto';
 
 /**
  * The Redis side of RedisStore: one script that decides a batch of calls, in order, atomically.
- * It is `applyCall` from tokenBucket.ts written again in Lua, operation for operation, so that both
- * stores make bit-identical decisions (Lua numbers are IEEE doubles like JS numbers).
+ * It is `applyCall` from tokenBucket.ts written again in Lua, operation for operation: every decision
+ * is taken on how far a TAT is ahead of now in band units, an integer below 2^53, so Lua's doubles hold
+ * it exactly, as JS numbers do, and both stores make identical decisions.
  *
  * ARGV[1]  '1': every call is decided at Redis' own clock (TIME, ms); '0': each call brings its `now`.
  * ARGV[2]  the index in ARGV where the policies start; or 'S' when every call of the batch is the common
  *   one (policy 1, cost 1, no slack, Redis' clock): then no per-call arguments follow, KEYS says it all.
  * then per call, either one argument: the policy index p (1-based), for the common call of cost 1,
- *   no slack, at Redis' clock; or four: -p, cost, slackMs, now.
+ *   no slack, at Redis' clock; or four: -p, cost, slackMs, now (whole ms; cost < 0 is a refund).
  * then the policies: per policy, the band count n, then n × (scale, emission, tolerance)
  * KEYS     every call's band keys, call after call (n keys per call, in band order).
  *
- * Reply: per call, allowed (1|0) then its n TATs in ms, and last the `now` of the batch. A whole TAT is
- * an integer reply; a fractional one a '%.17g' string (a Lua number reply would be truncated, and
- * tostring keeps only 14 digits). TATs are stored as numbers (Redis writes them with a round-trip exact
- * conversion), one value per key and band, with a PX of the time until that band is full again, so idle
- * keys vanish; a band that is full after a call is deleted.
+ * Reply: per call, allowed (1|0) then per band how far its TAT is ahead of now in band units (integer
+ * replies), and last the `now` of the batch.
+ *
+ * Stored value, one per key and band: the TAT in ms as a decimal. A whole ms is stored as an integer
+ * (which Redis keeps integer-encoded); otherwise as the whole ms below it, a point, and as many digits
+ * as identify the band unit of the fraction (one more digit than the scale has), e.g. 1764000000123.43
+ * for 3/7 ms past 1764000000123. Read back, the digits round to that band unit exactly. Each key has a
+ * PX of the whole ms until the band is full again, so idle keys vanish; a band full after a call is deleted.
  */
 export const DECIDE_BATCH_SCRIPT = `
 local serverTime = ARGV[1] == '1'
 local simple = ARGV[2] == 'S'
 local policiesAt = 3
 if not simple then policiesAt = tonumber(ARGV[2]) end
-local EPSILON = math.ldexp(1, -50)
 local floor = math.floor
+local ceil = math.ceil
+local find = string.find
+local sub = string.sub
 local format = string.format
 local call = redis.call
 
--- toUnits from tokenBucket.ts: ms x scale, snapped back onto the integer it was computed from.
-local function toUnits(ms, scale)
-  local units = ms * scale
-  local rounded = floor(units)
-  if units - rounded >= 0.5 then rounded = rounded + 1 end
-  local diff = units - rounded
-  if diff < 0 then diff = -diff end
-  local size = units
-  if size < 0 then size = -size end
-  if diff <= size * EPSILON then return rounded end
-  return units
+-- Band: { scale, emission, tolerance, 10^digits, format } (digits: of the scale, plus one).
+local function band(scale, emission, tolerance)
+  local digits = #format('%d', scale) + 1
+  return { scale, emission, tolerance, 10 ^ digits, '%d.%0' .. digits .. 'd' }
 end
 
--- A TAT for the reply: exact, as an integer reply when whole.
-local function exact(ms)
-  if ms == floor(ms) and ms < 9007199254740992 and ms > -9007199254740992 then return ms end
-  return format('%.17g', ms)
+-- aheadOf from tokenBucket.ts: how far a stored TAT is ahead of now, in band units (0: the bucket is full).
+local function aheadOf(stored, now, scale)
+  local dot = find(stored, '.', 1, true)
+  local ahead
+  if dot then
+    local digits = sub(stored, dot + 1)
+    ahead = (tonumber(sub(stored, 1, dot - 1)) - now) * scale + floor(tonumber(digits) * scale / 10 ^ #digits + 0.5)
+  else
+    ahead = (tonumber(stored) - now) * scale
+  end
+  if ahead > 0 then return ahead end
+  return 0
+end
+
+-- writeTat from tokenBucket.ts: stores the TAT \`ahead\` band units after now (ahead > 0), PX until full.
+local function writeTat(key, now, ahead, b)
+  local scale = b[1]
+  local whole = ceil(ahead / scale)
+  local short = whole * scale - ahead
+  if short == 0 then
+    call('SET', key, now + whole, 'PX', whole)
+  else
+    call('SET', key, format(b[5], now + whole - 1, floor((scale - short) * b[4] / scale + 0.5)), 'PX', whole)
+  end
 end
 
 local policies = {}
@@ -55,7 +74,7 @@ while a <= #ARGV do
   local n = tonumber(ARGV[a])
   local bands = {}
   for b = 1, n do
-    bands[b] = { tonumber(ARGV[a + 3 * b - 2]), tonumber(ARGV[a + 3 * b - 1]), tonumber(ARGV[a + 3 * b]) }
+    bands[b] = band(tonumber(ARGV[a + 3 * b - 2]), tonumber(ARGV[a + 3 * b - 1]), tonumber(ARGV[a + 3 * b]))
   end
   policies[p] = bands
   p = p + 1
@@ -75,43 +94,31 @@ local keyCount = #KEYS
 
 -- The common batch (one one-band limiter, every call of cost 1): the loop below, without its generality.
 if simple and #policies[1] == 1 then
-  local band = policies[1][1]
-  local scale = band[1]
-  local emission = band[2]
-  local tolerance = band[3]
-  local nowUnits = now * scale
-  local nowReply = exact(now)
+  local b = policies[1][1]
+  local scale = b[1]
+  local emission = b[2]
+  local tolerance = b[3]
   for k = 1, keyCount do
     local key = KEYS[k]
     local stored = call('GET', key)
-    local tat = nowUnits
-    if stored then
-      tat = toUnits(tonumber(stored), scale)
-      if tat < nowUnits then tat = nowUnits end
-    end
-    tat = tat + emission
-    if tat - nowUnits > tolerance then
+    local ahead = 0
+    if stored then ahead = aheadOf(stored, now, scale) end
+    local next = ahead + emission
+    if next > tolerance then
       out[o] = 0
-      out[o + 1] = stored or nowReply
+      out[o + 1] = ahead
     else
-      local ms = tat / scale
       out[o] = 1
-      out[o + 1] = exact(ms)
-      local ttl = math.ceil(ms - now)
-      if ttl > 0 then
-        call('SET', key, ms, 'PX', ttl)
-      else
-        call('DEL', key)
-      end
+      out[o + 1] = next
+      writeTat(key, now, next, b)
     end
     o = o + 2
   end
-  out[o] = nowReply
+  out[o] = now
   return out
 end
 
-local units = {}
-local raw = {}
+local aheads = {}
 a = 3
 while (simple and k < keyCount) or (not simple and a < policiesAt) do
   local index = 1
@@ -132,45 +139,31 @@ while (simple and k < keyCount) or (not simple and a < policiesAt) do
   local allowed = 1
   for b = 1, n do
     local band = bands[b]
-    local scale = band[1]
-    local nowUnits = now * scale
     local stored = call('GET', KEYS[k + b])
-    local tat = nowUnits
-    raw[b] = stored
-    if stored then
-      tat = toUnits(tonumber(stored), scale)
-      if tat < nowUnits then tat = nowUnits end
-    end
-    units[b] = tat
-    if tat + cost * band[2] - nowUnits > band[3] + slack * scale then allowed = 0 end
+    local ahead = 0
+    if stored then ahead = aheadOf(stored, now, band[1]) end
+    aheads[b] = ahead
+    -- A refund (cost < 0) is never refused.
+    if cost >= 0 and ahead + cost * band[2] - band[3] > slack * band[1] then allowed = 0 end
   end
   out[o] = allowed
   for b = 1, n do
-    local band = bands[b]
-    local scale = band[1]
-    local nowUnits = now * scale
-    if allowed == 0 then
-      -- Unchanged on a denial: what is stored (or now, for a full bucket), as memory does.
-      out[o + b] = raw[b] or exact(now)
-    else
-      local tat = units[b] + cost * band[2]
-      if tat < nowUnits then tat = nowUnits end
-      local ms = tat / scale
-      out[o + b] = exact(ms)
-      if cost ~= 0 then
-        local ttl = math.ceil(ms - now)
-        if ttl > 0 then
-          call('SET', KEYS[k + b], ms, 'PX', ttl)
-        else
-          call('DEL', KEYS[k + b])
-        end
+    local ahead = aheads[b]
+    if allowed == 1 and cost ~= 0 then
+      ahead = ahead + cost * bands[b][2]
+      if ahead > 0 then
+        writeTat(KEYS[k + b], now, ahead, bands[b])
+      else
+        ahead = 0
+        call('DEL', KEYS[k + b])
       end
     end
+    out[o + b] = ahead
   end
   o = o + 1 + n
   k = k + n
 end
-out[o] = exact(now)
+out[o] = now
 return out
 `;
 

@@ -98,8 +98,8 @@ function escapeKey(key: string): string {
  *
  * Keys: `prefix` + key for a one-band limiter; `prefix{key}` for the first band and `prefix{key}:i` for
  * band i of a several-band one, so all bands of a key live in one cluster slot (see baseKey). The user
- * key is escaped, so any string is a safe key. Each holds the band's TAT in ms with a PX until the band
- * is full again.
+ * key is escaped, so any string is a safe key. Each holds the band's TAT in ms (exactly: see
+ * DECIDE_BATCH_SCRIPT) with a PX until the band is full again.
  *
  * Calls that arrive in one event-loop tick are queued and decided by one EVALSHA of DECIDE_BATCH_SCRIPT
  * (one per hash slot in a Cluster): it runs atomically and in arrival order, so coalescing changes
@@ -180,6 +180,7 @@ export class RedisStore implements CallbackStore {
 
   /** @internal `update` answering through `callback` (RateLimiter's path: no promise of the store's own). */
   updateInto(policy: Policy, key: string, cost: number, slackMs: number, now: number, callback: StoreCallback): void {
+    now = Math.floor(now);
     const args = this.argsOf(policy);
     const base = baseKey(args.prefix, args.bandCount, key);
     const cache = this.denyCache;
@@ -364,10 +365,10 @@ export class RedisStore implements CallbackStore {
     for (const call of calls) {
       const allowed = reply[at] === 1;
       const count = call.args.bandCount;
-      const tats = new Array<number>(count);
-      for (let b = 0; b < count; b++) tats[b] = Number(reply[at + 1 + b]);
+      const aheads = new Array<number>(count);
+      for (let b = 0; b < count; b++) aheads[b] = Number(reply[at + 1 + b]);
       at += 1 + count;
-      const result: StoreResult = { allowed, now: serverTime ? serverNow : call.now, tats };
+      const result: StoreResult = { allowed, now: serverTime ? serverNow : call.now, aheads };
       if (cache !== undefined) {
         if (!allowed && call.cost > 0 && call.slackMs === 0) cache.remember(call.base, call.policy.bands, call.cost, result);
         else if (allowed && call.cost !== 0 && cache.size > 0) cache.forget(call.base); // it changed the bucket after a denial now cached

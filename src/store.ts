@@ -12,20 +12,23 @@ export interface Policy {
 export interface StoreResult {
   /** Whether the call fitted in every band (and so was applied). */
   readonly allowed: boolean;
-  /** The time the store decided at, in ms (its own clock, or the `now` it was given). */
+  /** The time the store decided at, in whole ms (its own clock, or the `now` it was given). */
   readonly now: number;
-  /** Per band, the TAT in ms after the call (unchanged on a denial; ≤ now for a full bucket). */
-  readonly tats: ArrayLike<number>;
+  /**
+   * Per band, how far its TAT is ahead of `now` after the call (unchanged on a denial), in band units
+   * (1/scale ms): 0 for a full bucket. An exact integer; `applyCall` fills it in.
+   */
+  readonly aheads: ArrayLike<number>;
 }
 
 /**
  * Where bucket state lives. `MemoryStore` and `RedisStore` implement it; so can you.
  *
- * A store keeps, per `policy.prefix` + key, one number per band (the TAT in ms) and applies calls
- * to them atomically: read the TATs (missing = full bucket), call `applyCall` from
- * `sluice` (all or nothing across bands), write them back if it returned true and `cost !== 0`,
- * ideally with a time-to-live of `max(tat) − now` (after that the bucket is full and the key may go),
- * and return `{ allowed, now, tats }`.
+ * A store keeps, per `policy.prefix` + key, two numbers per band (the TAT as whole ms rounded up, and
+ * the band units it falls short of that) and applies calls to them atomically: read them (missing =
+ * full bucket: `now` and 0), call `applyCall` from `sluice` (all or nothing across bands), write them
+ * back if it returned true and `cost !== 0`, ideally with a time-to-live of `max(tat) − now` ms (after
+ * that the bucket is full and the key may go), and return `{ allowed, now, aheads }`.
  */
 export interface Store {
   /**
@@ -35,9 +38,10 @@ export interface Store {
   readonly synchronous: boolean;
   /**
    * Applies a call of `cost` tokens to `key`, atomically across all bands.
-   * `slackMs` > 0 is a reservation (`wait`): tolerance is widened by that much.
-   * `cost` < 0 gives tokens back (an aborted wait). `now` is the limiter's clock; a store with a
-   * clock of its own (Redis) may use that instead and report it in the result.
+   * `cost` is a whole number of tokens. `slackMs` (whole ms) > 0 is a reservation (`wait`): tolerance is
+   * widened by that much. `cost` < 0 gives tokens back (a refund, e.g. an aborted wait): never refused,
+   * never beyond a full bucket. `now` is the limiter's clock in whole ms; a store with a clock of its own
+   * (Redis) may use that instead and report it in the result.
    * A synchronous store may return the same result object every time: the limiter reads it at once.
    */
   update(policy: Policy, key: string, cost: number, slackMs: number, now: number): StoreResult | PromiseLike<StoreResult>;

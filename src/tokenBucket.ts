@@ -1,25 +1,30 @@
 /**
- * The token bucket, kept as GCRA (the generic cell rate algorithm): one number per key and band,
- * the theoretical arrival time (TAT), is the whole state.
+ * The token bucket, kept as GCRA (the generic cell rate algorithm): one time per key and band, the
+ * theoretical arrival time (TAT), is the whole state.
  *
  * - Emission interval T: time to refill one token (interval / refillRate).
  * - Tolerance τ = capacity × T: how far the TAT may run ahead of now. A full bucket has TAT ≤ now;
  *   an empty one has TAT = now + τ.
  * - A call of cost c at `now`: tat0 = max(tat, now), newTat = tat0 + c × T. It is allowed iff
  *   newTat − now ≤ τ (that is, the bucket holds at least c tokens), and then newTat is stored.
- *   A denied call stores nothing.
+ *   A denied call stores nothing. A refund (c < 0) is never refused: newTat = max(tat0 + c × T, now),
+ *   so a bucket never holds more than its capacity.
  * - Tokens in the bucket at `now`: (τ − (tat0 − now)) / T, which is the continuous-refill formula
  *   min(capacity, tokens + elapsed × rate / interval) in other clothes.
  *
- * No floating drift: T = interval / refillRate is rarely a whole number of ms (1000 / 3), and adding a
- * rounded T a million times drifts. So the arithmetic runs in "band units" of 1/scale ms, where
- * scale / emission is refillRate / interval reduced to lowest terms: T is then the integer `emission`,
- * and with an integer clock and integer costs every value is an exact integer (below 2^53).
- * Stores keep TATs in plain ms (readable, independent of the limit), and `toUnits` snaps the
- * ms → units conversion back onto the integer it came from.
+ * Exact: T = interval / refillRate is rarely a whole number of ms (1000 / 3), and adding a rounded T a
+ * million times drifts. So the arithmetic runs in "band units" of 1/scale ms, where scale / emission is
+ * refillRate / interval in lowest terms (both read as the decimals they are written as): T is then the
+ * integer `emission`. Time is whole ms. Every decision is taken on how far the TAT is *ahead of now*, in
+ * band units: an integer bounded by the limit (below 2^52), however large the clock, so doubles hold it
+ * exactly. The absolute TAT (a clock near 1.8e12 ms times a scale of thousands is past 2^53) is stored as
+ * two exact numbers: whole ms rounded up (`tat`, the ms from which the band is full), and how many band
+ * units the TAT falls short of it (`short`, 0 ≤ short < scale).
  *
  * Everything here is pure: no I/O, time is an argument.
  */
+import { decimalFraction, reduce } from './decimalFraction.js';
+import { SluiceConfigError } from './errors.js';
 
 /** A limit band compiled for the arithmetic above. */
 export interface Band {
@@ -38,73 +43,161 @@ export interface Band {
   readonly tolerance: number;
 }
 
-function gcd(a: number, b: number): number {
-  while (b !== 0) [a, b] = [b, a % b];
-  return a;
-}
+/** The clock's range (ms): from 0 up to 2^52 (the year 142,000), so a TAT in ms stays below 2^53. */
+export const MAX_CLOCK_MS = 2 ** 52;
+/** The furthest a TAT may run ahead of now (band units): tolerance plus a reservation's wait. */
+export const MAX_AHEAD_UNITS = 2 ** 52;
+/** The largest tolerance (band units); with a cost of up to capacity, every sum stays below 2^53. */
+export const MAX_TOLERANCE_UNITS = 2 ** 51;
+/**
+ * The largest scale (band units per ms). Bounds the decimal digits a stored TAT needs for its fraction
+ * (Redis keeps it as text) and keeps every product of the conversion within double precision.
+ */
+export const MAX_SCALE = 2 ** 40;
 
-/** Compiles a band. Inputs must already be validated (positive and finite). */
-export function compileBand(capacity: number, refillRate: number, intervalMs: number, name?: string): Band {
-  let scale = refillRate;
-  let emission = intervalMs;
-  if (Number.isSafeInteger(refillRate) && Number.isSafeInteger(intervalMs)) {
-    const divisor = gcd(refillRate, intervalMs);
-    scale = refillRate / divisor;
-    emission = intervalMs / divisor;
+/**
+ * Compiles a band, checking that its arithmetic stays exact. Throws a SluiceConfigError naming the
+ * option (prefixed with `where`, e.g. `limits[1]`), its value and the accepted range.
+ */
+export function compileBand(capacity: number, refillRate: number, intervalMs: number, name?: string, where = ''): Band {
+  const option = (key: string) => (where ? `${where}.${key}` : key);
+  if (typeof refillRate !== 'number' || !Number.isFinite(refillRate) || refillRate <= 0) {
+    throw new SluiceConfigError(option('refillRate'), refillRate, 'must be a positive, finite number');
+  }
+  if (typeof intervalMs !== 'number' || !Number.isFinite(intervalMs) || intervalMs <= 0) {
+    throw new SluiceConfigError(option('interval'), intervalMs, 'must be a positive, finite duration');
+  }
+  // Tokens per ms = refillRate / interval = scale / emission, in lowest terms.
+  const rate = decimalFraction(refillRate);
+  const interval = decimalFraction(intervalMs);
+  const { numerator, denominator } = reduce(rate.numerator * interval.denominator, rate.denominator * interval.numerator);
+  // Blame the option that contributes most to the part that is too large.
+  if (numerator > BigInt(MAX_SCALE)) {
+    const [name, value] = rate.numerator >= interval.denominator ? ['refillRate', refillRate] : ['interval', intervalMs];
+    throw new SluiceConfigError(
+      option(name),
+      value,
+      `makes a rate too fine to count exactly (refillRate ${refillRate} per ${intervalMs} ms): refillRate / interval in tokens per ms, in lowest terms p/q, needs p ≤ 2^40 (${MAX_SCALE}); use a smaller rate or fewer significant digits`,
+    );
+  }
+  if (denominator > BigInt(MAX_TOLERANCE_UNITS)) {
+    const [name, value] = interval.numerator >= rate.denominator ? ['interval', intervalMs] : ['refillRate', refillRate];
+    throw new SluiceConfigError(
+      option(name),
+      value,
+      `makes an emission interval too long or too fine to count exactly (refillRate ${refillRate} per ${intervalMs} ms): interval / refillRate in ms per token, in lowest terms q/p, needs q ≤ 2^51 (${MAX_TOLERANCE_UNITS})`,
+    );
+  }
+  const scale = Number(numerator);
+  const emission = Number(denominator);
+  const maxCapacity = Math.floor(MAX_TOLERANCE_UNITS / emission);
+  if (typeof capacity !== 'number' || !Number.isSafeInteger(capacity) || capacity < 1 || capacity > maxCapacity) {
+    throw new SluiceConfigError(
+      option('capacity'),
+      capacity,
+      `must be a positive, finite number: a whole number of tokens from 1 to ${maxCapacity} (capacity × interval / refillRate, in band units of 1/${scale} ms, must stay ≤ 2^51)`,
+    );
   }
   return { capacity, refillRate, intervalMs, name, scale, emission, tolerance: capacity * emission };
 }
 
-// A ms value converted from an integer unit value is within a few ulps of it; 2^-50 relative is a
-// safe margin that still leaves genuinely fractional values (from a fractional clock) alone.
-const SNAP_EPSILON = 2 ** -50;
+/**
+ * The longest wait (ms) a reservation on these bands may ask for: tolerance plus wait must stay within
+ * MAX_AHEAD_UNITS in every band.
+ */
+export function maxWaitMs(bands: readonly Band[]): number {
+  let max = Number.POSITIVE_INFINITY;
+  for (const band of bands) max = Math.min(max, Math.floor((MAX_AHEAD_UNITS - band.tolerance) / band.scale));
+  return max;
+}
 
-/** Converts a TAT in ms to band units, snapping back onto the integer it was computed from. */
-export function toUnits(ms: number, scale: number): number {
-  const units = ms * scale;
-  const rounded = Math.round(units);
-  return Math.abs(units - rounded) <= Math.abs(units) * SNAP_EPSILON ? rounded : units;
+/**
+ * How far (band units, ≥ 0) a TAT stored as `tat` whole ms (rounded up) less `short` band units is
+ * ahead of `now` (whole ms): the bucket's deficit. 0 means a full bucket.
+ */
+export function aheadOf(band: Band, tat: number, short: number, now: number): number {
+  return tat > now ? (tat - now) * band.scale - short : 0;
+}
+
+/**
+ * Stores the TAT that lies `ahead` band units after `now` as `tats[index]` (whole ms, rounded up) and
+ * `shorts[index]` (band units short of it). `shorts` may be undefined for a band of scale 1 (never short).
+ */
+export function writeTat(
+  band: Band,
+  now: number,
+  ahead: number,
+  tats: { [index: number]: number },
+  shorts: { [index: number]: number } | undefined,
+  index: number,
+): void {
+  // Exact: ahead < 2^53, so the quotient is never rounded across a whole number.
+  const whole = Math.ceil(ahead / band.scale);
+  tats[index] = now + whole;
+  if (shorts !== undefined) shorts[index] = whole * band.scale - ahead;
+}
+
+/**
+ * ms from when a band is `ahead` band units ahead until it holds `cost` tokens (0 when it already does):
+ * a denial's retry-after, or (cost 0) when a reservation's tokens are due. Rounded up to whole ms.
+ */
+export function msUntilFits(band: Band, ahead: number, cost: number): number {
+  const wait = ahead + cost * band.emission - band.tolerance;
+  return wait > 0 ? Math.ceil(wait / band.scale) : 0;
+}
+
+/** Per band, how far ahead of `now + elapsedMs` the TATs that were `aheads` ahead of `now` are. */
+export function aheadsAfter(bands: readonly Band[], aheads: ArrayLike<number>, elapsedMs: number): number[] {
+  const out = new Array<number>(bands.length);
+  for (let i = 0; i < bands.length; i++) {
+    const left = (aheads[i] as number) - elapsedMs * (bands[i] as Band).scale;
+    out[i] = Math.max(left, 0);
+  }
+  return out;
 }
 
 /**
  * Applies one call to every band of a key, all or nothing, in place.
  *
- * `tats[offset + i]` is band i's TAT in ms (anything ≤ now, e.g. `now` itself, means a full bucket).
- * On success they are replaced with the new TATs; on denial they are left as they were.
- * `slackMs` widens the tolerance for reservations (`wait`): the call may then run up to `slackMs`
- * into the future. A negative cost gives tokens back (never beyond a full bucket).
+ * Band i's TAT is `tats[offset + i]` whole ms (rounded up) less `shorts[offset + i]` band units; anything
+ * ≤ now (e.g. `now` itself, short 0) is a full bucket. `shorts` may be undefined when every band has scale 1.
+ * `now` is whole ms. On success the TATs are replaced with the new ones; on denial they are left as they
+ * were. Either way `aheads[i]` receives band i's deficit after the call, in band units (what a decision is
+ * built from). `slackMs` (whole ms) widens the tolerance for reservations (`wait`): the call may then run
+ * up to `slackMs` into the future. A negative cost gives tokens back: never refused, never beyond a full bucket.
  */
 export function applyCall(
   bands: readonly Band[],
   tats: { [index: number]: number },
+  shorts: { [index: number]: number } | undefined,
   offset: number,
   now: number,
   cost: number,
   slackMs: number,
+  aheads: { [index: number]: number },
 ): boolean {
   const count = bands.length;
+  let allowed = true;
   for (let i = 0; i < count; i++) {
     const band = bands[i] as Band;
-    const nowUnits = now * band.scale;
-    const tat = Math.max(toUnits(tats[offset + i] as number, band.scale), nowUnits);
-    if (tat + cost * band.emission - nowUnits > band.tolerance + slackMs * band.scale) return false;
+    const ahead = aheadOf(band, tats[offset + i] as number, shorts === undefined ? 0 : (shorts[offset + i] as number), now);
+    aheads[i] = ahead;
+    if (cost >= 0 && ahead + cost * band.emission - band.tolerance > slackMs * band.scale) allowed = false;
   }
+  if (!allowed || cost === 0) return allowed;
   for (let i = 0; i < count; i++) {
     const band = bands[i] as Band;
-    const nowUnits = now * band.scale;
-    const tat = Math.max(toUnits(tats[offset + i] as number, band.scale), nowUnits);
-    tats[offset + i] = Math.max(tat + cost * band.emission, nowUnits) / band.scale;
+    const next = (aheads[i] as number) + cost * band.emission;
+    const ahead = Math.max(next, 0);
+    aheads[i] = ahead;
+    writeTat(band, now, ahead, tats, shorts, offset + i);
   }
   return true;
 }
 
-/** ms from `now` until a reservation made with `applyCall(..., slackMs)` may go ahead (0 when at once). */
-export function reservationDelayMs(bands: readonly Band[], tats: ArrayLike<number>, now: number): number {
+/** ms from the call until a reservation made with `applyCall(..., slackMs)` may go ahead (0 when at once). */
+export function reservationDelayMs(bands: readonly Band[], aheads: ArrayLike<number>): number {
   let delay = 0;
-  for (let i = 0; i < bands.length; i++) {
-    const band = bands[i] as Band;
-    const over = toUnits(tats[i] as number, band.scale) - now * band.scale - band.tolerance;
-    if (over > 0) delay = Math.max(delay, Math.ceil(over / band.scale));
-  }
+  for (let i = 0; i < bands.length; i++) delay = Math.max(delay, msUntilFits(bands[i] as Band, aheads[i] as number, 0));
   return delay;
 }

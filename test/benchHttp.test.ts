@@ -3,10 +3,11 @@
  * mounted and keys on what the scenario says, and the per-round statistics pair the right slices.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HTTP_CONTENDERS, KEY_HEADER, LIMITS } from '../bench/httpContenders.js';
-import { ServerHandle } from '../bench/httpIpc.js';
-import { alignedTable } from '../bench/httpReport.js';
-import { contenderFigures, median, rotate, type SliceSample } from '../bench/httpStats.js';
+import { HTTP_CONTENDERS, KEY_HEADER, LIMITS } from '../bench/http/contenders.js';
+import { contenderFigures, type SliceSample } from '../bench/http/figures.js';
+import { ContenderServer } from '../bench/http/serverHandle.js';
+import { markdownTable } from '../bench/lib/markdown.js';
+import { median, rotate } from '../bench/lib/stats.js';
 import { redisOptions } from './setup/redisTarget.js';
 
 const sample = (round: number, requests: number, cpuMicros: number, pair = 'x', seconds = 1): SliceSample => ({
@@ -22,7 +23,7 @@ const sample = (round: number, requests: number, cpuMicros: number, pair = 'x', 
 
 describe('bench:http statistics', () => {
   it('pads table columns the way Biome formats markdown', () => {
-    expect(alignedTable(['a', 'µs'], [['1 (−1 … +2)', 'x']])).toBe(
+    expect(markdownTable(['a', 'µs'], [['1 (−1 … +2)', 'x']])).toBe(
       ['| a           | µs  |', '| ----------- | --- |', '| 1 (−1 … +2) | x   |'].join('\n'),
     );
   });
@@ -67,10 +68,10 @@ const redis = redisOptions();
 const limited = HTTP_CONTENDERS.filter((c) => c.library !== 'bare' && c.library !== 'noop' && (c.store !== 'redis' || redis !== undefined));
 
 describe('bench:http servers', () => {
-  const servers = new Map<string, ServerHandle>();
+  const servers = new Map<string, ContenderServer>();
   // Started together: each process takes about a second to load.
   beforeAll(async () => {
-    const started = await Promise.all(limited.map((c) => ServerHandle.fork(c, redis ? { redisPort: redis.port } : {})));
+    const started = await Promise.all(limited.map((c) => ContenderServer.fork(c, redis ? { redisPort: redis.port } : {})));
     for (const server of started) servers.set(server.contender.id, server);
   });
   afterAll(async () => {

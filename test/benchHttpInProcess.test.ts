@@ -4,10 +4,10 @@
  * their headers and the others do not; and the per-round statistics compare arms within a round.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Framework } from '../bench/httpContenders.js';
-import { ALL_ARMS, ARM_HEADER, armPath, armsByIds, KEY_HEADER } from '../bench/httpInProcessArms.js';
-import { InProcessServer } from '../bench/httpInProcessIpc.js';
-import { type ArmRound, armFigures, armRound } from '../bench/httpInProcessStats.js';
+import type { Framework } from '../bench/http/contenders.js';
+import { ALL_ARMS, ARM_HEADER, armPath, armsByIds, KEY_HEADER } from '../bench/inprocess/arms.js';
+import { type ArmRound, armFigures, armRound } from '../bench/inprocess/figures.js';
+import { ArmServer } from '../bench/inprocess/serverHandle.js';
 
 const counts = { unfinished: 0, non2xx: 0, headerMismatches: 0 };
 /** A round whose per-request times are `us` (µs), as the server records them (ns). */
@@ -51,9 +51,9 @@ describe('bench:http:inprocess statistics', () => {
 });
 
 describe.each(['express', 'fastify'] as const)('bench:http:inprocess %s server', (framework: Framework) => {
-  let server: InProcessServer;
+  let server: ArmServer;
   beforeAll(async () => {
-    server = await InProcessServer.fork(framework, { arms: ALL_ARMS.map((arm) => arm.id) });
+    server = await ArmServer.fork(framework, { arms: ALL_ARMS.map((arm) => arm.id) });
   }, 30_000);
   afterAll(() => server?.stop());
 

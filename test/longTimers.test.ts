@@ -1,10 +1,11 @@
 /**
- * Every timer the library sets, at delays beyond setTimeout's range (2^31 − 1 ms, which Node turns into
- * 1 ms): each must fire after its whole delay, and never hand setTimeout a delay it would shorten.
+ * The store and timeout timers the library sets (wait()'s is tested in wait.test.ts, setLongTimeout itself in
+ * longTimeout.test.ts), at delays beyond setTimeout's range (2^31 − 1 ms, which Node turns into 1 ms): each
+ * must fire after its whole delay, and never hand setTimeout a delay it would shorten.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryStore, RateLimiter, type Store, type StoreResult } from '../src/index.js';
-import { clearLongTimeout, MAX_TIMER_DELAY_MS, setLongTimeout } from '../src/longTimeout.js';
+import { MAX_TIMER_MS } from '../src/longTimeout.js';
 import { FailingStore } from './setup/failingStore.js';
 
 const DAY = 86_400_000;
@@ -26,60 +27,6 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-describe('setLongTimeout', () => {
-  it('fires once after the whole delay, in steps setTimeout honours', async () => {
-    const delays = fakeTimers();
-    let fired = 0;
-    setLongTimeout(() => fired++, 60 * DAY);
-    await vi.advanceTimersByTimeAsync(60 * DAY - 1);
-    expect(fired).toBe(0);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(fired).toBe(1);
-    await vi.advanceTimersByTimeAsync(120 * DAY);
-    expect(fired).toBe(1);
-    expect(delays.length).toBe(3); // 60 days = two full steps of 24.8 days and the rest
-    expect(Math.max(...delays)).toBeLessThanOrEqual(MAX_TIMER_DELAY_MS);
-  });
-
-  it('fires short delays like setTimeout, and clearLongTimeout stops a chain mid-way', async () => {
-    fakeTimers();
-    let fired = 0;
-    setLongTimeout(() => fired++, 5);
-    const cleared = setLongTimeout(() => fired++, 40 * DAY);
-    await vi.advanceTimersByTimeAsync(30 * DAY); // into the second step
-    expect(fired).toBe(1);
-    clearLongTimeout(cleared);
-    clearLongTimeout(cleared); // twice is harmless
-    await vi.advanceTimersByTimeAsync(20 * DAY);
-    expect(fired).toBe(1);
-  });
-
-  it('never fires for Infinity, and fires NaN or negative delays at once as setTimeout does', async () => {
-    fakeTimers();
-    const fired: string[] = [];
-    const never = setLongTimeout(() => fired.push('infinite'), Number.POSITIVE_INFINITY);
-    setLongTimeout(() => fired.push('nan'), Number.NaN);
-    setLongTimeout(() => fired.push('negative'), -5);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(fired.sort()).toEqual(['nan', 'negative']);
-    await vi.advanceTimersByTimeAsync(1_000 * DAY);
-    expect(fired).toHaveLength(2);
-    clearLongTimeout(never);
-  });
-
-  it('unref: a pending long timer does not keep the process alive', () => {
-    const timers = () => process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;
-    const before = timers();
-    const unrefd = setLongTimeout(() => undefined, 40 * DAY, true);
-    expect(timers()).toBe(before);
-    const kept = setLongTimeout(() => undefined, 40 * DAY);
-    expect(timers()).toBe(before + 1);
-    clearLongTimeout(kept);
-    clearLongTimeout(unrefd);
-    expect(timers()).toBe(before);
-  });
-});
-
 describe('MemoryStore sweepInterval beyond setTimeout range', () => {
   it("'30d' sweeps after 30 days, not every ms", async () => {
     const delays = fakeTimers();
@@ -93,7 +40,7 @@ describe('MemoryStore sweepInterval beyond setTimeout range', () => {
     expect(store.size).toBe(1_001); // no sweep yet
     await vi.advanceTimersByTimeAsync(30 * DAY);
     expect(store.size).toBe(1); // 'late' is not full at the store's latest time
-    expect(Math.max(...delays)).toBeLessThanOrEqual(MAX_TIMER_DELAY_MS);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(MAX_TIMER_MS);
     // Two steps per 30 days (24.8 + 5.2), not one timer per ms.
     expect(delays.length).toBeLessThan(10);
     store.close();
@@ -113,7 +60,7 @@ describe('RateLimiter timeoutMs beyond setTimeout range', () => {
     expect(delays.length).toBeLessThan(5);
     await vi.advanceTimersByTimeAsync(3e9);
     expect(answered).toMatchObject({ allowed: false, degraded: true });
-    expect(Math.max(...delays)).toBeLessThanOrEqual(MAX_TIMER_DELAY_MS + 1);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(MAX_TIMER_MS + 1);
   });
 
   it('answered calls do not pile up in the timeout queue while a long timeout runs', async () => {
@@ -158,7 +105,7 @@ class AsyncStore implements Store {
   private readonly inner = new MemoryStore({ sweepInterval: false });
   update(...args: Parameters<Store['update']>): Promise<StoreResult> {
     const result = this.inner.update(...args);
-    return Promise.resolve({ allowed: result.allowed, now: result.now, tats: Array.from(result.tats) });
+    return Promise.resolve({ allowed: result.allowed, now: result.now, aheads: Array.from(result.aheads) });
   }
   reset(): void {}
 }

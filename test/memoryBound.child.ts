@@ -44,7 +44,7 @@ if (target === 'memory') {
   const cache = new DenyCache(1_000_000, budget);
   const bands = new RateLimiter({ capacity: 1, refillRate: 1, interval: '1s' }).limits;
   const before = held();
-  for (let i = 0; i < count; i++) cache.remember(makeKey(i), bands, 1, { allowed: false, now: 0, tats: [1e9] });
+  for (let i = 0; i < count; i++) cache.remember(makeKey(i), bands, 1, { allowed: false, now: 0, aheads: [1e9] });
   const heapGrowth = held() - before;
   cache.lookup('anything', 1, 0);
   report = { heapGrowth, bytes: cache.bytes, size: cache.size, maxBytes: budget };

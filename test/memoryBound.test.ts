@@ -150,7 +150,7 @@ describe('long keys held as digests', () => {
   it('the deny cache answers for the same long key only, and forgets it', () => {
     const cache = new DenyCache(100, 1 * MiB);
     const bands = new RateLimiter({ capacity: 1, refillRate: 1, interval: '1s' }).limits;
-    cache.remember(long('a'), bands, 1, { allowed: false, now: 0, tats: [1000] });
+    cache.remember(long('a'), bands, 1, { allowed: false, now: 0, aheads: [1000] });
     expect(cache.lookup(long('a'), 1, 10)).toMatchObject({ allowed: false });
     expect(cache.lookup(long('b'), 1, 10)).toBeUndefined();
     cache.forget(long('a'));

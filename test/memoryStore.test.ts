@@ -43,7 +43,7 @@ describe('MemoryStore', () => {
   });
 
   it('the background sweep runs on an unref’d timer and empties the store', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     try {
       const clock = { now: 0 };
       const store = new MemoryStore({ sweepInterval: '1s' });

@@ -79,3 +79,59 @@ describe('wait()', () => {
     await expect(l.wait('k', 1, { maxWait: 5 } as never)).rejects.toThrow(/maxWait/);
   });
 });
+
+describe('wait() with delays beyond a Node timer (2^31 − 1 ms, about 24.8 days)', () => {
+  const DAY = 86_400_000;
+
+  it('1 per 30 days, maxWaitMs 40 days: resolves when the token is due, not after a few ms', async () => {
+    const l = new RateLimiter({ capacity: 1, refillRate: 1, interval: '30d', clock: () => Date.now() });
+    await l.consume('k');
+    let resolvedAt: number | undefined;
+    const start = Date.now();
+    const waiting = l.wait('k', 1, { maxWaitMs: 40 * DAY }).then((d) => {
+      resolvedAt = Date.now() - start;
+      return d;
+    });
+    await vi.advanceTimersByTimeAsync(3);
+    expect(resolvedAt).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(2 ** 31); // past one timer's length
+    expect(resolvedAt).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(30 * DAY - 1 - 3 - 2 ** 31);
+    expect(resolvedAt).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(resolvedAt).toBe(30 * DAY);
+    expect(await waiting).toMatchObject({ allowed: true, remaining: 0, resetMs: 30 * DAY });
+  });
+
+  it('2,600 waiters on 100 per day: each resolves exactly when its token is due (100 at once, then one every 864 s)', async () => {
+    const l = new RateLimiter({ capacity: 100, refillRate: 100, interval: '1d', clock: () => Date.now() });
+    const start = Date.now();
+    const resolvedAt: number[] = [];
+    const waits = Array.from({ length: 2600 }, (_, i) =>
+      l.wait('k', 1, { maxWaitMs: 40 * DAY }).then((d) => {
+        expect(d.allowed).toBe(true);
+        resolvedAt[i] = Date.now() - start;
+      }),
+    );
+    await vi.advanceTimersByTimeAsync(1);
+    expect(resolvedAt.filter((t) => t !== undefined)).toHaveLength(100);
+    await vi.runAllTimersAsync();
+    await Promise.all(waits);
+    expect(resolvedAt).toEqual(Array.from({ length: 2600 }, (_, i) => Math.max(0, i - 99) * 864_000));
+  });
+
+  it('an abort during a long wait (between chained timers) rejects and gives the token back', async () => {
+    const l = new RateLimiter({ capacity: 1, refillRate: 1, interval: '30d', clock: () => Date.now() });
+    await l.consume('k');
+    const controller = new AbortController();
+    const waiting = l.wait('k', 1, { maxWaitMs: 40 * DAY, signal: controller.signal }).then(
+      () => 'resolved',
+      (reason: unknown) => reason,
+    );
+    await vi.advanceTimersByTimeAsync(2 ** 31 + 5);
+    controller.abort('gone');
+    expect(await waiting).toBe('gone');
+    expect((await l.peek('k')).resetMs).toBe(30 * DAY - 2 ** 31 - 5);
+    await vi.runAllTimersAsync(); // no chained timer is left to fire
+  });
+});

@@ -1,35 +1,27 @@
 /**
- * The default client key: the IP address the framework resolved (`req.ip`, which honours trust proxy).
- * IPv4 passes through untouched (the hot path: one `indexOf`); IPv6 is grouped by its `/ipv6Subnet`
- * network so one host cannot rotate through the addresses it owns, and IPv4-mapped IPv6 is unwrapped so
- * `::ffff:1.2.3.4` and `1.2.3.4` share a bucket.
+ * The default client key: the IP address the framework resolved (`req.ip`, which honours trust proxy),
+ * normalised so that one client has one key whatever form the address came in: a port, brackets or a
+ * zone id are dropped, IPv4-mapped IPv6 (`::ffff:1.2.3.4`, in any spelling) is unwrapped so it shares a
+ * bucket with `1.2.3.4`, and IPv6 is grouped by its `/ipv6Subnet` network so one host cannot rotate
+ * through the addresses it owns. A value that is not an address has no key: a port or a proxy's
+ * placeholder (`unknown`) must never become a bucket of its own.
  */
-import { SluiceArgumentError } from '../errors.js';
-import { ipv6Network, mappedIpv4, parseIpv6 } from './ipRange.js';
+import { formatIpv4, ipv6Network, parseClientAddress, parseIpv4 } from './ipRange.js';
 
-const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
-/** A dotted quad as Node writes one (no leading zeros), so slicing gives what mappedIpv4 would. */
-const CANONICAL_IPV4 = new RegExp(`^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}$`);
-
-/** `ipv6Subnet` is the prefix length IPv6 addresses are grouped by, or false to key on the full address. */
-export function clientKey(ip: string | undefined, ipv6Subnet: number | false): string {
-  if (typeof ip !== 'string' || ip.length === 0) {
-    throw new SluiceArgumentError(
-      'req.ip',
-      ip,
-      'must be the client IP address, but the request has none (its socket may have closed already); pass a `key` function to key on something else',
-    );
-  }
-  if (ip.indexOf(':') === -1) return ip;
+/**
+ * The key of client address `ip`, or undefined when `ip` is missing or not an IP address.
+ * `ipv6Subnet` is the prefix length IPv6 addresses are grouped by, or false to key on the full address.
+ */
+export function clientKey(ip: string | undefined, ipv6Subnet: number | false): string | undefined {
+  if (typeof ip !== 'string') return undefined;
+  if (parseIpv4(ip) !== undefined) return ip;
   // A dual-stack server (listening on ::) sees every IPv4 client this way: skip the IPv6 parse.
   if (ip.startsWith('::ffff:')) {
     const dotted = ip.slice(7);
-    if (CANONICAL_IPV4.test(dotted)) return dotted;
+    if (parseIpv4(dotted) !== undefined) return dotted;
   }
-  const groups = parseIpv6(ip);
-  // Not an address at all (a custom `ip` getter): still a per-client value, so use it as it is.
-  if (groups === undefined) return ip;
-  const v4 = mappedIpv4(groups);
-  if (v4 !== undefined) return v4;
-  return ipv6Network(groups, ipv6Subnet === false ? 128 : ipv6Subnet);
+  const address = parseClientAddress(ip);
+  if (address === undefined) return undefined;
+  if (typeof address === 'number') return formatIpv4(address);
+  return ipv6Network(address, ipv6Subnet === false ? 128 : ipv6Subnet);
 }

@@ -6,22 +6,29 @@ import type { Decision } from '../decision.js';
 import { SluiceConfigError } from '../errors.js';
 import { RATE_LIMITER_OPTION_NAMES, type RateLimiterOptions, rejectUnknownOptions } from '../options.js';
 import { RateLimiter } from '../rateLimiter.js';
+import type { Awaitable } from './callbackResults.js';
 import { HEADERS_MODES, type HeadersMode } from './headers.js';
 import { IpRangeSet } from './ipRange.js';
 
-/** The HTTP part of the options: how a request maps to a call, and what the response says. */
+/**
+ * The HTTP part of the options: how a request maps to a call, and what the response says. Every callback
+ * may return its value or a promise of it; a callback that throws or rejects sends the request to the
+ * framework's error handler (Express `next(err)`, Fastify's error handler).
+ */
 export interface HttpOptions<Req, Res> {
   /**
    * The client key. Default: the client IP as the framework resolves it (Express `req.ip` with
-   * `trust proxy`, Fastify `request.ip` with `trustProxy`), IPv6 grouped by `ipv6Subnet`.
+   * `trust proxy`, Fastify `request.ip` with `trustProxy`), without a port, IPv6 grouped by `ipv6Subnet`.
+   * A function must return a non-empty string or a finite number (used as its decimal string); anything
+   * else (undefined, null, '', NaN, an object) is a SluiceArgumentError for the error handler.
    */
-  key?: (req: Req) => string;
-  /** Tokens a request takes: a number or a function of the request. Default 1. */
-  cost?: number | ((req: Req) => number);
+  key?: (req: Req) => Awaitable<string | number>;
+  /** Tokens a request takes: a number, or a function of the request returning a finite number ≥ 0. Default 1. */
+  cost?: number | ((req: Req) => Awaitable<number>);
   /** Requests for which this returns true are not limited (and get no headers). */
-  skip?: (req: Req) => boolean;
+  skip?: (req: Req) => Awaitable<boolean>;
   /** Client IPs or CIDR ranges (`'10.0.0.0/8'`, `'2001:db8::/32'`) that are never limited, or a function of the request. */
-  allowList?: readonly string[] | ((req: Req) => boolean);
+  allowList?: readonly string[] | ((req: Req) => Awaitable<boolean>);
   /** Prefix length that IPv6 client addresses are grouped by in the default key; false keys on the full address. Default 56. */
   ipv6Subnet?: number | false;
   /** Which rate-limit headers to send: `'draft-8'` (default), `'legacy'`, `'both'` or false. `Retry-After` is always sent on a refusal. */
@@ -29,11 +36,17 @@ export interface HttpOptions<Req, Res> {
   /** Status of a refusal. Default 429. */
   statusCode?: number;
   /** Body of a refusal: a string, an object (sent as JSON) or a function of the request and decision. Default `{ error: 'Too Many Requests', retryAfter }`. */
-  message?: string | Record<string, unknown> | ((req: Req, decision: Decision) => string | Record<string, unknown>);
-  /** Replaces the default refusal: it must send the response itself. Headers and `Retry-After` are already set. */
-  onLimited?: (req: Req, res: Res, decision: Decision) => void;
-  /** Called with every decision (after the headers are set), for logging and metrics. */
-  onDecision?: (req: Req, decision: Decision, key: string) => void;
+  message?: string | Record<string, unknown> | ((req: Req, decision: Decision) => Awaitable<string | Record<string, unknown>>);
+  /**
+   * Replaces the default refusal: it must send the response itself. Headers and `Retry-After` are already
+   * set. A promise it returns is awaited, so its rejection reaches the error handler.
+   */
+  onLimited?: (req: Req, res: Res, decision: Decision) => unknown;
+  /**
+   * Called with every decision (after the headers are set), for logging and metrics. A promise it returns
+   * is awaited before the request goes on; if it sends a response itself, the adapter leaves the request there.
+   */
+  onDecision?: (req: Req, decision: Decision, key: string) => unknown;
   /** One-time warnings about proxy setup and double counting. Default true. */
   warnings?: boolean;
 }
@@ -64,11 +77,11 @@ export const HTTP_OPTION_NAMES: readonly string[] = [
 /** The options after validation, with defaults filled in. */
 export interface ResolvedHttpOptions<Req, Res> {
   readonly limiter: RateLimiter;
-  readonly key: ((req: Req) => string) | undefined;
-  readonly cost: number | ((req: Req) => number);
-  readonly skip: ((req: Req) => boolean) | undefined;
+  readonly key: ((req: Req) => unknown) | undefined;
+  readonly cost: number | ((req: Req) => unknown);
+  readonly skip: ((req: Req) => unknown) | undefined;
   readonly allowRanges: IpRangeSet | undefined;
-  readonly allowFunction: ((req: Req) => boolean) | undefined;
+  readonly allowFunction: ((req: Req) => unknown) | undefined;
   readonly ipv6Subnet: number | false;
   readonly headers: HeadersMode;
   readonly statusCode: number;
@@ -125,8 +138,8 @@ export function resolveHttpOptions<Req, Res>(options: unknown, extraNames: reado
   rejectUnknownOptions(raw, [...HTTP_OPTION_NAMES, ...RATE_LIMITER_OPTION_NAMES, ...extraNames], '');
   const limiter = resolveLimiter(raw);
 
-  const key = optionalFunction<(req: Req) => string>(raw, 'key');
-  const skip = optionalFunction<(req: Req) => boolean>(raw, 'skip');
+  const key = optionalFunction<(req: Req) => unknown>(raw, 'key');
+  const skip = optionalFunction<(req: Req) => unknown>(raw, 'skip');
   const onLimited = optionalFunction<HttpOptions<Req, Res>['onLimited']>(raw, 'onLimited');
   const onDecision = optionalFunction<HttpOptions<Req, Res>['onDecision']>(raw, 'onDecision');
 
@@ -140,8 +153,8 @@ export function resolveHttpOptions<Req, Res>(options: unknown, extraNames: reado
 
   const { allowList } = raw;
   let allowRanges: IpRangeSet | undefined;
-  let allowFunction: ((req: Req) => boolean) | undefined;
-  if (typeof allowList === 'function') allowFunction = allowList as (req: Req) => boolean;
+  let allowFunction: ((req: Req) => unknown) | undefined;
+  if (typeof allowList === 'function') allowFunction = allowList as (req: Req) => unknown;
   else if (Array.isArray(allowList)) allowRanges = allowList.length > 0 ? new IpRangeSet(allowList, 'allowList') : undefined;
   else if (allowList !== undefined) {
     throw new SluiceConfigError(
@@ -182,7 +195,7 @@ export function resolveHttpOptions<Req, Res>(options: unknown, extraNames: reado
   return {
     limiter,
     key,
-    cost: cost as number | ((req: Req) => number),
+    cost: cost as number | ((req: Req) => unknown),
     skip,
     allowRanges,
     allowFunction,

@@ -4,7 +4,9 @@
  * and calls `decide` then `respond`; nothing here knows Express or Fastify.
  */
 import type { Decision } from '../decision.js';
+import { describeValue, SluiceArgumentError } from '../errors.js';
 import type { RateLimiter } from '../rateLimiter.js';
+import { asError, isThenable, usableCost, usableKey } from './callbackResults.js';
 import { clientKey } from './clientKey.js';
 import { RateLimitHeaders, type SetHeader, toSeconds } from './headers.js';
 import { type ResolvedHttpOptions, resolveHttpOptions } from './httpLimitOptions.js';
@@ -14,6 +16,12 @@ import { warned, warnOnce } from './warnings.js';
 export interface HttpFramework<Req, Res> {
   /** The client IP as the framework resolved it (honouring its trust proxy setting). */
   ip(req: Req): string | undefined;
+  /**
+   * The client IP when the framework would take it straight from the socket (no X-Forwarded-For, no app
+   * override of the IP), else undefined. Node writes that one, so it is an address by construction and an
+   * IPv4 one is the key as it is, without a parse.
+   */
+  directIp(req: Req): string | undefined;
   /** The address of the TCP peer (the proxy, behind one). */
   socketAddress(req: Req): string | undefined;
   /** The raw X-Forwarded-For header, only to detect proxy misconfiguration. */
@@ -23,9 +31,22 @@ export interface HttpFramework<Req, Res> {
    * keeps `trustProxy` private, and a hop count cannot be told from `true` by looking at requests).
    */
   trustsEveryProxy(req: Req): boolean | undefined;
+  /** Whether the response was sent already (by a timeout, or a callback that answered itself): then it is left alone. */
+  responded(res: Res): boolean;
   setHeader: SetHeader<Res>;
   /** Sends the refusal body (a string, or an object as JSON) with `statusCode`. */
   send(res: Res, statusCode: number, body: unknown): void;
+}
+
+/** How the adapter goes on: `next()` to the handler, `next(error)` to the framework's error handler. */
+export type Next = (error?: unknown) => void;
+
+/** The steps of `decide` that run a user callback, where a returned promise is awaited. */
+enum Step {
+  Skip,
+  Key,
+  Allow,
+  Cost,
 }
 
 /**
@@ -74,7 +95,7 @@ function countedRequestsOf(limiter: RateLimiter): CountedRequests {
 
 export class HttpLimiter<Req extends object, Res> {
   readonly limiter: RateLimiter;
-  /** True when the store is synchronous: `decide` then returns a Decision, never a promise. */
+  /** True when the store is synchronous: `decide` then returns a Decision, unless a callback returned a promise. */
   readonly synchronous: boolean;
   readonly options: ResolvedHttpOptions<Req, Res>;
   private readonly headers: RateLimitHeaders;
@@ -103,56 +124,202 @@ export class HttpLimiter<Req extends object, Res> {
   }
 
   /**
-   * Counts the request. Returns undefined when it is not limited at all (skip, allowList, or already
-   * counted by this limiter), else the decision, or a promise of it for an asynchronous store.
-   * Throws (or rejects) on a bad key or cost, and on a store failure under `onStoreError: 'throw'`.
+   * Runs the limiter on one request and goes on: `next()` when the request may proceed, `next(error)` for
+   * a bad key or cost, a callback that threw or rejected, or a store failure under `onStoreError: 'throw'`;
+   * neither when a refusal was sent or the response is gone already (then nothing is written either).
    */
-  decide(req: Req): Decision | Promise<Decision> | undefined {
+  handle(req: Req, res: Res, next: Next): void {
+    // An earlier middleware answered and still went on (a timeout that fired during body parsing): the
+    // request is over, so it takes no token and gets no headers.
+    if (this.framework.responded(res)) return;
+    let decision: Decision | Promise<Decision | undefined> | undefined;
+    try {
+      decision = this.decide(req);
+    } catch (error) {
+      next(asError(error));
+      return;
+    }
+    if (decision === undefined) next();
+    else if (decision instanceof Promise)
+      decision.then(
+        (settled) => this.settle(req, res, next, settled),
+        (error) => next(asError(error)),
+      );
+    else this.finish(req, res, next, decision);
+  }
+
+  /** An asynchronous decision: meanwhile a timeout, or a callback, may have answered the request. */
+  private settle(req: Req, res: Res, next: Next, decision: Decision | undefined): void {
+    if (this.framework.responded(res)) return;
+    if (decision === undefined) next();
+    else this.finish(req, res, next, decision);
+  }
+
+  private finish(req: Req, res: Res, next: Next, decision: Decision): void {
+    let proceed: boolean | Promise<boolean>;
+    try {
+      proceed = this.respond(req, res, decision);
+    } catch (error) {
+      next(asError(error));
+      return;
+    }
+    if (proceed === true) next();
+    else if (proceed !== false)
+      proceed.then(
+        (go) => go && next(),
+        (error) => next(asError(error)),
+      );
+  }
+
+  /**
+   * Counts the request. Returns undefined when it is not limited at all (skip, allowList, or already
+   * counted by this limiter), else the decision; a promise of either when the store is asynchronous or a
+   * callback returned a promise. Throws (or rejects) on a bad key or cost, a callback that throws, and a
+   * store failure under `onStoreError: 'throw'`.
+   */
+  decide(req: Req): Decision | Promise<Decision | undefined> | undefined {
+    const { skip } = this.options;
+    if (skip !== undefined) {
+      const skipped = skip(req);
+      if (skipped) return isThenable(skipped) ? this.resume(req, Step.Skip, skipped, '') : undefined;
+    }
+    return this.fromKey(req);
+  }
+
+  private fromKey(req: Req): Decision | Promise<Decision | undefined> | undefined {
     const options = this.options;
-    if (options.skip?.(req)) return undefined;
     let key: string;
     if (options.key === undefined) {
-      const ip = this.framework.ip(req);
+      const direct = this.framework.directIp(req);
+      const ip = direct ?? this.framework.ip(req);
       if (options.allowRanges !== undefined && ip !== undefined && options.allowRanges.has(ip)) return undefined;
       if (this.watchProxy && (++this.requestsSeen <= PROXY_CHECKS_IN_FULL || (this.requestsSeen & (PROXY_CHECK_EVERY - 1)) === 0)) {
         this.checkProxy(req, ip);
       }
-      key = clientKey(ip, options.ipv6Subnet);
+      key = direct !== undefined && direct.indexOf(':') === -1 ? direct : (clientKey(ip, options.ipv6Subnet) ?? this.notAnAddress(ip));
     } else {
       if (options.allowRanges !== undefined) {
         const ip = this.framework.ip(req);
         if (ip !== undefined && options.allowRanges.has(ip)) return undefined;
       }
-      key = options.key(req);
+      const returned = options.key(req);
+      if (typeof returned === 'string' && returned.length !== 0) key = returned;
+      else if (isThenable(returned)) return this.resume(req, Step.Key, returned, '');
+      else key = usableKey(returned);
     }
-    if (options.allowFunction?.(req)) return undefined;
+    return this.fromAllow(req, key);
+  }
+
+  private fromAllow(req: Req, key: string): Decision | Promise<Decision | undefined> | undefined {
+    const { allowFunction } = this.options;
+    if (allowFunction !== undefined) {
+      const allowed = allowFunction(req);
+      if (allowed) return isThenable(allowed) ? this.resume(req, Step.Allow, allowed, key) : undefined;
+    }
+    return this.count(req, key);
+  }
+
+  private count(req: Req, key: string): Decision | Promise<Decision | undefined> | undefined {
     if (!this.counted.add(req, key)) {
-      if (options.warnings) warnOnce('SLUICE_DOUBLE_COUNT');
+      if (this.options.warnings) warnOnce('SLUICE_DOUBLE_COUNT');
       return undefined;
     }
     this.keys?.set(req, key);
-    const cost = typeof options.cost === 'number' ? options.cost : options.cost(req);
+    const { cost } = this.options;
+    if (typeof cost === 'number') return this.consume(key, cost);
+    const returned = cost(req);
+    if (typeof returned === 'number') return this.consume(key, usableCost(returned));
+    if (isThenable(returned)) return this.resume(req, Step.Cost, returned, key);
+    return this.consume(key, usableCost(returned));
+  }
+
+  private consume(key: string, cost: number): Decision | Promise<Decision> {
     return this.synchronous ? this.limiter.consumeSync(key, cost) : this.limiter.consume(key, cost);
+  }
+
+  /** Goes on from `step` once the promise a callback returned settles: only requests that met one pay for this. */
+  private async resume(req: Req, step: Step, pending: PromiseLike<unknown>, key: string): Promise<Decision | undefined> {
+    const value = await pending;
+    switch (step) {
+      case Step.Skip:
+        return value ? undefined : this.fromKey(req);
+      case Step.Key:
+        return this.fromAllow(req, usableKey(value));
+      case Step.Allow:
+        return value ? undefined : this.count(req, key);
+      case Step.Cost:
+        return this.consume(key, usableCost(value));
+    }
+  }
+
+  /** Throws for a client IP that is missing or not an address, warning once about the second (a proxy setup problem). */
+  private notAnAddress(ip: string | undefined): never {
+    if (ip === undefined || ip === '') {
+      throw new SluiceArgumentError(
+        'req.ip',
+        ip,
+        'must be the client IP address, but the request has none (its socket may have closed already); pass a `key` function to key on something else',
+      );
+    }
+    if (this.options.warnings) warnOnce('SLUICE_CLIENT_IP_NOT_AN_ADDRESS', `The value was ${describeValue(ip)}.`);
+    throw new SluiceArgumentError(
+      'req.ip',
+      ip,
+      "must be the client's IP address, and a request whose IP is something else is not given a bucket of its own; set trust proxy to exactly your proxies, or pass a `key` function",
+    );
   }
 
   /**
    * Sets the headers for `decision`, reports it to `onDecision`, and on a refusal sends the refusal
-   * (or hands over to `onLimited`). Returns true when the request may go on.
+   * (or hands over to `onLimited`). Returns true when the request may go on, false when it must not (it
+   * was refused, or `onDecision` answered it); a promise of that when a callback returned a promise.
    */
-  respond(req: Req, res: Res, decision: Decision): boolean {
+  respond(req: Req, res: Res, decision: Decision): boolean | Promise<boolean> {
     const options = this.options;
     this.headers.write(res, decision, this.framework.setHeader);
-    if (options.onDecision !== undefined) options.onDecision(req, decision, this.keys?.get(req) as string);
+    if (options.onDecision !== undefined) {
+      const reported = options.onDecision(req, decision, this.keys?.get(req) as string);
+      if (isThenable(reported)) return this.afterReport(req, res, decision, reported);
+      if (this.framework.responded(res)) return false;
+    }
+    return this.refuse(req, res, decision);
+  }
+
+  private async afterReport(req: Req, res: Res, decision: Decision, reported: PromiseLike<unknown>): Promise<boolean> {
+    await reported;
+    if (this.framework.responded(res)) return false;
+    return this.refuse(req, res, decision);
+  }
+
+  /** True for an allowed decision; else sends the refusal (or lets `onLimited` send it) and returns false. */
+  private refuse(req: Req, res: Res, decision: Decision): boolean | Promise<boolean> {
     if (decision.allowed) return true;
-    if (options.onLimited !== undefined) options.onLimited(req, res, decision);
-    else this.framework.send(res, options.statusCode, this.body(req, decision));
+    const { onLimited, message, statusCode } = this.options;
+    if (onLimited !== undefined) {
+      const handled = onLimited(req, res, decision);
+      return isThenable(handled) ? this.afterCallback(handled) : false;
+    }
+    if (message === undefined) {
+      this.framework.send(res, statusCode, { error: 'Too Many Requests', retryAfter: toSeconds(decision.retryAfterMs) });
+    } else if (typeof message !== 'function') {
+      this.framework.send(res, statusCode, message);
+    } else {
+      const body = message(req, decision);
+      if (isThenable(body)) return this.sendLater(res, body);
+      this.framework.send(res, statusCode, body);
+    }
     return false;
   }
 
-  private body(req: Req, decision: Decision): unknown {
-    const { message } = this.options;
-    if (message === undefined) return { error: 'Too Many Requests', retryAfter: toSeconds(decision.retryAfterMs) };
-    return typeof message === 'function' ? message(req, decision) : message;
+  private async afterCallback(pending: PromiseLike<unknown>): Promise<boolean> {
+    await pending;
+    return false;
+  }
+
+  private async sendLater(res: Res, body: PromiseLike<unknown>): Promise<boolean> {
+    const settled = await body;
+    if (!this.framework.responded(res)) this.framework.send(res, this.options.statusCode, settled);
+    return false;
   }
 
   private checkProxy(req: Req, ip: string | undefined): void {

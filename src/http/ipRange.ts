@@ -31,10 +31,16 @@ export function parseIpv4(text: string): number | undefined {
   return parts === 4 ? value : undefined;
 }
 
+/** A zone id after `%` (`fe80::1%eth0`), in the characters Node's `net.isIPv6` accepts there. */
+const ZONE_ID = /^[0-9A-Za-z.:-]+$/;
+
 /** Parses an IPv6 address (with `::`, an embedded IPv4 tail, and a `%zone` that is ignored) to eight groups. */
 export function parseIpv6(text: string): number[] | undefined {
   const zone = text.indexOf('%');
-  if (zone !== -1) text = text.slice(0, zone);
+  if (zone !== -1) {
+    if (!ZONE_ID.test(text.slice(zone + 1))) return undefined;
+    text = text.slice(0, zone);
+  }
   const halves = text.split('::');
   if (halves.length > 2) return undefined;
   const head = parseGroups(halves[0] as string, halves.length === 1);
@@ -63,13 +69,67 @@ function parseGroups(text: string, mayEndWithIpv4: boolean): number[] | undefine
   return groups;
 }
 
-/** The IPv4 address inside an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`), else undefined. */
-export function mappedIpv4(groups: readonly number[]): string | undefined {
+/** The IPv4 address (as a 32-bit number) inside an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`), else undefined. */
+export function mappedIpv4Number(groups: readonly number[]): number | undefined {
   for (let i = 0; i < 5; i++) if (groups[i] !== 0) return undefined;
   if (groups[5] !== 0xffff) return undefined;
-  const high = groups[6] as number;
-  const low = groups[7] as number;
-  return `${high >>> 8}.${high & 0xff}.${low >>> 8}.${low & 0xff}`;
+  return (groups[6] as number) * 0x10000 + (groups[7] as number);
+}
+
+/** An unsigned 32-bit IPv4 address in dotted-quad notation. */
+export function formatIpv4(value: number): string {
+  return `${value >>> 24}.${(value >>> 16) & 0xff}.${(value >>> 8) & 0xff}.${value & 0xff}`;
+}
+
+/** The IPv4 address inside an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`), else undefined. */
+export function mappedIpv4(groups: readonly number[]): string | undefined {
+  const value = mappedIpv4Number(groups);
+  return value === undefined ? undefined : formatIpv4(value);
+}
+
+/** Whether `text` from `from` on is empty or `:port` (1 to 5 digits, at most 65535). */
+function isPortOrNothing(text: string, from: number): boolean {
+  if (from === text.length) return true;
+  if (text.charCodeAt(from) !== 58 || text.length - from - 1 > 5 || text.length - from - 1 === 0) return false;
+  let port = 0;
+  for (let i = from + 1; i < text.length; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return false;
+    port = port * 10 + digit;
+  }
+  return port <= 65535;
+}
+
+/**
+ * Parses a client address as frameworks hand it over (from the socket, or from an `X-Forwarded-For`
+ * entry that a proxy wrote): IPv4, IPv6 in any spelling and case, with a `%zone`, in brackets
+ * (`[2001:db8::7]`), and any of these with a port (`203.0.113.7:50001`, `[2001:db8::7]:443`,
+ * `::ffff:203.0.113.7:80`). Surrounding whitespace is ignored. Returns IPv4, and IPv4-mapped IPv6 in any
+ * spelling, as an unsigned 32-bit number; other IPv6 as its eight groups; undefined for anything else.
+ *
+ * A port after an unbracketed IPv6 address cannot be told from its last group, so there it is read as
+ * the group: it then only changes the low bits, which the subnet grouping of keys drops anyway.
+ */
+export function parseClientAddress(text: string): number | number[] | undefined {
+  let address = text.trim();
+  if (address.charCodeAt(0) === 91) {
+    const close = address.indexOf(']');
+    if (close === -1 || !isPortOrNothing(address, close + 1)) return undefined;
+    address = address.slice(1, close);
+  } else {
+    const colon = address.lastIndexOf(':');
+    const dot = address.lastIndexOf('.');
+    // A colon after the dotted quad an address ends with starts a port: `1.2.3.4:80`, `::ffff:1.2.3.4:80`.
+    if (dot !== -1 && colon > dot) {
+      if (!isPortOrNothing(address, colon)) return undefined;
+      address = address.slice(0, colon);
+    }
+  }
+  const v4 = parseIpv4(address);
+  if (v4 !== undefined) return v4;
+  const groups = parseIpv6(address);
+  if (groups === undefined) return undefined;
+  return mappedIpv4Number(groups) ?? groups;
 }
 
 /**
@@ -123,11 +183,11 @@ export class IpRangeSet {
       if (groups === undefined)
         throw new SluiceConfigError(where, entry, "must be an IP or a CIDR range such as '10.0.0.0/8' or '2001:db8::/32'");
       const prefix = prefixText === undefined ? 128 : parsePrefix(prefixText, 128, where, entry);
-      const mapped = mappedIpv4(groups);
+      const mapped = mappedIpv4Number(groups);
       if (mapped !== undefined && prefix >= 96) {
         // Addresses are unwrapped before the check, so a mapped entry must be stored as IPv4 to ever match.
         const mask = prefix === 96 ? 0 : (0xffffffff << (128 - prefix)) >>> 0;
-        this.v4.push({ network: ((parseIpv4(mapped) as number) & mask) >>> 0, mask });
+        this.v4.push({ network: (mapped & mask) >>> 0, mask });
         return;
       }
       this.v6.push({ groups, prefix });
@@ -138,15 +198,14 @@ export class IpRangeSet {
     return this.v4.length + this.v6.length;
   }
 
-  /** Whether `ip` (IPv4, IPv6 or IPv4-mapped IPv6) is in the set. Anything unparsable is not. */
+  /** Whether client address `ip` (in any form `parseClientAddress` reads) is in the set. Anything unparsable is not. */
   has(ip: string): boolean {
     let v4 = parseIpv4(ip);
     if (v4 === undefined) {
-      const groups = parseIpv6(ip);
-      if (groups === undefined) return false;
-      const mapped = mappedIpv4(groups);
-      if (mapped === undefined) return this.hasIpv6(groups);
-      v4 = parseIpv4(mapped) as number;
+      const address = parseClientAddress(ip);
+      if (address === undefined) return false;
+      if (typeof address !== 'number') return this.hasIpv6(address);
+      v4 = address;
     }
     for (const range of this.v4) if ((v4 & range.mask) >>> 0 === range.network) return true;
     return false;

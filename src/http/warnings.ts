@@ -20,20 +20,27 @@ export const WARNINGS = {
     'twice on one route), which would count every request twice. The second check was skipped. Fix: mount it once, ' +
     'or use a separate limiter (with its own prefix) for the second limit.',
   SLUICE_ROUTES_BEFORE_PLUGIN:
-    'sluice: routes were already registered when the sluice Fastify plugin loaded, and it does not limit them. Fix: ' +
+    'sluice: routes of its encapsulation context were already registered when the sluice Fastify plugin loaded, and it ' +
+    'does not limit them. Fix: ' +
     '`await app.register(sluice, options)` before declaring routes (without `await` the plugin loads only at ready(), ' +
     'after the routes declared below it). To exempt a route, give it `config: { rateLimit: false }` instead.',
+  SLUICE_CLIENT_IP_NOT_AN_ADDRESS:
+    "sluice: the client IP the framework resolved is not an IP address, so it cannot be a client's key; such requests " +
+    "go to the framework's error handler instead of getting a bucket of their own. It comes from X-Forwarded-For when " +
+    'trust proxy trusts a hop that writes something else there (a placeholder such as "unknown"), or from an app that ' +
+    "overrides req.ip. Fix: trust only your own proxies (Express: app.set('trust proxy', 1) or their addresses; Fastify: " +
+    "{ trustProxy: '10.0.0.1' }), or pass a `key` function that keys these requests on something else.",
 } as const;
 
 export type WarningCode = keyof typeof WARNINGS;
 
 const emitted = new Set<WarningCode>();
 
-/** Emits warning `code` unless it was emitted before in this process. */
-export function warnOnce(code: WarningCode): void {
+/** Emits warning `code` unless it was emitted before in this process; `detail` (e.g. the value seen) is appended. */
+export function warnOnce(code: WarningCode, detail?: string): void {
   if (emitted.has(code)) return;
   emitted.add(code);
-  process.emitWarning(WARNINGS[code], { type: 'SluiceWarning', code });
+  process.emitWarning(detail === undefined ? WARNINGS[code] : `${WARNINGS[code]} ${detail}`, { type: 'SluiceWarning', code });
 }
 
 /** Whether `code` was emitted already (so per-request checks for it can stop). */

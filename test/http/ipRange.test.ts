@@ -22,12 +22,21 @@ describe('parseIpv6', () => {
     expect(parseIpv6('::ffff:1.2.3.4')).toEqual([0, 0, 0, 0, 0, 0xffff, 0x0102, 0x0304]);
     expect(parseIpv6('fe80::1%eth0')).toEqual([0xfe80, 0, 0, 0, 0, 0, 0, 1]);
   });
-  it.each(['', '1:2:3:4:5:6:7', '1:2:3:4:5:6:7:8:9', '1::2::3', '12345::', 'g::1', '1:2:3:4:5:6:7::8:9', '1.2.3.4', '::1.2.3'])(
-    'rejects %j',
-    (text) => {
-      expect(parseIpv6(text)).toBeUndefined();
-    },
-  );
+  it.each([
+    '',
+    '1:2:3:4:5:6:7',
+    '1:2:3:4:5:6:7:8:9',
+    '1::2::3',
+    '12345::',
+    'g::1',
+    '1:2:3:4:5:6:7::8:9',
+    '1.2.3.4',
+    '::1.2.3',
+    'fe80::1%',
+    'fe80::1%a b',
+  ])('rejects %j', (text) => {
+    expect(parseIpv6(text)).toBeUndefined();
+  });
 });
 
 describe('mappedIpv4 and ipv6Network', () => {
@@ -70,6 +79,16 @@ describe('IpRangeSet', () => {
     expect(set.has('2001:db9::1')).toBe(false);
     expect(set.has('::1')).toBe(true);
     expect(set.has('::2')).toBe(false);
+  });
+  it('reads client addresses as the key does: with a port, in brackets, with a zone', () => {
+    expect(set.has('10.1.2.3:50001')).toBe(true);
+    expect(set.has('[::ffff:10.1.2.3]:443')).toBe(true);
+    expect(set.has('::ffff:a01:203')).toBe(true);
+    expect(set.has('[2001:db8:ffff::1]:443')).toBe(true);
+    expect(set.has('[::1]')).toBe(true);
+    expect(set.has('::1%lo')).toBe(true);
+    expect(set.has('11.1.2.3:50001')).toBe(false);
+    expect(set.has('10.1.2.3:99999')).toBe(false);
   });
   it('treats anything unparsable as not listed', () => {
     expect(set.has('')).toBe(false);

@@ -1,0 +1,120 @@
+/** The `http` section of bench/RESULTS.md, and its target checks, from a bench:http result. */
+import { versionList } from '../lib/environment.js';
+import { fixed, markdownTable, signed, statRange } from '../lib/markdown.js';
+import type { Stat } from '../lib/stats.js';
+import type { GroupResult, HttpBenchResult } from './bench.js';
+import { SCENARIOS } from './contenders.js';
+
+/** The CPU µs sluice may add per request over the bare framework, headers included: the project's performance targets. */
+export const TARGET_ADDED_US = { memory: 2, redis: 8 } as const;
+
+export interface TargetCheck {
+  readonly framework: string;
+  readonly scenario: string;
+  readonly contender: string;
+  readonly addedUs: Stat;
+  readonly targetUs: number;
+  readonly met: boolean;
+  /** |A/A added µs| in the same group: differences smaller than this are noise. */
+  readonly noiseUs: number;
+}
+
+function aaNoise(group: GroupResult): { addedUs: number; ratio: number } {
+  const aa = group.contenders.find((c) => c.contender.aaCheck)?.figures;
+  return aa
+    ? { addedUs: Math.abs(aa.addedCpuUs.median), ratio: Math.abs(aa.reqPerSecRatio.median - 1) }
+    : { addedUs: Number.NaN, ratio: Number.NaN };
+}
+
+export function targetChecks(result: HttpBenchResult): TargetCheck[] {
+  return result.groups.flatMap((group) =>
+    group.contenders
+      .filter(({ contender }) => contender.library === 'sluice' && contender.store !== 'none')
+      .map(({ contender, figures }) => {
+        const targetUs = TARGET_ADDED_US[contender.store as 'memory' | 'redis'];
+        return {
+          framework: group.framework,
+          scenario: group.scenario,
+          contender: contender.id,
+          addedUs: figures.addedCpuUs,
+          targetUs,
+          met: figures.addedCpuUs.median <= targetUs,
+          noiseUs: aaNoise(group).addedUs,
+        };
+      }),
+  );
+}
+
+function groupTable(group: GroupResult): string {
+  const rows = group.contenders.map(({ contender, figures }) => {
+    const isBase = contender.baseline === true;
+    const flags = figures.non2xx + figures.errors > 0 ? ` ⚠ ${figures.non2xx} non-2xx, ${figures.errors} errors` : '';
+    return [
+      `${contender.label}${flags}`,
+      fixed(figures.reqPerSec.median, 0),
+      isBase ? '1' : statRange(figures.reqPerSecRatio, 2),
+      fixed(figures.p99Ms.median, 0),
+      statRange(figures.cpuUsPerRequest, 1),
+      isBase ? '0' : statRange(figures.addedCpuUs, 1, signed),
+      isBase ? '1' : fixed(figures.cpuRatio.median, 3),
+    ];
+  });
+  return markdownTable(['Contender', 'req/s', 'req/s vs bare', 'p99 ms', 'server CPU µs/req', 'CPU µs added vs bare', 'CPU vs bare'], rows);
+}
+
+export function httpResultsMarkdown(result: HttpBenchResult, command: string): string {
+  const { options } = result;
+  const lines: string[] = [
+    '## HTTP overhead (`npm run bench:http`)',
+    '',
+    `Command: \`${command}\` · ${result.startedAt} · Node ${result.node} · ${result.cores} cores (${result.cpuModel}) · ` +
+      `redis-server ${result.redisVersion ?? 'not installed'} · ${result.seconds.toFixed(0)} s`,
+    '',
+    `Each server runs in its own process; autocannon (${options.connections} connections) loads one at a time for ` +
+      `${options.sliceMs} ms measured slices (each after ${options.preloadMs} ms of unmeasured load on the same connections), in rotation, ` +
+      `${options.rounds} round(s) after a ${options.warmupMs} ms warm-up per server. ` +
+      'Each slice of a contender is paired with a slice of the bare server run right before or after it (the order alternates ' +
+      'by round). Figures are medians over rounds (min … max in brackets); ratios and added µs are per pair. Server CPU µs per request is `process.cpuUsage()` of the server process over the slice divided by the ' +
+      "responses served (the steadier figure on two shared cores); Redis' own CPU is not included. The A/A row is a second bare " +
+      'server: its distance from the bare one is the noise floor of the run. The floor row is the same app with an empty ' +
+      'middleware (Express) or an empty `onRequest` hook (Fastify): what the framework charges any limiter before it does anything.',
+    '',
+    `Peers: ${versionList(result.versions)}.`,
+  ];
+  if (result.skipped.length > 0) {
+    lines.push('', `Not run: ${result.skipped.map((s) => `${s.id} (${s.reason})`).join('; ')}.`);
+  }
+  for (const scenario of SCENARIOS) {
+    const groups = result.groups.filter((group) => group.scenario === scenario.id);
+    if (groups.length === 0) continue;
+    lines.push('', `### ${scenario.title}`, '', scenario.description);
+    for (const group of groups) {
+      const noise = aaNoise(group);
+      lines.push(
+        '',
+        `**${group.framework === 'express' ? 'Express' : 'Fastify'}** (A/A noise floor: ${fixed(noise.addedUs, 1)} µs/req, ` +
+          `req/s ratio ${fixed(noise.ratio * 100, 1)}% from 1.0)`,
+        '',
+        groupTable(group),
+      );
+    }
+  }
+  const checks = targetChecks(result);
+  if (checks.length > 0) {
+    lines.push('', '### Targets: CPU µs sluice adds per request over the bare framework', '');
+    lines.push(
+      markdownTable(
+        ['Contender', 'Scenario', 'Added µs/req', 'Target', 'Met', 'A/A noise µs'],
+        checks.map((check) => [
+          check.contender,
+          check.scenario,
+          statRange(check.addedUs, 1, signed),
+          `≤ ${check.targetUs}`,
+          check.met ? 'yes' : 'no',
+          fixed(check.noiseUs, 1),
+        ]),
+      ),
+    );
+  }
+  return lines.join('\n');
+}

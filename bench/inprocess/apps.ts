@@ -1,0 +1,197 @@
+/**
+ * The server side of `npm run bench:http:inprocess`: every arm of one framework behind one HTTP
+ * server whose request listener is timed (./requestTimer.ts). Handlers are synchronous, so a
+ * request ends inside the listener call.
+ *
+ * Express: one app per arm, with the limiter mounted as a user would (`app.use(rateLimit(...))`), so
+ * an arm pays exactly what mounting it adds (an Express layer and the middleware), and the listener
+ * hands each request to the app its `x-arm` header names. Not one app with a dispatching middleware:
+ * that hides the layer, and the empty arm would be the bare one. Not a sub-router per arm: leaving a
+ * router goes through setImmediate. The apps share one request and one response prototype, as the
+ * requests of a real (single-app) server do: with a prototype per app, Node's and Express' code would
+ * see as many object shapes as there are arms, and each property access would cost more than it does.
+ *
+ * Fastify: one instance (so one Request/Reply class: the same reason), the sluice plugin registered
+ * once, one route per arm; the arms that are not sluice's plugin exempt themselves with
+ * `config.rateLimit: false`. The timed listener is Fastify's own handler, from `serverFactory`.
+ */
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Express, type Request, type RequestHandler } from 'express';
+import Fastify, { type FastifyRequest, type onRequestHookHandler } from 'fastify';
+import { rateLimit } from '../../adapters/express.js';
+import sluice, { type FastifyRouteRateLimitOptions } from '../../adapters/fastify.js';
+import { MemoryStore, RateLimiter } from '../../src/index.js';
+import type { Framework } from '../http/contenders.js';
+import { ARM_HEADER, type Arm, KEY_HEADER, NEW_KEY_LIMITS, ONE_CLIENT_LIMITS } from './arms.js';
+import type { RequestTimer } from './requestTimer.js';
+
+export interface RunningServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** The new-key arm's key; a request without the header is a bench bug, answered 500 and counted. */
+function benchKey(req: Request | FastifyRequest): string {
+  const value = req.headers[KEY_HEADER];
+  if (typeof value !== 'string' || value === '') throw new Error(`bench: request without an ${KEY_HEADER} header`);
+  return value;
+}
+
+// The headers sluice sends in the one-client arm, for the headers-only arm; `r` varies, as sluice's does.
+const POLICY_VALUE = '"default";q=1000000000;w=1';
+let remaining = 0;
+const rateLimitValue = () => `"default";r=${999_999_000 + (remaining++ % 1000)};t=0`;
+
+// --- Express ---------------------------------------------------------------------------------------
+
+function expressLimiter(arm: Arm): RequestHandler | undefined {
+  switch (arm.id) {
+    case 'bare':
+    case 'bare2':
+      return undefined;
+    case 'empty':
+      return (_req, _res, next) => next();
+    case 'sluice':
+      return rateLimit({ ...ONE_CLIENT_LIMITS });
+    case 'sluice-newkey':
+      return rateLimit({ ...NEW_KEY_LIMITS, key: benchKey });
+    case 'sluice-no-headers':
+      return rateLimit({ ...ONE_CLIENT_LIMITS, headers: false });
+    case 'sluice-no-warnings':
+      return rateLimit({ ...ONE_CLIENT_LIMITS, warnings: false });
+    case 'sluice-fixed-key':
+      return rateLimit({ ...ONE_CLIENT_LIMITS, key: () => 'client' });
+    case 'headers-only':
+      return (_req, res, next) => {
+        res.setHeader('RateLimit-Policy', POLICY_VALUE);
+        res.setHeader('RateLimit', rateLimitValue());
+        next();
+      };
+    case 'core-only': {
+      const limiter = new RateLimiter({ ...ONE_CLIENT_LIMITS });
+      return (req, _res, next) => {
+        limiter.consumeSync(req.socket.remoteAddress ?? '');
+        next();
+      };
+    }
+  }
+}
+
+function expressListener(arms: readonly Arm[]): RequestListener {
+  const apps = new Map<string, Express>();
+  let first: Express | undefined;
+  for (const arm of arms) {
+    const app = express();
+    // One request and one response prototype for all arms (see the top of this file). Their `app` is
+    // the first app; every app has the default settings, so what Express reads through it is the same.
+    first ??= app;
+    app.request = first.request;
+    app.response = first.response;
+    const limiter = expressLimiter(arm);
+    if (limiter) app.use(limiter);
+    app.get('/', (_req, res) => {
+      res.send('ok');
+    });
+    apps.set(arm.id, app);
+  }
+  return (req, res) => {
+    const app = apps.get(String(req.headers[ARM_HEADER]));
+    if (app !== undefined) {
+      app(req, res);
+    } else {
+      res.statusCode = 400;
+      res.end(`unknown ${ARM_HEADER}`);
+    }
+  };
+}
+
+// --- Fastify ---------------------------------------------------------------------------------------
+
+/** A route's `config.rateLimit`: false exempts it from the plugin, undefined takes the plugin's limiter. */
+function fastifyRateLimit(arm: Arm): FastifyRouteRateLimitOptions | false | undefined {
+  switch (arm.id) {
+    case 'sluice':
+      return undefined;
+    case 'sluice-newkey':
+      // A store of its own, as each Express limiter has: two limiters alternating on one MemoryStore
+      // defeat its last-table cache, an artefact of the rotation rather than what one limiter costs.
+      return { ...NEW_KEY_LIMITS, key: benchKey, store: new MemoryStore() };
+    case 'sluice-no-headers':
+      return { headers: false };
+    case 'sluice-no-warnings':
+      return { warnings: false };
+    case 'sluice-fixed-key':
+      return { key: () => 'client' };
+    default:
+      return false;
+  }
+}
+
+/** The route's own onRequest hook, for the arms that are not sluice. */
+function fastifyHook(arm: Arm): onRequestHookHandler | undefined {
+  switch (arm.id) {
+    case 'empty':
+      return (_request, _reply, done) => done();
+    case 'headers-only':
+      return (_request, reply, done) => {
+        reply.header('RateLimit-Policy', POLICY_VALUE);
+        reply.header('RateLimit', rateLimitValue());
+        done();
+      };
+    case 'core-only': {
+      const limiter = new RateLimiter({ ...ONE_CLIENT_LIMITS });
+      return (request, _reply, done) => {
+        limiter.consumeSync(request.ip);
+        done();
+      };
+    }
+    default:
+      return undefined;
+  }
+}
+
+async function fastifyListener(arms: readonly Arm[]): Promise<{ listener: RequestListener; close: () => Promise<void> }> {
+  let listener: RequestListener | undefined;
+  const app = Fastify({
+    logger: false,
+    // Hands over Fastify's request handler; the server returned here never listens.
+    serverFactory: (handler) => {
+      listener = handler;
+      return createServer();
+    },
+  });
+  await app.register(sluice, { ...ONE_CLIENT_LIMITS });
+  for (const arm of arms) {
+    const hook = fastifyHook(arm);
+    app.get(
+      arm.fastifyPath,
+      { config: { rateLimit: fastifyRateLimit(arm) }, ...(hook ? { onRequest: hook } : {}) },
+      // Not async: an async handler would send the reply a microtask after the listener returned.
+      (_request, reply) => {
+        reply.send('ok');
+      },
+    );
+  }
+  await app.ready();
+  if (listener === undefined) throw new Error('bench: Fastify did not call serverFactory');
+  return { listener, close: () => app.close() };
+}
+
+/** Serves `arms` of `framework` on a free loopback port, each request timed by `timer`. */
+export async function startArmsServer(framework: Framework, arms: readonly Arm[], timer: RequestTimer): Promise<RunningServer> {
+  const app = framework === 'express' ? { listener: expressListener(arms), close: async () => {} } : await fastifyListener(arms);
+  const server: Server = createServer(timer.wrap(app.listener));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await app.close();
+    },
+  };
+}

@@ -1,0 +1,325 @@
+/**
+ * `npm run bench:redis`: RedisStore against rate-limiter-flexible's RateLimiterRedis and rate-limit-redis,
+ * all on ioredis, against a redis-server this script starts (and stops by PID).
+ *
+ * Per library and scenario (one hot key; 100k keys), in interleaved rounds: decisions/s with IN_FLIGHT
+ * calls in flight through one ioredis connection, Redis commands per decision, redis-server CPU µs per
+ * decision (/proc/<pid>/stat utime+stime), and Redis bytes per key (MEMORY USAGE).
+ * Writes the `redis` section of bench/RESULTS.md.
+ *
+ *   --quick            a smoke run (also BENCH_QUICK=1) that leaves RESULTS.md alone
+ *   --rounds N --round MS
+ */
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { Redis } from 'ioredis';
+import { RedisStore as RateLimitRedisStore } from 'rate-limit-redis';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
+import { RateLimiter, RedisStore } from '../../src/index.js';
+import { startRedisServer } from '../../test/setup/redisServers.js';
+import { integerOption, parseCommandLine, QUICK_OPTION } from '../lib/cli.js';
+import { markdownTable } from '../lib/markdown.js';
+import { writeResultsJson, writeResultsSection } from '../lib/results.js';
+import { rotate, type Stat, stat } from '../lib/stats.js';
+import { IN_FLIGHT, type RedisResults } from './results.js';
+
+const SCRIPT = 'bench:redis';
+const { values, command } = parseCommandLine(
+  { ...QUICK_OPTION, rounds: { type: 'string' }, round: { type: 'string' } },
+  { script: SCRIPT },
+);
+const QUICK = values.quick;
+// Many short rounds: the machine's speed swings within seconds, and a ratio is only fair between
+// slices run close together, so each round's ratio pairs slices run back to back.
+const ROUND_MS = integerOption(SCRIPT, 'round', values.round ?? process.env.BENCH_ROUND_MS, QUICK ? 300 : 500, 50);
+const ROUNDS = integerOption(SCRIPT, 'rounds', values.rounds ?? process.env.BENCH_ROUNDS, QUICK ? 3 : 20);
+const KEY_COUNT = 100_000;
+const CLOCK_TICKS_PER_SECOND = 100; // Linux USER_HZ
+
+interface Contender {
+  readonly name: string;
+  readonly client: Redis;
+  /** Commands this contender's client sent (round trips, with auto-pipelining off). */
+  readonly sent: { count: number };
+  /** One decision; resolves whether allowed or not (never rejects on a denial). */
+  decide(key: string): Promise<unknown>;
+  /** The Redis key holding `key`'s state (for MEMORY USAGE). */
+  redisKey(key: string): string;
+  /** Only for a library whose default name is longer than `xx:key`: that key under a prefix that short. */
+  readonly equalLength?: { redisKey(key: string): string; decide(key: string): Promise<unknown> };
+}
+
+function redisCpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]); // utime + stime (fields 14 and 15 of the full line)
+}
+
+/** Counts the commands a client sends: each is one request to Redis (auto-pipelining is off). */
+function countCommands(client: Redis): { count: number } {
+  const sent = { count: 0 };
+  const send = client.sendCommand.bind(client);
+  client.sendCommand = ((...args: Parameters<Redis['sendCommand']>) => {
+    sent.count++;
+    return send(...args);
+  }) as Redis['sendCommand'];
+  return sent;
+}
+
+interface Sample {
+  decisions: number;
+  ms: number;
+  commands: number;
+  cpuTicks: number;
+  /** This process' CPU time (user + system), µs. */
+  nodeCpuUs: number;
+}
+
+async function measure(contender: Contender, keyAt: (i: number) => string, pid: number): Promise<Sample> {
+  const commandsBefore = contender.sent.count;
+  const cpuBefore = redisCpuTicks(pid);
+  const nodeBefore = process.cpuUsage();
+  const started = performance.now();
+  const until = started + ROUND_MS;
+  let decisions = 0;
+  let next = Math.floor(Math.random() * KEY_COUNT);
+  const worker = async () => {
+    while (performance.now() < until) {
+      await contender.decide(keyAt(next++));
+      decisions++;
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  const ms = performance.now() - started;
+  const cpuTicks = redisCpuTicks(pid) - cpuBefore;
+  const nodeCpu = process.cpuUsage(nodeBefore);
+  const commands = contender.sent.count - commandsBefore;
+  return { decisions, ms, commands, cpuTicks, nodeCpuUs: nodeCpu.user + nodeCpu.system };
+}
+
+async function main(): Promise<void> {
+  const server = await startRedisServer();
+  const pid = server.process.pid as number;
+  const connect = () => new Redis({ host: '127.0.0.1', port: server.port, enableAutoPipelining: false });
+  const admin = connect();
+  try {
+    const sluiceClient = connect();
+    // Like the peers' 10^9 points per hour: never refused, and every key lives through the run (with a refill
+    // of 1000/s a bucket would be full, and its key deleted, a ms after each call: another workload).
+    const sluice = new RateLimiter({
+      capacity: 1e9,
+      refillRate: 1000,
+      interval: '1h',
+      store: new RedisStore({ client: sluiceClient }),
+    });
+    const rlfClient = connect();
+    const rlf = new RateLimiterRedis({ storeClient: rlfClient, points: 1e9, duration: 3600, useRedisPackage: false });
+    const rlfShort = new RateLimiterRedis({ storeClient: rlfClient, points: 1e9, duration: 3600, keyPrefix: 'rf', useRedisPackage: false });
+    const rlrClient = connect();
+    const rlr = new RateLimitRedisStore({
+      sendCommand: (command: string, ...args: string[]) => rlrClient.call(command, ...args) as Promise<number>,
+    });
+    rlr.init({ windowMs: 3_600_000 } as Parameters<typeof rlr.init>[0]);
+
+    const contenders: Contender[] = [
+      {
+        name: 'sluice RedisStore',
+        client: sluiceClient,
+        sent: countCommands(sluiceClient),
+        decide: (key) => sluice.consume(key),
+        redisKey: (key) => RedisStore.keyOf('sl:', key),
+      },
+      {
+        name: 'rate-limiter-flexible RateLimiterRedis',
+        client: rlfClient,
+        sent: countCommands(rlfClient),
+        decide: (key) => rlf.consume(key).catch((r: unknown) => r),
+        redisKey: (key) => `rlflx:${key}`,
+        equalLength: { redisKey: (key) => `rf:${key}`, decide: (key) => rlfShort.consume(key).catch((r: unknown) => r) },
+      },
+      {
+        name: 'rate-limit-redis',
+        client: rlrClient,
+        sent: countCommands(rlrClient),
+        decide: (key) => rlr.increment(key),
+        redisKey: (key) => `rl:${key}`,
+      },
+    ];
+    const scenarios = [
+      { name: 'one hot key', keyAt: (_: number) => 'hot' },
+      { name: '100k keys', keyAt: (i: number) => `user:${i % KEY_COUNT}` },
+    ];
+    // Warm up: scripts loaded, JIT warm.
+    for (const c of contenders) for (let i = 0; i < 2000; i++) await c.decide(`warm:${i % 10}`);
+
+    const samples = new Map<string, Sample[]>();
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const scenario of scenarios) {
+        // Rotate who goes first, so no one always runs on a warmer (or noisier) machine.
+        for (const contender of rotate(contenders, round)) {
+          const sample = await measure(contender, scenario.keyAt, pid);
+          const id = `${scenario.name}|${contender.name}`;
+          samples.set(id, [...(samples.get(id) ?? []), sample]);
+          process.stderr.write(
+            `round ${round + 1}/${ROUNDS} ${scenario.name.padEnd(12)} ${contender.name.padEnd(40)} ${Math.round((sample.decisions / sample.ms) * 1000)} decisions/s\n`,
+          );
+        }
+      }
+    }
+
+    // Cached denials: a flood on one denied key.
+    const floodLimiter = new RateLimiter({
+      capacity: 1,
+      refillRate: 1,
+      interval: '1h',
+      prefix: 'flood:',
+      store: new RedisStore({ client: sluiceClient }),
+    });
+    await floodLimiter.consume('flooder');
+    const floodBefore = contenders[0]?.sent.count ?? 0;
+    let floodDenied = 0;
+    for (let i = 0; i < 10_000; i++) if (!(await floodLimiter.consume('flooder')).allowed) floodDenied++;
+    const floodCommands = (contenders[0]?.sent.count ?? 0) - floodBefore;
+
+    // Bytes per key, on the 100k-key scenario's keys (they live through the run).
+    const sampleKeys = Array.from({ length: 200 }, (_, i) => `user:${i * 499}`);
+    const meanMemoryUsage = async (redisKey: (key: string) => string): Promise<number> => {
+      let total = 0;
+      let counted = 0;
+      for (const key of sampleKeys) {
+        const size = (await admin.call('MEMORY', 'USAGE', redisKey(key), 'SAMPLES', '0')) as number | null;
+        if (size !== null) {
+          total += size;
+          counted++;
+        }
+      }
+      return counted === 0 ? Number.NaN : total / counted;
+    };
+    const bytes: Record<string, number> = {};
+    for (const c of contenders) bytes[c.name] = await meanMemoryUsage(c.redisKey);
+
+    // The same with names equally long ('sl:user:N', 'rf:user:N', 'rl:user:N'): Redis' per-key overhead depends
+    // on the name's length, so this compares the value formats. Only rate-limiter-flexible's default is longer.
+    const sameBytes: Record<string, number> = {};
+    for (const c of contenders) {
+      const short = c.equalLength;
+      if (short === undefined) {
+        sameBytes[c.name] = bytes[c.name] ?? Number.NaN;
+        continue;
+      }
+      for (const key of sampleKeys) await short.decide(key);
+      sameBytes[c.name] = await meanMemoryUsage(short.redisKey);
+    }
+
+    const rows: string[][] = [];
+    const jsonRows: RedisResults['rows'][number][] = [];
+    const figures = new Map<string, { rate: Stat; cpu: number }>(); // `${scenario}|${library}`
+    for (const scenario of scenarios) {
+      for (const c of contenders) {
+        const list = samples.get(`${scenario.name}|${c.name}`) ?? [];
+        const decisions = list.reduce((s, x) => s + x.decisions, 0);
+        const commands = list.reduce((s, x) => s + x.commands, 0);
+        const ticks = list.reduce((s, x) => s + x.cpuTicks, 0);
+        const nodeUs = list.reduce((s, x) => s + x.nodeCpuUs, 0);
+        const rate = stat(list.map((x) => (x.decisions / x.ms) * 1000));
+        const cpuUs = ((ticks / CLOCK_TICKS_PER_SECOND) * 1e6) / decisions;
+        figures.set(`${scenario.name}|${c.name}`, { rate, cpu: cpuUs });
+        jsonRows.push({
+          scenario: scenario.name,
+          library: c.name,
+          decisionsPerSec: rate,
+          cpuUsPerDecision: cpuUs,
+          roundTripsPerDecision: commands / decisions,
+          bytesPerKey: bytes[c.name] ?? null,
+        });
+        rows.push([
+          scenario.name,
+          c.name,
+          Math.round(rate.median).toLocaleString('en-US'),
+          `${Math.round(rate.min / 1000)}k–${Math.round(rate.max / 1000)}k`,
+          (commands / decisions).toFixed(3),
+          cpuUs.toFixed(2),
+          (nodeUs / decisions).toFixed(2),
+          Math.round(bytes[c.name] ?? Number.NaN).toString(),
+          Math.round(sameBytes[c.name] ?? Number.NaN).toString(),
+        ]);
+      }
+    }
+    const ratios: string[] = [];
+    const ratioSummary: Record<string, RedisResults['ratios'][string]> = {};
+    const [ours, ...peers] = contenders.map((c) => c.name);
+    for (const scenario of scenarios) {
+      const rateOf = (name: string | undefined) => figures.get(`${scenario.name}|${name}`)?.rate.median ?? 0;
+      const fastest = peers.reduce((a, b) => (rateOf(b) > rateOf(a) ? b : a));
+      // Per round: sluice's rate over the best peer's in the same round (slices run back to back).
+      const perRound: number[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        const rate = (name: string | undefined) => {
+          const sample = samples.get(`${scenario.name}|${name}`)?.[round];
+          return sample === undefined ? 0 : sample.decisions / sample.ms;
+        };
+        const best = Math.max(...peers.map(rate));
+        if (best > 0) perRound.push(rate(ours) / best);
+      }
+      const paired = stat(perRound);
+      const oursFigures = figures.get(`${scenario.name}|${ours}`);
+      const fastestFigures = figures.get(`${scenario.name}|${fastest}`);
+      if (oursFigures && fastestFigures) {
+        const cpu = oursFigures.cpu / fastestFigures.cpu;
+        ratioSummary[scenario.name] = { ...paired, cpu };
+        ratios.push(
+          `- ${scenario.name}: sluice makes **${paired.median.toFixed(2)}×** the decisions/s of the faster peer in the same round ` +
+            `(median of ${perRound.length} rounds, ${paired.min.toFixed(2)}–${paired.max.toFixed(2)}; ` +
+            `ratio of the medians above: ${(oursFigures.rate.median / fastestFigures.rate.median).toFixed(2)}×), at **${cpu.toFixed(2)}×** its redis-server CPU per decision.`,
+        );
+      }
+    }
+    const redisVersion = (await admin.info('server')).match(/redis_version:(\S+)/)?.[1] ?? 'unknown';
+    const markdown = [
+      '## Redis store',
+      '',
+      `Command: \`${command}\` (${ROUNDS} interleaved rounds of ${ROUND_MS} ms per library and scenario, ${IN_FLIGHT} calls in flight`,
+      `through one ioredis connection each, against a redis-server ${redisVersion} started by the script; Node ${process.version}).`,
+      'Limits large enough that every call is allowed, so each library does its full write path, and keys that live through the run',
+      '(sluice: capacity 10^9, refill 1000 per hour; the peers: 10^9 points per hour). Medians of the rounds;',
+      'round trips per decision = commands the client sent (auto-pipelining off) / decisions; CPU = redis-server utime+stime from /proc / decisions',
+      '(Node CPU: the benchmark process, process.cpuUsage(), same division);',
+      'bytes per key = mean MEMORY USAGE of 200 keys (`user:N`), first with the default prefixes (`sl:key`, `rlflx:key`, `rl:key`), then with',
+      'prefixes that make the names equally long (`sl:key`, `rf:key`, `rl:key`): Redis 7 keeps names of up to 14 bytes in a smaller',
+      'allocation, so a longer default name alone can cost 16 bytes (all three store one integer per key).',
+      '',
+      markdownTable(
+        [
+          'scenario',
+          'library',
+          'decisions/s (median)',
+          'min–max',
+          'round trips / decision',
+          'redis-server CPU µs / decision',
+          'Node CPU µs / decision',
+          'bytes / key (default prefixes)',
+          'bytes / key (equal name lengths)',
+        ],
+        rows,
+      ),
+      '',
+      ...ratios,
+      `- A flood on one denied key (10,000 sequential calls, ${floodDenied} denied): ${floodCommands} round trips in total (deny cache).`,
+      '',
+      `On ${cpus().length} shared, noisy cores: compare ratios within one run, not absolute figures across runs.`,
+    ].join('\n');
+    const result: RedisResults = { redisVersion, rounds: ROUNDS, rows: jsonRows, ratios: ratioSummary };
+    writeResultsJson(QUICK ? 'redis.quick' : 'redis', result);
+    if (!QUICK) writeResultsSection('redis', markdown);
+    console.log(`\n${markdown}`);
+    await Promise.all(contenders.map((c) => c.client.quit()));
+  } finally {
+    await admin.quit().catch(() => undefined);
+    await server.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

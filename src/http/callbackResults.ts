@@ -1,0 +1,47 @@
+/**
+ * What the user callbacks of the HTTP options return: a value or a promise of one, and for `key` and
+ * `cost` a value that must be usable. Each unusable value takes one path, the same on every store: a
+ * `SluiceArgumentError` for the framework's error handler, never a request that skips the limiter.
+ */
+import { describeValue, SluiceArgumentError, SluiceError } from '../errors.js';
+
+/** A callback's result: the value, or a promise (any thenable) of it. */
+export type Awaitable<T> = T | PromiseLike<T>;
+
+/**
+ * Whether a callback returned a promise. Only objects are looked at, so a callback that returns a plain
+ * string, number or boolean costs a `typeof`.
+ */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+/**
+ * The bucket key a `key` function returned: a non-empty string as it is, a finite number (a numeric
+ * user id) as its decimal string. Throws a SluiceArgumentError for anything else (undefined, null, '',
+ * NaN, a boolean, an object...): an optional field that is missing must not become a shared or free bucket.
+ */
+export function usableKey(value: unknown): string {
+  if (typeof value === 'string' && value.length !== 0) return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  throw new SluiceArgumentError(
+    'key',
+    value,
+    'must return a non-empty string or a finite number (or a promise of one); return a fallback such as the client IP for requests that lack the field',
+  );
+}
+
+/** The tokens a `cost` function returned: a finite number ≥ 0, else a SluiceArgumentError. */
+export function usableCost(value: unknown): number {
+  if (typeof value === 'number' && value >= 0 && value !== Number.POSITIVE_INFINITY) return value;
+  throw new SluiceArgumentError('cost', value, 'must return a finite number of tokens ≥ 0 (or a promise of one)');
+}
+
+/**
+ * What a callback threw or rejected with, as an error the framework treats as one: Express reads a
+ * falsy `next(value)` as success and `next('route')` as a jump, so a non-Error is wrapped.
+ */
+export function asError(thrown: unknown): unknown {
+  if (thrown instanceof Error) return thrown;
+  return new SluiceError(`sluice: a callback threw or rejected with ${describeValue(thrown)}, not an Error`, { cause: thrown });
+}
