@@ -13,7 +13,7 @@ export class SlowStore implements Store {
   update(policy: Policy, key: string, cost: number, slackMs: number, now: number): Promise<StoreResult> {
     const result = this.inner.update(policy, key, cost, slackMs, now);
     // The memory store may reuse its result object: copy it before handing it out later.
-    const copy: StoreResult = { allowed: result.allowed, now: result.now, tats: Array.from(result.tats) };
+    const copy: StoreResult = { allowed: result.allowed, now: result.now, aheads: Array.from(result.aheads) };
     return new Promise((resolve) => setTimeout(() => resolve(copy), this.delayMs));
   }
 
