@@ -20,7 +20,7 @@ export interface RedisStoreOptions {
   /**
    * Once Redis denies a key, answer further calls for that key (same or larger cost) locally until the
    * tokens are due, without a round trip. `true` (default) keeps up to 10,000 keys and 4 MiB (as counted, on
-   * the safe side of V8's use: 288 + 8 per band bytes per entry, plus its key at 2 bytes a character + 16 to 48;
+   * the safe side of V8's use: 296 + 8 per band bytes per entry, plus its key at 2 bytes a character + 16 to 48;
    * a key longer than 64 characters is held as a 65-character digest); `{ maxKeys, maxBytes }` sets the bounds
    * (`maxBytes` at least 65,536); `false` turns it off. Another server's `reset` of the key is not seen until the entry expires.
    */
