@@ -38,34 +38,34 @@ async function flood(target: 'memory' | 'deny', kind: string, count: number, max
 }
 
 describe('memory bounded in bytes', () => {
-  it('MemoryStore (defaults): 20,000 requests with a fresh 8,000-character key hold a few MB, not 160', async () => {
-    const result = await flood('memory', 'long', 20_000);
-    expect(result.size).toBe(20_001);
-    expect(result.maxBytes).toBe(128 * MiB);
-    // Each long key is held as a digest: about 200 bytes a key, not 8 KB.
-    expect(result.heapGrowth / result.size).toBeLessThan(400);
-    expect(result.heapGrowth).toBeLessThanOrEqual(result.bytes);
-  }, 60_000);
+  it.each([
+    ['a fresh 8,000-character key (held as a digest)', 'long'],
+    ['a fresh 20-character key cut from an 8 KB string (copied, so the string can go)', 'sliced'],
+  ])(
+    'MemoryStore (defaults): 20,000 requests with %s hold a few MB, not 160',
+    async (_, kind) => {
+      const result = await flood('memory', kind, 20_000);
+      expect(result.size).toBe(20_001);
+      expect(result.maxBytes).toBe(128 * MiB);
+      expect(result.heapGrowth / result.size).toBeLessThan(400); // about 200 bytes a key, not 8 KB
+      expect(result.heapGrowth).toBeLessThanOrEqual(result.bytes);
+    },
+    60_000,
+  );
 
-  it('MemoryStore maxBytes 4 MiB: 100,000 long keys stay under the budget, as counted and as measured', async () => {
-    const result = await flood('memory', 'long', 100_000, 4 * MiB);
-    expect(result.bytes).toBeLessThanOrEqual(4 * MiB);
-    expect(result.heapGrowth).toBeLessThanOrEqual(4 * MiB);
-    expect(result.size).toBeGreaterThan(10_000); // the budget is used, not wasted
-  }, 60_000);
-
-  it('MemoryStore: 20-character keys cut from 8 KB strings do not keep those strings alive', async () => {
-    const result = await flood('memory', 'sliced', 20_000);
-    expect(result.size).toBe(20_001);
-    expect(result.heapGrowth / result.size).toBeLessThan(400);
-    expect(result.heapGrowth).toBeLessThanOrEqual(result.bytes);
-  }, 60_000);
-
-  it('MemoryStore maxBytes with short keys: counted bytes stay above what V8 uses', async () => {
-    const result = await flood('memory', 'ip', 300_000, 8 * MiB);
-    expect(result.bytes).toBeLessThanOrEqual(8 * MiB);
-    expect(result.heapGrowth).toBeLessThanOrEqual(8 * MiB);
-  }, 60_000);
+  it.each([
+    ['100,000 long keys', 'long', 100_000, 4 * MiB],
+    ['300,000 IPv4 keys', 'ip', 300_000, 8 * MiB],
+  ])(
+    'MemoryStore maxBytes: %s stay under the budget, as counted and as measured',
+    async (_, kind, count, maxBytes) => {
+      const result = await flood('memory', kind, count, maxBytes);
+      expect(result.bytes).toBeLessThanOrEqual(maxBytes);
+      expect(result.heapGrowth).toBeLessThanOrEqual(maxBytes);
+      expect(result.size).toBeGreaterThan(maxBytes / 400); // the budget is used, not wasted
+    },
+    60_000,
+  );
 
   it('deny cache (default 4 MiB): long and sliced keys stay under the budget', async () => {
     for (const kind of ['long', 'sliced']) {
