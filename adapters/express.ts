@@ -4,6 +4,7 @@
  * `onStoreError: 'throw'`) go to `next(err)`.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { connectionMarks } from '../src/http/countedRequests.js';
 import type { HttpFramework } from '../src/http/httpLimiter.js';
 import { HttpLimiter } from '../src/http/httpLimiter.js';
 import type { HttpLimitOptions } from '../src/http/httpLimitOptions.js';
@@ -41,6 +42,10 @@ const express: HttpFramework<Request, Response> = {
   send: (res, statusCode, body) => {
     res.status(statusCode).send(body);
   },
+  marks: connectionMarks<Request>(
+    (req) => req.socket,
+    (req) => req.res?.writableFinished === true,
+  ),
 };
 
 /** Express middleware that limits requests; see the README's HTTP options. */

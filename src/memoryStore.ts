@@ -2,6 +2,7 @@ import { type Decision, oneBandDecision } from './decision.js';
 import { type Duration, parseDuration } from './duration.js';
 import { SluiceConfigError } from './errors.js';
 import { heldKey, keyBytes, LONGEST_PLAIN_KEY, ownedKey } from './keyDigest.js';
+import { namespaceConflict, sameLimits } from './keyNamespace.js';
 import { clearLongTimeout, type LongTimeout, MAX_TIMER_MS, setLongTimeout } from './longTimeout.js';
 import { rejectUnknownOptions } from './options.js';
 import type { Policy, Store, StoreResult } from './store.js';
@@ -192,7 +193,7 @@ export class MemoryStore implements Store {
     this.sweepIntervalMs = sweepInterval === false ? false : parseDuration(sweepInterval, 'sweepInterval');
   }
 
-  /** Number of keys held, over all prefixes. */
+  /** Number of keys held, over all namespaces. */
   get size(): number {
     return this.keyCount;
   }
@@ -275,7 +276,7 @@ export class MemoryStore implements Store {
 
   reset(policy: Policy, key: string): void {
     if (key.length > LONGEST_PLAIN_KEY) key = heldKey(key);
-    const table = this.tables.get(policy.prefix);
+    const table = this.tables.get(policy.namespace);
     const slot = table?.slots.get(key);
     if (table !== undefined && slot !== undefined) this.drop(table, key, slot);
   }
@@ -310,25 +311,24 @@ export class MemoryStore implements Store {
     this.byteCount = 0;
   }
 
-  /** @internal Reserves `policy.prefix` for `policy`'s limits; throws a SluiceConfigError if other limits hold it. */
+  /**
+   * @internal Reserves `policy.namespace` for `policy`'s limits; throws a SluiceConfigError if other limits hold
+   * it (only when their fingerprints collide: other limits get another namespace).
+   */
   claim(policy: Policy): void {
     this.tableFor(policy);
   }
 
   private tableFor(policy: Policy): KeyTable {
-    let table = this.tables.get(policy.prefix);
+    let table = this.tables.get(policy.namespace);
     if (table === undefined) {
       const stride = policy.bands.length;
-      // No more slots than maxBytes can pay for, so the slab stays within the budget too.
-      const maxSlots = Math.min(this.maxKeys, Math.ceil(this.maxBytes / (entryBytes(stride) + keyBytes('k')))); // the fewest bytes a key counts
+      // No more slots than maxBytes can pay for (at the fewest bytes a key counts), so the slabs stay in budget too.
+      const maxSlots = Math.min(this.maxKeys, Math.ceil(this.maxBytes / (entryBytes(stride) + keyBytes('k'))));
       table = new KeyTable(stride, policy, maxSlots);
-      this.tables.set(policy.prefix, table);
+      this.tables.set(policy.namespace, table);
     } else if (!sameLimits(table.policy, policy)) {
-      throw new SluiceConfigError(
-        'prefix',
-        policy.prefix,
-        'is already used in this MemoryStore by a limiter with other limits; give each limiter sharing a store its own prefix',
-      );
+      throw namespaceConflict(table.policy, policy);
     }
     this.lastPolicy = policy;
     this.lastTable = table;
@@ -427,15 +427,6 @@ export class MemoryStore implements Store {
  */
 function entryBytes(doubles: number): number {
   return 4 * (24 + 4) + 2 * (8 * doubles + 1) + 8;
-}
-
-function sameLimits(a: Policy, b: Policy): boolean {
-  if (a === b) return true;
-  if (a.bands.length !== b.bands.length) return false;
-  return a.bands.every((band, i) => {
-    const other = b.bands[i];
-    return other !== undefined && band.scale === other.scale && band.emission === other.emission && band.tolerance === other.tolerance;
-  });
 }
 
 function allZero(values: Float64Array, count: number): boolean {

@@ -37,7 +37,11 @@ export interface DegradedEvent {
 interface CommonOptions {
   /** Where bucket state lives. Default: a new `MemoryStore`. */
   store?: Store;
-  /** Namespaces this limiter's keys in a shared store. Default `'sl:'` (short: in Redis, a key name of up to 14 bytes takes less memory). */
+  /**
+   * Namespaces this limiter's keys in a shared store, together with a fingerprint of its limits: limiters with the
+   * same store, prefix and limits share buckets, others never do. Default `'sl:'` (short: in Redis, a shorter key
+   * name can take a smaller allocation).
+   */
   prefix?: string;
   /** Time source in ms. Default `Date.now`. */
   clock?: () => number;

@@ -1,6 +1,7 @@
 import { type Deadline, DeadlineQueue } from './deadlineQueue.js';
 import { type Decision, toDecision } from './decision.js';
 import { CostExceedsCapacityError, SluiceArgumentError, SluiceConfigError, SluiceStoreError, StoreTimeoutError } from './errors.js';
+import { keyNamespace } from './keyNamespace.js';
 import { clearLongTimeout, type LongTimeout, setLongTimeout } from './longTimeout.js';
 import { MemoryStore } from './memoryStore.js';
 import {
@@ -11,6 +12,7 @@ import {
   rejectUnknownOptions,
   type StoreErrorPolicy,
 } from './options.js';
+import { RedisStore } from './redisStore.js';
 import { type CallbackStore, isCallbackStore, type Policy, type Store, type StoreCallback, type StoreResult } from './store.js';
 import { aheadsAfter, type Band, MAX_CLOCK_MS, maxWaitMs, msUntilFits, reservationDelayMs } from './tokenBucket.js';
 
@@ -119,14 +121,14 @@ export class RateLimiter {
       throw new SluiceConfigError('onDegraded', onDegraded, 'must be a function');
     }
     this.store = store;
-    this.policy = { prefix, bands: this.bands };
+    this.policy = { prefix, namespace: keyNamespace(prefix, this.bands), bands: this.bands };
     this.clock = clock;
     this.timeoutMs = timeoutMs;
     this.onStoreError = onStoreError;
     this.onDegraded = onDegraded;
     this.deadlines = store.synchronous ? undefined : new DeadlineQueue(timeoutMs);
-    // Claim the prefix now, so a conflict with another limiter on the same MemoryStore throws here, not on a call.
-    if (store instanceof MemoryStore) store.claim(this.policy);
+    // Claim the namespace now, so a fingerprint collision with another limiter on the same store throws here, not on a call.
+    if (store instanceof MemoryStore || store instanceof RedisStore) store.claim(this.policy);
     this.fastStore = store instanceof MemoryStore && this.bands.length === 1 ? store : undefined;
     this.callbackStore = isCallbackStore(store) ? store : undefined;
   }

@@ -3,7 +3,9 @@ import { Batcher, BatchLane } from './batcher.js';
 import { clusterSlot } from './clusterSlot.js';
 import { DenyCache } from './denyCache.js';
 import { SluiceConfigError, SluiceStoreError } from './errors.js';
+import { escapeKey, namespaceConflict, sameLimits } from './keyNamespace.js';
 import { rejectUnknownOptions } from './options.js';
+import type { RateLimiter } from './rateLimiter.js';
 import { DECIDE_BATCH_SCRIPT, DECIDE_BATCH_SHA } from './redisScripts.js';
 import type { CallbackStore, Policy, StoreCallback, StoreResult } from './store.js';
 import type { Band } from './tokenBucket.js';
@@ -59,18 +61,18 @@ const DISCONNECTED = new Set(['reconnecting', 'close', 'end', 'disconnecting']);
 interface PolicyArgs {
   readonly bandCount: number;
   readonly argv: readonly string[];
-  readonly prefix: string;
+  readonly namespace: string;
 }
 
 /**
- * The Redis key of a limiter's first band for `key`, under an already escaped `prefix`. One band: `prefix`
- * + key, no longer than it must be (Redis keeps names of up to 14 bytes in a smaller allocation). Several bands: `prefix{key}`, a hash tag,
- * so that all of a key's bands live in one Cluster slot (band i is `prefix{key}:i`). The user key is
- * escaped either way, so a one-band name holds no brace at all (Redis hashes the whole name) and cannot
- * be mistaken for a several-band one under the same prefix.
+ * The Redis key of a limiter's first band for `key`, under its `namespace` (see keyNamespace.ts: the escaped
+ * prefix, the limits fingerprint and `|`). One band: `namespace` + key, no longer than it must be. Several
+ * bands: `namespace{key}`, a hash tag, so that all of a key's bands live in one Cluster slot (band i is
+ * `namespace{key}:i`). The user key is escaped either way, so a one-band name holds no brace at all (Redis
+ * hashes the whole name) and cannot be mistaken for a several-band one.
  */
-function baseKey(prefix: string, bandCount: number, key: string): string {
-  return bandCount === 1 ? prefix + escapeKey(key) : `${prefix}{${escapeKey(key)}}`;
+function baseKey(namespace: string, bandCount: number, key: string): string {
+  return bandCount === 1 ? namespace + escapeKey(key) : `${namespace}{${escapeKey(key)}}`;
 }
 
 /** One call waiting for the next flush. */
@@ -88,16 +90,12 @@ interface PendingCall {
 
 type ScriptReply = readonly (string | number)[];
 
-/** Escapes `%`, `{` and `}` so a user key can neither end the hash tag early nor collide with another key. */
-function escapeKey(key: string): string {
-  return /[%{}]/.test(key) ? key.replace(/[%{}]/g, (c) => (c === '%' ? '%25' : c === '{' ? '%7B' : '%7D')) : key;
-}
-
 /**
  * Bucket state in Redis (or Redis Cluster), shared by every process that uses the same keys.
  *
- * Keys: `prefix` + key for a one-band limiter; `prefix{key}` for the first band and `prefix{key}:i` for
- * band i of a several-band one, so all bands of a key live in one cluster slot (see baseKey). The user
+ * Keys: `namespace` + key for a one-band limiter; `namespace{key}` for the first band and `namespace{key}:i`
+ * for band i of a several-band one, so all bands of a key live in one cluster slot (see baseKey). The
+ * namespace holds the limits' fingerprint, so limiters with other limits never share a key, and the user
  * key is escaped, so any string is a safe key. Each holds the band's TAT in ms (exactly: see
  * DECIDE_BATCH_SCRIPT) with a PX until the band is full again.
  *
@@ -114,6 +112,8 @@ export class RedisStore implements CallbackStore {
   private readonly isCluster: boolean;
   private readonly denyCache: DenyCache | undefined;
   private readonly policies = new WeakMap<Policy, PolicyArgs>();
+  /** The limits each namespace was claimed for, to refuse a fingerprint collision at construction. */
+  private readonly claims = new Map<string, Policy>();
   private readonly batcher: Batcher<PendingCall>;
   /** The only lane of a single Redis. */
   private readonly soleLane = new BatchLane<PendingCall>('');
@@ -164,12 +164,23 @@ export class RedisStore implements CallbackStore {
   }
 
   /**
-   * The Redis key of band `band` of `key` for a limiter of `bandCount` bands under `prefix` (for tools and
-   * tests that look inside Redis).
+   * The Redis key of band `band` (0-based) of `key` for `limiter` (a RateLimiter or its `policy`), for tools
+   * and tests that look inside Redis: e.g. `sl:Ab3x|203.0.113.7` for a one-band limiter with the default prefix.
    */
-  static keyOf(prefix: string, key: string, band = 0, bandCount = band + 1): string {
-    const base = baseKey(escapeKey(prefix), bandCount, key);
+  static keyOf(limiter: RateLimiter | Policy, key: string, band = 0): string {
+    const policy = 'policy' in limiter ? limiter.policy : limiter;
+    const base = baseKey(policy.namespace, policy.bands.length, key);
     return band === 0 ? base : `${base}:${band}`;
+  }
+
+  /**
+   * @internal Reserves `policy.namespace` for `policy`'s limits in this store; throws a SluiceConfigError when
+   * other limits hold it (their fingerprints collide), which would make them share keys.
+   */
+  claim(policy: Policy): void {
+    const held = this.claims.get(policy.namespace);
+    if (held === undefined) this.claims.set(policy.namespace, policy);
+    else if (!sameLimits(held, policy)) throw namespaceConflict(held, policy);
   }
 
   update(policy: Policy, key: string, cost: number, slackMs: number, now: number): Promise<StoreResult> {
@@ -182,7 +193,7 @@ export class RedisStore implements CallbackStore {
   updateInto(policy: Policy, key: string, cost: number, slackMs: number, now: number, callback: StoreCallback): void {
     now = Math.floor(now);
     const args = this.argsOf(policy);
-    const base = baseKey(args.prefix, args.bandCount, key);
+    const base = baseKey(args.namespace, args.bandCount, key);
     const cache = this.denyCache;
     if (cache !== undefined && cache.size > 0) {
       if (cost > 0 && slackMs === 0) {
@@ -216,7 +227,7 @@ export class RedisStore implements CallbackStore {
 
   async reset(policy: Policy, key: string): Promise<void> {
     const args = this.argsOf(policy);
-    const base = baseKey(args.prefix, args.bandCount, key);
+    const base = baseKey(args.namespace, args.bandCount, key);
     this.denyCache?.forget(base);
     this.checkConnected();
     // All band keys share the hash tag (or there is one), so this DEL is fine in a Cluster too.
@@ -234,7 +245,7 @@ export class RedisStore implements CallbackStore {
     if (args === undefined) {
       const argv: string[] = [String(policy.bands.length)];
       for (const band of policy.bands as Band[]) argv.push(String(band.scale), String(band.emission), String(band.tolerance));
-      args = { bandCount: policy.bands.length, argv, prefix: escapeKey(policy.prefix) };
+      args = { bandCount: policy.bands.length, argv, namespace: policy.namespace };
       this.policies.set(policy, args);
     }
     return args;

@@ -2,8 +2,14 @@ import type { Band } from './tokenBucket.js';
 
 /** What a limiter asks of a store: its key namespace and its compiled bands. */
 export interface Policy {
-  /** Namespace of the limiter's keys (the `prefix` option). */
+  /** The limiter's `prefix` option, as given. */
   readonly prefix: string;
+  /**
+   * Where the limiter's keys live: the escaped prefix, a fingerprint of the limits, and `|` (`sl:Ab3x|`).
+   * `namespace + key` is a safe name for any key: the first `|` in it ends the namespace, so no key or
+   * prefix can reach another limiter's names, and limiters with other limits never share one.
+   */
+  readonly namespace: string;
   /** The limit bands; a call must fit in every one of them. */
   readonly bands: readonly Band[];
 }
@@ -24,7 +30,7 @@ export interface StoreResult {
 /**
  * Where bucket state lives. `MemoryStore` and `RedisStore` implement it; so can you.
  *
- * A store keeps, per `policy.prefix` + key, two numbers per band (the TAT as whole ms rounded up, and
+ * A store keeps, per `policy.namespace` + key, two numbers per band (the TAT as whole ms rounded up, and
  * the band units it falls short of that) and applies calls to them atomically: read them (missing =
  * full bucket: `now` and 0), call `applyCall` from `sluice` (all or nothing across bands), write them
  * back if it returned true and `cost !== 0`, ideally with a time-to-live of `max(tat) − now` ms (after

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { MemoryStore, RateLimiter, SluiceConfigError } from '../src/index.js';
+import { MemoryStore, RateLimiter } from '../src/index.js';
 
 function setup(
   storeOptions: ConstructorParameters<typeof MemoryStore>[0] = {},
@@ -100,16 +100,16 @@ describe('MemoryStore', () => {
     expect(limiter.consumeSync('client').allowed).toBe(false);
   });
 
-  it('shares buckets between limiters with the same prefix and limits, and refuses conflicting limits', () => {
+  it('shares buckets between limiters with the same prefix and limits; other limits on that prefix get their own', () => {
     const store = new MemoryStore({ sweepInterval: false });
     const a = new RateLimiter({ capacity: 2, refillRate: 1, store });
     const b = new RateLimiter({ capacity: 2, refillRate: 1, store });
     a.consumeSync('k', 2);
     expect(b.consumeSync('k').allowed).toBe(false);
-    expect(() => new RateLimiter({ capacity: 5, refillRate: 1, store })).toThrow(SluiceConfigError);
-    expect(() => new RateLimiter({ capacity: 5, refillRate: 1, store })).toThrow(/`prefix`.*"sl:"/);
-    const c = new RateLimiter({ capacity: 5, refillRate: 1, store, prefix: 'other:' });
+    const c = new RateLimiter({ capacity: 5, refillRate: 1, store });
     expect(c.consumeSync('k').remaining).toBe(4);
+    const d = new RateLimiter({ capacity: 5, refillRate: 1, store, prefix: 'other:' });
+    expect(d.consumeSync('k').remaining).toBe(4);
   });
 
   it('multi-band limiters keep one number per band and key', async () => {

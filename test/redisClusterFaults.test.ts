@@ -86,10 +86,6 @@ describe.skipIf(!available)('RedisStore on a Redis Cluster with a failed master'
     client = await connect();
     const prefix = uniquePrefix('node-fault');
     const owners = await slotOwners(client);
-    const keys = Array.from({ length: KEYS }, (_, i) => `user:${i}`);
-    const healthyKey = keys.map((key) => owners[clusterSlot(RedisStore.keyOf(prefix, key))] !== victim.port);
-    expect(healthyKey.filter(Boolean).length).toBeGreaterThan(KEYS / 2);
-    expect(healthyKey.filter((h) => !h).length).toBeGreaterThan(KEYS / 6);
     const limiter = new RateLimiter({
       capacity: 1e6,
       refillRate: 1000,
@@ -98,6 +94,10 @@ describe.skipIf(!available)('RedisStore on a Redis Cluster with a failed master'
       store: new RedisStore({ client }),
       timeoutMs: TIMEOUT_MS,
     });
+    const keys = Array.from({ length: KEYS }, (_, i) => `user:${i}`);
+    const healthyKey = keys.map((key) => owners[clusterSlot(RedisStore.keyOf(limiter, key))] !== victim.port);
+    expect(healthyKey.filter(Boolean).length).toBeGreaterThan(KEYS / 2);
+    expect(healthyKey.filter((h) => !h).length).toBeGreaterThan(KEYS / 6);
     const samples: Sample[] = [];
     let running = true;
     const pending = new Set<Promise<void>>();

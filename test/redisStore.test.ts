@@ -137,7 +137,7 @@ describe.skipIf(single === undefined)('RedisStore on one server', () => {
     for (const key of keys) expect((await limiter.consume(key)).allowed).toBe(false);
     const stored = await client.keys(`${prefix}*`);
     expect(stored.length).toBe(keys.length);
-    expect(await client.exists(RedisStore.keyOf(prefix, 'x'.repeat(10_240)))).toBe(1);
+    expect(await client.exists(RedisStore.keyOf(limiter, 'x'.repeat(10_240)))).toBe(1);
   });
 
   it('keeps one small value per key and band, expiring when the band is full again', async () => {
@@ -152,7 +152,7 @@ describe.skipIf(single === undefined)('RedisStore on one server', () => {
       store: new RedisStore({ client }),
     });
     await limiter.consume('k', 2);
-    const [first, second] = [RedisStore.keyOf(prefix, 'k', 0, 2), RedisStore.keyOf(prefix, 'k', 1, 2)];
+    const [first, second] = [RedisStore.keyOf(limiter, 'k', 0), RedisStore.keyOf(limiter, 'k', 1)];
     expect(await client.type(first)).toBe('string');
     expect(Number(await client.get(first))).toBeGreaterThan(Date.now() - 10_000);
     const [ttl0, ttl1] = [await client.pttl(first), await client.pttl(second)];
@@ -284,6 +284,14 @@ describe.skipIf(single === undefined)('RedisStore round trips (own redis-server,
 describe.skipIf(cluster === undefined)('cluster slots', () => {
   it('clusterSlot agrees with CLUSTER KEYSLOT, hash tags included', async () => {
     const node = redisClient(cluster?.[0]);
+    const oneBand = new RateLimiter({ capacity: 1, refillRate: 1, prefix: 'p:{|}' });
+    const twoBands = new RateLimiter({
+      limits: [
+        { capacity: 1, refillRate: 1 },
+        { capacity: 2, refillRate: 1 },
+      ],
+      prefix: 'p:{|}',
+    });
     const keys = [
       '',
       'a',
@@ -294,8 +302,9 @@ describe.skipIf(cluster === undefined)('cluster slots', () => {
       'a{b}c{d}',
       'ünïcødé',
       '123456789',
-      RedisStore.keyOf('p:', 'k}{'),
-      RedisStore.keyOf('p:', 'k}{', 0, 2),
+      RedisStore.keyOf(oneBand.policy, 'k}{'),
+      RedisStore.keyOf(twoBands.policy, 'k}{'),
+      RedisStore.keyOf(twoBands.policy, 'k}{', 1),
       'y'.repeat(10_000),
     ];
     for (const key of keys) expect(clusterSlot(key), JSON.stringify(key.slice(0, 20))).toBe(await node.cluster('KEYSLOT', key));
@@ -315,7 +324,7 @@ describe.skipIf(cluster === undefined)('RedisStore on Redis Cluster', () => {
     const keys = Array.from({ length: 40 }, (_, i) => `user:${i}`);
     const decisions = await Promise.all(keys.flatMap((key) => [limiter.consume(key), limiter.consume(key, 2), limiter.consume(key)]));
     expect(decisions.map((d) => d.allowed)).toEqual(keys.flatMap(() => [true, true, false]));
-    expect(new Set(keys.map((key) => clusterSlot(RedisStore.keyOf('x', key)))).size).toBeGreaterThan(30);
+    expect(new Set(keys.map((key) => clusterSlot(RedisStore.keyOf(limiter, key)))).size).toBeGreaterThan(30);
   });
 });
 

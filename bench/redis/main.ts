@@ -45,7 +45,7 @@ interface Contender {
   decide(key: string): Promise<unknown>;
   /** The Redis key holding `key`'s state (for MEMORY USAGE). */
   redisKey(key: string): string;
-  /** Only for a library whose default name is longer than `xx:key`: that key under a prefix that short. */
+  /** For a peer: that key under a prefix as long as sluice's namespace (`sl:` + 4-character fingerprint + `|`). */
   readonly equalLength?: { redisKey(key: string): string; decide(key: string): Promise<unknown> };
 }
 
@@ -114,12 +114,24 @@ async function main(): Promise<void> {
     });
     const rlfClient = connect();
     const rlf = new RateLimiterRedis({ storeClient: rlfClient, points: 1e9, duration: 3600, useRedisPackage: false });
-    const rlfShort = new RateLimiterRedis({ storeClient: rlfClient, points: 1e9, duration: 3600, keyPrefix: 'rf', useRedisPackage: false });
+    // Names as long as sluice's `sl:Ab3x|key` (8 bytes before the key), for the equal-length column.
+    const rlfEqual = new RateLimiterRedis({
+      storeClient: rlfClient,
+      points: 1e9,
+      duration: 3600,
+      keyPrefix: 'rlflx-8',
+      useRedisPackage: false,
+    });
     const rlrClient = connect();
     const rlr = new RateLimitRedisStore({
       sendCommand: (command: string, ...args: string[]) => rlrClient.call(command, ...args) as Promise<number>,
     });
     rlr.init({ windowMs: 3_600_000 } as Parameters<typeof rlr.init>[0]);
+    const rlrEqual = new RateLimitRedisStore({
+      sendCommand: (command: string, ...args: string[]) => rlrClient.call(command, ...args) as Promise<number>,
+      prefix: 'rl:eq-8:',
+    });
+    rlrEqual.init({ windowMs: 3_600_000 } as Parameters<typeof rlrEqual.init>[0]);
 
     const contenders: Contender[] = [
       {
@@ -127,7 +139,7 @@ async function main(): Promise<void> {
         client: sluiceClient,
         sent: countCommands(sluiceClient),
         decide: (key) => sluice.consume(key),
-        redisKey: (key) => RedisStore.keyOf('sl:', key),
+        redisKey: (key) => RedisStore.keyOf(sluice, key),
       },
       {
         name: 'rate-limiter-flexible RateLimiterRedis',
@@ -135,7 +147,7 @@ async function main(): Promise<void> {
         sent: countCommands(rlfClient),
         decide: (key) => rlf.consume(key).catch((r: unknown) => r),
         redisKey: (key) => `rlflx:${key}`,
-        equalLength: { redisKey: (key) => `rf:${key}`, decide: (key) => rlfShort.consume(key).catch((r: unknown) => r) },
+        equalLength: { redisKey: (key) => `rlflx-8:${key}`, decide: (key) => rlfEqual.consume(key).catch((r: unknown) => r) },
       },
       {
         name: 'rate-limit-redis',
@@ -143,6 +155,7 @@ async function main(): Promise<void> {
         sent: countCommands(rlrClient),
         decide: (key) => rlr.increment(key),
         redisKey: (key) => `rl:${key}`,
+        equalLength: { redisKey: (key) => `rl:eq-8:${key}`, decide: (key) => rlrEqual.increment(key) },
       },
     ];
     const scenarios = [
@@ -198,8 +211,8 @@ async function main(): Promise<void> {
     const bytes: Record<string, number> = {};
     for (const c of contenders) bytes[c.name] = await meanMemoryUsage(c.redisKey);
 
-    // The same with names equally long ('sl:user:N', 'rf:user:N', 'rl:user:N'): Redis' per-key overhead depends
-    // on the name's length, so this compares the value formats. Only rate-limiter-flexible's default is longer.
+    // The same with names equally long ('sl:Ab3x|user:N', 'rlflx-8:user:N', 'rl:eq-8:user:N'): Redis' per-key
+    // overhead depends on the name's length, so this compares the value formats.
     const sameBytes: Record<string, number> = {};
     for (const c of contenders) {
       const short = c.equalLength;
@@ -284,9 +297,9 @@ async function main(): Promise<void> {
       '(sluice: capacity 10^9, refill 1000 per hour; the peers: 10^9 points per hour). Medians of the rounds;',
       'round trips per decision = commands the client sent (auto-pipelining off) / decisions; CPU = redis-server utime+stime from /proc / decisions',
       '(Node CPU: the benchmark process, process.cpuUsage(), same division);',
-      'bytes per key = mean MEMORY USAGE of 200 keys (`user:N`), first with the default prefixes (`sl:key`, `rlflx:key`, `rl:key`), then with',
-      'prefixes that make the names equally long (`sl:key`, `rf:key`, `rl:key`): Redis 7 keeps names of up to 14 bytes in a smaller',
-      'allocation, so a longer default name alone can cost 16 bytes (all three store one integer per key).',
+      'bytes per key = mean MEMORY USAGE of 200 keys (`user:N`), first with the default names (`sl:<fingerprint>|key`, `rlflx:key`, `rl:key`),',
+      'then with prefixes that make the names equally long (`sl:Ab3x|key`, `rlflx-8:key`, `rl:eq-8:key`): Redis 7 keeps names of up to 14',
+      'bytes in a smaller allocation (and up to 30 in the next), so a longer name alone can cost 16 bytes (all three store one integer per key).',
       '',
       markdownTable(
         [

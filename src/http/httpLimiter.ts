@@ -8,6 +8,7 @@ import { describeValue, SluiceArgumentError } from '../errors.js';
 import type { RateLimiter } from '../rateLimiter.js';
 import { asError, isThenable, usableCost, usableKey } from './callbackResults.js';
 import { clientKey } from './clientKey.js';
+import { CountedRequests, type RequestMarks, weakMapMarks } from './countedRequests.js';
 import { RateLimitHeaders, type SetHeader, toSeconds } from './headers.js';
 import { type ResolvedHttpOptions, resolveHttpOptions } from './httpLimitOptions.js';
 import { warned, warnOnce } from './warnings.js';
@@ -36,6 +37,8 @@ export interface HttpFramework<Req, Res> {
   setHeader: SetHeader<Res>;
   /** Sends the refusal body (a string, or an object as JSON) with `statusCode`. */
   send(res: Res, statusCode: number, body: unknown): void;
+  /** Where a request's double-count marks live, if the framework has a cheaper place than the default WeakMap. */
+  marks?: RequestMarks<Req>;
 }
 
 /** How the adapter goes on: `next()` to the handler, `next(error)` to the framework's error handler. */
@@ -49,49 +52,9 @@ enum Step {
   Cost,
 }
 
-/**
- * The requests a RateLimiter counted, and under which key, shared by every adapter instance on that
- * limiter: the same request coming back with the same key is the limiter mounted twice. Not a property
- * on the request: adding one to Express' request object costs microseconds.
- */
-class CountedRequests {
-  /** With a synchronous store a second mount runs right after the first: remembering the last request is enough. */
-  private lastRequest: object | undefined;
-  private lastKey = '';
-  /** With an asynchronous store other requests run in between: remember each one until it is collected. */
-  private readonly inFlight: WeakMap<object, string> | undefined;
-
-  constructor(synchronous: boolean) {
-    this.inFlight = synchronous ? undefined : new WeakMap();
-  }
-
-  /** Records that `request` is counted under `key`; false when it already was. */
-  add(request: object, key: string): boolean {
-    if (this.inFlight !== undefined) {
-      if (this.inFlight.get(request) === key) return false;
-      this.inFlight.set(request, key);
-      return true;
-    }
-    if (this.lastRequest === request && this.lastKey === key) return false;
-    this.lastRequest = request;
-    this.lastKey = key;
-    return true;
-  }
-}
-
 const PROXY_CHECKS_IN_FULL = 1024;
 /** A power of two: the sampling test is a mask. */
 const PROXY_CHECK_EVERY = 64;
-
-const countedBy = new WeakMap<RateLimiter, CountedRequests>();
-function countedRequestsOf(limiter: RateLimiter): CountedRequests {
-  let counted = countedBy.get(limiter);
-  if (counted === undefined) {
-    counted = new CountedRequests(limiter.store.synchronous);
-    countedBy.set(limiter, counted);
-  }
-  return counted;
-}
 
 export class HttpLimiter<Req extends object, Res> {
   readonly limiter: RateLimiter;
@@ -100,7 +63,7 @@ export class HttpLimiter<Req extends object, Res> {
   readonly options: ResolvedHttpOptions<Req, Res>;
   private readonly headers: RateLimitHeaders;
   private readonly framework: HttpFramework<Req, Res>;
-  private readonly counted: CountedRequests;
+  private readonly counted: CountedRequests<Req>;
   /** The key of each request in flight, kept only when `onDecision` needs it. */
   private readonly keys: WeakMap<Req, string> | undefined;
   /**
@@ -118,7 +81,7 @@ export class HttpLimiter<Req extends object, Res> {
     this.synchronous = this.limiter.store.synchronous;
     this.headers = new RateLimitHeaders(this.limiter.limits, this.options.headers);
     this.framework = framework;
-    this.counted = countedRequestsOf(this.limiter);
+    this.counted = new CountedRequests<Req>(this.limiter, framework.marks ?? weakMapMarks);
     this.keys = this.options.onDecision === undefined ? undefined : new WeakMap();
     this.watchProxy = this.options.warnings && this.options.key === undefined;
   }

@@ -2,7 +2,7 @@
 import { afterEach, beforeEach } from 'vitest';
 import { resetWarnings } from '../../src/http/warnings.js';
 import { RedisStore, type Store } from '../../src/index.js';
-import { redisClient, redisOptions, uniquePrefix } from '../setup/redisTarget.js';
+import { redisClient, redisClusterClient, redisClusterNodes, redisOptions, uniquePrefix } from '../setup/redisTarget.js';
 
 export interface CapturedWarning {
   readonly code: string | undefined;
@@ -29,14 +29,26 @@ export function captureWarnings(): CapturedWarning[] {
 /** process.emitWarning reports on the next tick. */
 export const tick = () => new Promise((resolve) => setImmediate(resolve));
 
-/** The stores every adapter test runs on: memory, and Redis when the test setup started one. */
-export function storeVariants(name: string): [string, (() => { store?: Store; prefix?: string }) | undefined][] {
+/**
+ * The stores every adapter test runs on: memory, and Redis when the test setup started one; with `cluster`, also
+ * the Redis Cluster (for tests about key names).
+ */
+export function storeVariants(name: string, { cluster = false } = {}): [string, (() => StoreOptions) | undefined][] {
   const single = redisOptions();
-  return [
+  const variants: [string, (() => StoreOptions) | undefined][] = [
     ['memory', () => ({})],
     ['redis', single && (() => ({ store: new RedisStore({ client: redisClient() }), prefix: uniquePrefix(name) }))],
   ];
+  const nodes = cluster ? redisClusterNodes() : undefined;
+  if (cluster) {
+    // A new cluster client first fetches the slot map, which in a loaded test run can outlast the default 100 ms timeout.
+    const options = () => ({ store: new RedisStore({ client: redisClusterClient() }), prefix: uniquePrefix(name), timeoutMs: 5000 });
+    variants.push(['redis cluster', nodes && options]);
+  }
+  return variants;
 }
+
+type StoreOptions = { store?: Store; prefix?: string; timeoutMs?: number };
 
 /** The rate-limit headers of a response (RateLimit*, X-RateLimit-*, Retry-After), by lower-case name. */
 export function rateLimitHeaders(headers: Iterable<[string, unknown]>): Record<string, string> {

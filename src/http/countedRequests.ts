@@ -1,0 +1,120 @@
+/**
+ * The double-count guard. Limiters that share a store and a namespace (a prefix and limits, see keyNamespace.ts)
+ * share buckets, so a request they all see must take tokens once: the same limiter mounted twice on one request
+ * path (`app.use` and a route), or two limiters built with the same options on one store. Each request carries
+ * marks, one per namespace that counted it and under which key; the request coming back to that namespace with
+ * that key is such a second mount. Marks live as long as the request, so requests that overlap (an
+ * asynchronous store, or a body parser between the two mounts) are told apart.
+ */
+import type { RateLimiter } from '../rateLimiter.js';
+import type { Store } from '../store.js';
+
+/** That the namespace `guard` counted a request under `key`. A request's marks are a list, most often of one. */
+export interface CountedMark {
+  readonly guard: object;
+  readonly key: string;
+  readonly next: CountedMark | undefined;
+}
+
+/** Where an adapter keeps a request's marks (its newest mark; the older ones follow through `next`). */
+export interface RequestMarks<Req> {
+  read(request: Req): CountedMark | null | undefined;
+  write(request: Req, mark: CountedMark): void;
+}
+
+const marksByRequest = new WeakMap<object, CountedMark>();
+
+/**
+ * The default place, for a framework that offers no cheaper one: a WeakMap. It costs about a microsecond per
+ * request (the collector treats every entry whose key is young specially), so the adapters use a field instead.
+ */
+export const weakMapMarks: RequestMarks<object> = {
+  read: (request) => marksByRequest.get(request),
+  write: (request, mark) => {
+    marksByRequest.set(request, mark);
+  },
+};
+
+/** A connection's last request and its marks. */
+interface ConnectionSlot {
+  request: object;
+  mark: CountedMark;
+}
+const CONNECTION_SLOT = Symbol.for('sluice.connectionMarks');
+type SlotHolder = { [CONNECTION_SLOT]?: ConnectionSlot };
+
+/**
+ * Marks kept on the request's connection, for a framework whose request objects are dear to add a field to
+ * (Express swaps their prototype, after which adding a property costs microseconds). HTTP/1.1 serves the
+ * requests of a connection one after another, so the connection's last request is almost always the one
+ * asking, and a field of the socket (added once per connection) costs nothing per request. When a request
+ * arrives while the connection's last one is still unfinished (pipelining), the older one's marks move to
+ * the WeakMap, so overlapping requests stay apart. The slot keeps the connection's last request until the
+ * next one, or until the connection goes.
+ */
+export function connectionMarks<Req extends object>(
+  connectionOf: (request: Req) => object | null | undefined,
+  finished: (request: Req) => boolean,
+): RequestMarks<Req> {
+  return {
+    read(request) {
+      const slot = (connectionOf(request) as SlotHolder | null | undefined)?.[CONNECTION_SLOT];
+      return slot !== undefined && slot.request === request ? slot.mark : marksByRequest.get(request);
+    },
+    write(request, mark) {
+      const connection = connectionOf(request) as SlotHolder | null | undefined;
+      if (connection === null || connection === undefined) {
+        marksByRequest.set(request, mark);
+        return;
+      }
+      const slot = connection[CONNECTION_SLOT];
+      if (slot === undefined) {
+        connection[CONNECTION_SLOT] = { request, mark };
+        return;
+      }
+      if (slot.request !== request && !finished(slot.request as Req)) marksByRequest.set(slot.request, slot.mark);
+      slot.request = request;
+      slot.mark = mark;
+    },
+  };
+}
+
+/** One object per store and namespace: the identity that marks name. */
+const guards = new WeakMap<Store, Map<string, object>>();
+
+function guardOf(limiter: RateLimiter): object {
+  let byNamespace = guards.get(limiter.store);
+  if (byNamespace === undefined) {
+    byNamespace = new Map();
+    guards.set(limiter.store, byNamespace);
+  }
+  const namespace = limiter.policy.namespace;
+  let guard = byNamespace.get(namespace);
+  if (guard === undefined) {
+    guard = { namespace };
+    byNamespace.set(namespace, guard);
+  }
+  return guard;
+}
+
+/** The guard of one adapter instance: its limiter's store and namespace, and where its framework keeps marks. */
+export class CountedRequests<Req extends object> {
+  private readonly guard: object;
+
+  constructor(
+    limiter: RateLimiter,
+    private readonly marks: RequestMarks<Req>,
+  ) {
+    this.guard = guardOf(limiter);
+  }
+
+  /** Records that `request` is counted under `key`; false when this namespace already counted it under that key. */
+  add(request: Req, key: string): boolean {
+    const newest = this.marks.read(request) ?? undefined;
+    for (let mark = newest; mark !== undefined; mark = mark.next) {
+      if (mark.guard === this.guard && mark.key === key) return false;
+    }
+    this.marks.write(request, { guard: this.guard, key, next: newest });
+    return true;
+  }
+}
