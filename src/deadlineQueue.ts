@@ -1,3 +1,5 @@
+import { type LongTimeout, setLongTimeout } from './longTimeout.js';
+
 /**
  * A pending call that must be answered by its deadline. The call object is itself the queue entry,
  * so a call allocates no separate timer record or closure.
@@ -19,12 +21,15 @@ export interface Deadline {
 export class DeadlineQueue {
   private head: Deadline | undefined;
   private tail: Deadline | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: LongTimeout | undefined;
   private readonly onTimer = () => this.expireDue();
 
   constructor(private readonly timeoutMs: number) {}
 
   add(entry: Deadline): void {
+    // Answered calls leave from the front now, not only when the timer next fires: with a long timeoutMs
+    // the queue would otherwise hold every call made in that time.
+    while (this.head?.settled) this.shift();
     entry.at = performance.now() + this.timeoutMs;
     entry.next = undefined;
     if (this.tail === undefined) this.head = entry;
@@ -34,20 +39,26 @@ export class DeadlineQueue {
   }
 
   private schedule(delay: number): void {
-    // +1: setTimeout may fire a fraction of a ms early relative to performance.now().
-    this.timer = setTimeout(this.onTimer, Math.max(0, delay) + 1);
+    // +1: setTimeout may fire a fraction of a ms early relative to performance.now(). A long timer:
+    // a timeoutMs beyond setTimeout's range would otherwise come due every ms.
+    this.timer = setLongTimeout(this.onTimer, Math.max(0, delay) + 1);
   }
 
   private expireDue(): void {
     this.timer = undefined;
     const now = performance.now();
     while (this.head !== undefined && (this.head.settled || this.head.at <= now)) {
-      const entry = this.head;
-      this.head = entry.next;
-      entry.next = undefined;
-      if (this.head === undefined) this.tail = undefined;
+      const entry = this.shift();
       if (!entry.settled) entry.expire();
     }
     if (this.head !== undefined) this.schedule(this.head.at - now);
+  }
+
+  private shift(): Deadline {
+    const entry = this.head as Deadline;
+    this.head = entry.next;
+    entry.next = undefined;
+    if (this.head === undefined) this.tail = undefined;
+    return entry;
   }
 }
