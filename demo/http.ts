@@ -1,16 +1,16 @@
 /**
  * The HTTP part of `npm run demo`: an Express app and a Fastify app on 127.0.0.1, each behind sluice,
  * get a burst from autocannon; per app it prints how many requests got 200 and 429, and one limited
- * response's headers. In-memory store; with REDIS_URL set, a RedisStore on that server.
+ * response's headers. In-memory store; with REDIS_URL set, a RedisStore on that server. It prints no
+ * timings: a burst this small measures autocannon's pace, not sluice's.
  */
 import type { AddressInfo } from 'node:net';
 import autocannon from 'autocannon';
 import express from 'express';
 import Fastify from 'fastify';
-import { Redis } from 'ioredis';
 import { rateLimit } from '../adapters/express.js';
 import sluice from '../adapters/fastify.js';
-import { RedisStore, type Store } from '../src/index.js';
+import { demoStore, exitWith } from './store.js';
 
 declare module 'autocannon' {
   interface AutocannonOptions {
@@ -24,19 +24,12 @@ const CONNECTIONS = 10;
 // A slow refill (one token every 6 s), so the bucket is still empty when the burst is over.
 const limit = { capacity: 50, refillRate: 10, interval: '1m' } as const;
 
-const redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 1 }) : undefined;
-// A fresh prefix per run, so a second run against the same Redis starts with full buckets.
-const run = Date.now().toString(36);
-function storeOptions(app: string): { store?: Store; prefix?: string } {
-  return redis === undefined ? {} : { store: new RedisStore({ client: redis }), prefix: `sluice-demo:${run}:${app}:` };
-}
+const store = await demoStore().catch(exitWith);
 
 async function burst(name: string, url: string): Promise<void> {
-  const started = performance.now();
   const result = await autocannon({ url, connections: CONNECTIONS, amount: BURST });
-  const ms = Math.round(performance.now() - started);
   const count = (code: string) => result.statusCodeStats[code]?.count ?? 0;
-  console.log(`${name}: ${count('200')} × 200, ${count('429')} × 429 (of ${BURST} requests on ${CONNECTIONS} connections, in ${ms} ms)`);
+  console.log(`${name}: ${count('200')} × 200, ${count('429')} × 429 (of ${BURST} requests, back to back on ${CONNECTIONS} connections)`);
   // The bucket is empty now: one more request shows what a limited client sees.
   const limited = await fetch(url);
   console.log(`  a limited response: ${limited.status} ${limited.statusText}`);
@@ -48,7 +41,7 @@ async function burst(name: string, url: string): Promise<void> {
 
 async function expressDemo(): Promise<void> {
   const app = express();
-  app.use(rateLimit({ ...limit, ...storeOptions('express') }));
+  app.use(rateLimit({ ...limit, ...store.options('express') }));
   app.get('/', (_req, res) => {
     res.send('hello');
   });
@@ -65,7 +58,7 @@ async function expressDemo(): Promise<void> {
 
 async function fastifyDemo(): Promise<void> {
   const app = Fastify();
-  await app.register(sluice, { ...limit, ...storeOptions('fastify') });
+  await app.register(sluice, { ...limit, ...store.options('fastify') });
   app.get('/', async () => 'hello');
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   try {
@@ -76,12 +69,12 @@ async function fastifyDemo(): Promise<void> {
 }
 
 console.log(
-  `\nsluice HTTP demo (${redis === undefined ? 'in-memory store' : `RedisStore on ${process.env.REDIS_URL}`}): ` +
+  `\nsluice HTTP demo (${store.description}): ` +
     `${limit.capacity} requests of burst per client IP, refilled at ${limit.refillRate} per minute\n`,
 );
 try {
   await expressDemo();
   await fastifyDemo();
 } finally {
-  await redis?.quit();
+  await store.close();
 }

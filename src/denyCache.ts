@@ -1,3 +1,4 @@
+import { heldKey, keyBytes, LONGEST_PLAIN_KEY, ownedKey } from './keyDigest.js';
 import type { StoreResult } from './store.js';
 import { aheadsAfter, type Band, msUntilFits } from './tokenBucket.js';
 
@@ -17,16 +18,26 @@ interface Denial {
 /**
  * Denials remembered locally, so a flood from one client stops costing Redis round trips.
  * A key denied for cost c until t is denied for any cost ≥ c until t (tokens only come back by refill,
- * or by this process giving them back or resetting, which forget the entry). Bounded: past `maxKeys`
- * the oldest entry goes (a Map iterates in insertion order).
+ * or by this process giving them back or resetting, which forget the entry). Bounded in entries and in
+ * bytes: past `maxKeys` or `maxBytes` the oldest entries go (a Map iterates in insertion order). A key
+ * longer than 64 characters is held as a digest (see heldKey), so long keys cannot defeat `maxBytes`.
  */
 export class DenyCache {
   private readonly entries = new Map<string, Denial>();
+  private byteCount = 0;
 
-  constructor(private readonly maxKeys: number) {}
+  constructor(
+    private readonly maxKeys: number,
+    private readonly maxBytes: number,
+  ) {}
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Estimated heap bytes of the entries: what `maxBytes` bounds. */
+  get bytes(): number {
+    return this.byteCount;
   }
 
   /**
@@ -34,6 +45,7 @@ export class DenyCache {
    * decides by the caller's clock; otherwise the store's time is followed with the local monotonic clock.
    */
   lookup(key: string, cost: number, clientNow: number | undefined): StoreResult | undefined {
+    if (key.length > LONGEST_PLAIN_KEY) key = heldKey(key);
     const denial = this.entries.get(key);
     if (denial === undefined || cost < denial.cost) return undefined;
     let now = clientNow;
@@ -52,7 +64,7 @@ export class DenyCache {
       const elapsed = now - denial.now;
       return { allowed: false, now, aheads: elapsed !== 0 ? aheadsAfter(denial.bands, denial.aheads, elapsed) : denial.aheads };
     }
-    this.entries.delete(key);
+    this.delete(key, denial);
     return undefined;
   }
 
@@ -62,19 +74,42 @@ export class DenyCache {
     let wait = 0;
     for (let i = 0; i < bands.length; i++) wait = Math.max(wait, msUntilFits(bands[i] as Band, aheads[i] as number, cost));
     if (wait === 0) return;
-    this.entries.delete(key); // re-inserted at the end: the newest entry is the last to be evicted
-    if (this.entries.size >= this.maxKeys) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
+    if (key.length > LONGEST_PLAIN_KEY) key = heldKey(key);
+    this.forgetHeld(key); // re-inserted at the end: the newest entry is the last to be evicted
+    const bytes = entryBytes(aheads.length) + keyBytes(key);
+    while (this.entries.size > 0 && (this.entries.size >= this.maxKeys || this.byteCount + bytes > this.maxBytes)) {
+      const [oldest, denial] = this.entries.entries().next().value as [string, Denial];
+      this.delete(oldest, denial);
     }
-    this.entries.set(key, { cost, until: now + wait, now, at: performance.now(), bands, aheads: Array.from(aheads) });
+    // A copy of its own: the caller's string may be a view that keeps a much larger string alive.
+    this.entries.set(ownedKey(key), { cost, until: now + wait, now, at: performance.now(), bands, aheads: Array.from(aheads) });
+    this.byteCount += bytes;
   }
 
   forget(key: string): void {
-    this.entries.delete(key);
+    this.forgetHeld(key.length > LONGEST_PLAIN_KEY ? heldKey(key) : key);
   }
 
   clear(): void {
     this.entries.clear();
+    this.byteCount = 0;
   }
+
+  private forgetHeld(key: string): void {
+    const denial = this.entries.get(key);
+    if (denial !== undefined) this.delete(key, denial);
+  }
+
+  private delete(key: string, denial: Denial): void {
+    this.entries.delete(key);
+    this.byteCount -= entryBytes(denial.aheads.length) + keyBytes(key);
+  }
+}
+
+/**
+ * Heap bytes counted for an entry besides its key, with `bands` bands: the Map entry (with room to grow, as in
+ * MemoryStore), the Denial object and its boxed numbers, and its array of aheads.
+ */
+function entryBytes(bands: number): number {
+  return 4 * (24 + 4) + 72 + 4 * 16 + 48 + 8 * bands;
 }

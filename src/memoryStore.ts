@@ -2,7 +2,9 @@ import { brand, isInstance } from './brand.js';
 import { type Decision, oneBandDecision } from './decision.js';
 import { type Duration, parseDuration } from './duration.js';
 import { SluiceConfigError } from './errors.js';
+import { heldKey, keyBytes, LONGEST_PLAIN_KEY, ownedKey } from './keyDigest.js';
 import { namespaceConflict, sameLimits } from './keyNamespace.js';
+import { clearLongTimeout, type LongTimeout, MAX_TIMER_MS, setLongTimeout } from './longTimeout.js';
 import { rejectUnknownOptions } from './options.js';
 import { realSetImmediate } from './realTimers.js';
 import type { Policy, Store, StoreResult } from './store.js';
@@ -14,11 +16,21 @@ export interface MemoryStoreOptions {
    * has not been used recently; an evicted key starts again with a full bucket. Default 1,000,000.
    */
   maxKeys?: number;
+  /**
+   * Most heap bytes the keys and their buckets may take (over all limiters sharing the store), as the store
+   * counts them, on the safe side of what V8 uses: per key 122 + 16 per band (32 for a limit whose emission
+   * interval is a fraction of a ms), plus its string at 2 bytes a character (+ 16 to 48). A key longer than 64 characters is held as a 65-character SHA-256 digest, so
+   * one key of a one-band limiter counts at most 322 bytes, however long it is (an IPv4 address: 170 to 218).
+   * When full, a new key evicts as with `maxKeys`. Default 134,217,728 (128 MiB); at least 65,536.
+   */
+  maxBytes?: number;
   /** How often an `unref`'d timer drops keys whose buckets are full again, or `false` for never. Default `'1m'`. */
   sweepInterval?: Duration | false;
 }
 
-const MEMORY_STORE_OPTIONS = ['maxKeys', 'sweepInterval'];
+const MEMORY_STORE_OPTIONS = ['maxKeys', 'maxBytes', 'sweepInterval'];
+const DEFAULT_MAX_BYTES = 128 * 1024 * 1024;
+const MIN_MAX_BYTES = 64 * 1024;
 // Keys looked at per event-loop turn by the background sweep, so a large store never blocks for long.
 const SWEEP_CHUNK = 10_000;
 const INITIAL_SLOTS = 1024;
@@ -45,6 +57,9 @@ class KeyTable {
   private readonly freeSlots: number[] = [];
   private nextSlot = 0;
 
+  /** Estimated bytes a key takes besides its string (see entryBytes). */
+  readonly entryBytes: number;
+
   constructor(
     readonly stride: number,
     readonly policy: Policy,
@@ -53,6 +68,7 @@ class KeyTable {
     const slots = Math.min(INITIAL_SLOTS, maxSlots);
     this.tats = new Float64Array(slots * stride);
     this.shorts = policy.bands.some((band) => band.scale !== 1) ? new Float64Array(slots * stride) : undefined;
+    this.entryBytes = entryBytes(this.shorts === undefined ? stride : 2 * stride);
     this.referenced = new Uint8Array(slots);
   }
 
@@ -73,12 +89,12 @@ class KeyTable {
   }
 
   /**
-   * Evicts one key chosen by CLOCK (second chance): the hand walks the keys in a circle, clears the
+   * Evicts one key chosen by CLOCK and returns it (second chance): the hand walks the keys in a circle, clears the
    * reference bit of keys used since it last passed, and evicts the first key whose bit is clear.
    * The hand is a Map iterator kept between evictions (Map iterators survive inserts, deletes and
    * rehashing), so each eviction costs O(1) amortised.
    */
-  evictOne(): void {
+  evictOne(): string | undefined {
     const { slots, referenced } = this;
     this.hand ??= slots.entries();
     let hand = this.hand;
@@ -89,13 +105,14 @@ class KeyTable {
           referenced[slot] = 0;
         } else {
           this.release(key, slot);
-          return;
+          return key;
         }
       }
       // End of the circle: start over.
       hand = slots.entries();
       this.hand = hand;
     }
+    return undefined;
   }
 
   /** True when every band of the slot is full at `now`. */
@@ -125,8 +142,9 @@ class KeyTable {
  * The embedded default store: in-process, synchronous, bounded.
  *
  * Memory stays bounded three ways: a key whose bucket is full again is dropped when next seen and by
- * a background sweep; and `maxKeys` caps the number of keys, evicting by CLOCK, the
- * second-chance approximation of least-recently-used that needs one bit per key instead of a list.
+ * a background sweep; and `maxKeys` and `maxBytes` cap the number of keys and the bytes they take, evicting
+ * by CLOCK, the second-chance approximation of least-recently-used that needs one bit per key instead of a
+ * list. Keys longer than 64 characters are held as a SHA-256 digest, so a key's length cannot defeat `maxBytes`.
  */
 export class MemoryStore implements Store {
   static {
@@ -141,14 +159,21 @@ export class MemoryStore implements Store {
 
   readonly synchronous = true;
   readonly maxKeys: number;
+  readonly maxBytes: number;
   private readonly tables = new Map<string, KeyTable>();
   private lastPolicy: Policy | undefined;
   private lastTable: KeyTable | undefined;
   private keyCount = 0;
+  private byteCount = 0;
   /** Latest time seen in a call: the sweep judges fullness by the limiters' own clock. */
   private latestNow = Number.NEGATIVE_INFINITY;
   private readonly sweepIntervalMs: number | false;
-  private sweepTimer: NodeJS.Timeout | undefined;
+  /**
+   * The background sweep's timer: an interval, or for a sweepInterval beyond a Node timer's range (which Node
+   * would cut to 1 ms) a long timeout armed again at each pass.
+   */
+  private sweepTimer: NodeJS.Timeout | LongTimeout | undefined;
+  private readonly onSweepTimer = () => this.startSweepPass();
   private sweeping = false;
   private sweepPending: KeyTable[] = [];
   private sweepTable: KeyTable | undefined;
@@ -168,11 +193,15 @@ export class MemoryStore implements Store {
       throw new SluiceConfigError('MemoryStore options', options, 'must be an object');
     }
     rejectUnknownOptions(options, MEMORY_STORE_OPTIONS, '');
-    const { maxKeys = 1_000_000, sweepInterval = '1m' } = options;
+    const { maxKeys = 1_000_000, maxBytes = DEFAULT_MAX_BYTES, sweepInterval = '1m' } = options;
     if (typeof maxKeys !== 'number' || !Number.isSafeInteger(maxKeys) || maxKeys < 1) {
       throw new SluiceConfigError('maxKeys', maxKeys, 'must be a positive integer');
     }
+    if (typeof maxBytes !== 'number' || !Number.isSafeInteger(maxBytes) || maxBytes < MIN_MAX_BYTES) {
+      throw new SluiceConfigError('maxBytes', maxBytes, `must be an integer number of bytes ≥ ${MIN_MAX_BYTES}`);
+    }
     this.maxKeys = maxKeys;
+    this.maxBytes = maxBytes;
     this.sweepIntervalMs = sweepInterval === false ? false : parseDuration(sweepInterval, 'sweepInterval');
   }
 
@@ -181,9 +210,15 @@ export class MemoryStore implements Store {
     return this.keyCount;
   }
 
+  /** Estimated heap bytes the keys and their buckets take, over all prefixes: what `maxBytes` bounds. */
+  get bytes(): number {
+    return this.byteCount;
+  }
+
   update(policy: Policy, key: string, cost: number, slackMs: number, now: number): StoreResult {
     now = Math.floor(now);
     if (now > this.latestNow) this.latestNow = now;
+    if (key.length > LONGEST_PLAIN_KEY) key = heldKey(key);
     const table = policy === this.lastPolicy ? (this.lastTable as KeyTable) : this.tableFor(policy);
     const stride = table.stride;
     const result = this.result;
@@ -229,6 +264,7 @@ export class MemoryStore implements Store {
    */
   decideOneBand(policy: Policy, key: string, cost: number, now: number): Decision {
     if (now > this.latestNow) this.latestNow = now;
+    if (key.length > LONGEST_PLAIN_KEY) key = heldKey(key);
     const table = policy === this.lastPolicy ? (this.lastTable as KeyTable) : this.tableFor(policy);
     const band = policy.bands[0] as Band;
     const shorts = table.shorts;
@@ -251,6 +287,7 @@ export class MemoryStore implements Store {
   }
 
   reset(policy: Policy, key: string): void {
+    if (key.length > LONGEST_PLAIN_KEY) key = heldKey(key);
     const table = this.tables.get(policy.namespace);
     const slot = table?.slots.get(key);
     if (table !== undefined && slot !== undefined) this.drop(table, key, slot);
@@ -275,8 +312,7 @@ export class MemoryStore implements Store {
 
   /** Stops the background sweep and forgets every key. */
   close(): void {
-    if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
-    this.sweepTimer = undefined;
+    this.stopSweepTimer();
     this.sweeping = false;
     this.sweepPending = [];
     this.sweepEntries = undefined;
@@ -284,6 +320,7 @@ export class MemoryStore implements Store {
     this.lastPolicy = undefined;
     this.lastTable = undefined;
     this.keyCount = 0;
+    this.byteCount = 0;
   }
 
   /**
@@ -297,7 +334,10 @@ export class MemoryStore implements Store {
   private tableFor(policy: Policy): KeyTable {
     let table = this.tables.get(policy.namespace);
     if (table === undefined) {
-      table = new KeyTable(policy.bands.length, policy, this.maxKeys);
+      const stride = policy.bands.length;
+      // No more slots than maxBytes can pay for (at the fewest bytes a key counts), so the slabs stay in budget too.
+      const maxSlots = Math.min(this.maxKeys, Math.ceil(this.maxBytes / (entryBytes(stride) + keyBytes('k'))));
+      table = new KeyTable(stride, policy, maxSlots);
       this.tables.set(policy.namespace, table);
     } else if (!sameLimits(table.policy, policy)) {
       throw namespaceConflict(table.policy, policy);
@@ -308,35 +348,62 @@ export class MemoryStore implements Store {
   }
 
   private insert(table: KeyTable, key: string): number {
-    if (this.keyCount >= this.maxKeys) this.evict(table);
+    // A copy of its own: the caller's string may be a view that keeps a much larger string alive.
+    key = ownedKey(key);
+    const bytes = table.entryBytes + keyBytes(key);
+    while (this.keyCount > 0 && (this.keyCount >= this.maxKeys || this.byteCount + bytes > this.maxBytes)) {
+      if (!this.evict(table)) break;
+    }
     this.keyCount++;
+    this.byteCount += bytes;
     this.startSweep();
     return table.allocate(key);
   }
 
-  private evict(preferred: KeyTable): void {
+  /** Evicts one key, from `preferred` if it has any; false if there was none to evict. */
+  private evict(preferred: KeyTable): boolean {
     let table = preferred;
     if (table.slots.size === 0) {
       for (const other of this.tables.values()) if (other.slots.size > 0) table = other;
     }
-    table.evictOne();
+    const key = table.evictOne();
+    if (key === undefined) return false;
     this.keyCount--;
+    this.byteCount -= table.entryBytes + keyBytes(key);
+    return true;
   }
 
   private drop(table: KeyTable, key: string, slot: number): void {
     table.release(key, slot);
     this.keyCount--;
+    this.byteCount -= table.entryBytes + keyBytes(key);
   }
 
   private startSweep(): void {
     if (this.sweepTimer !== undefined || this.sweepIntervalMs === false) return;
-    this.sweepTimer = setInterval(() => {
-      if (this.sweeping) return; // the previous sweep is still walking a large store
-      this.sweeping = true;
-      this.sweepPending = [...this.tables.values()];
-      this.sweepChunk();
-    }, this.sweepIntervalMs);
-    this.sweepTimer.unref();
+    if (this.sweepIntervalMs > MAX_TIMER_MS) {
+      this.sweepTimer = setLongTimeout(this.onSweepTimer, this.sweepIntervalMs, { unref: true });
+    } else {
+      this.sweepTimer = setInterval(this.onSweepTimer, this.sweepIntervalMs);
+      this.sweepTimer.unref();
+    }
+  }
+
+  private stopSweepTimer(): void {
+    const timer = this.sweepTimer;
+    if (timer === undefined) return;
+    if (this.sweepIntervalMs !== false && this.sweepIntervalMs > MAX_TIMER_MS) clearLongTimeout(timer as LongTimeout);
+    else clearInterval(timer as NodeJS.Timeout);
+    this.sweepTimer = undefined;
+  }
+
+  private startSweepPass(): void {
+    const interval = this.sweepIntervalMs as number;
+    if (interval > MAX_TIMER_MS) this.sweepTimer = setLongTimeout(this.onSweepTimer, interval, { unref: true });
+    if (this.sweeping) return; // the previous sweep is still walking a large store
+    this.sweeping = true;
+    this.sweepPending = [...this.tables.values()];
+    this.sweepChunk();
   }
 
   /** One step of the background sweep: up to SWEEP_CHUNK keys, then yield to the event loop and resume. */
@@ -361,11 +428,17 @@ export class MemoryStore implements Store {
       this.sweepEntries = undefined;
     }
     this.sweeping = false;
-    if (this.keyCount === 0 && this.sweepTimer !== undefined) {
-      clearInterval(this.sweepTimer);
-      this.sweepTimer = undefined;
-    }
+    if (this.keyCount === 0) this.stopSweepTimer();
   }
+}
+
+/**
+ * Heap bytes counted for a key besides its string, with `doubles` numbers in the slabs: its Map entry (3 words,
+ * and a bucket word per 2 entries; while keys come and go a V8 Map may have 4 entries' room per live key), its
+ * numbers and reference bit in the slabs (with room to grow), and its place on the free list once dropped.
+ */
+function entryBytes(doubles: number): number {
+  return 4 * (24 + 4) + 2 * (8 * doubles + 1) + 8;
 }
 
 function allZero(values: Float64Array, count: number): boolean {

@@ -14,7 +14,6 @@ import {
   rejectUnknownOptions,
   type StoreErrorPolicy,
 } from './options.js';
-import { RedisStore } from './redisStore.js';
 import { type CallbackStore, isCallbackStore, type Policy, type Store, type StoreCallback, type StoreResult } from './store.js';
 import { aheadsAfter, type Band, MAX_CLOCK_MS, maxWaitMs, msUntilFits, reservationDelayMs } from './tokenBucket.js';
 
@@ -144,7 +143,7 @@ export class RateLimiter {
     this.onDegraded = onDegraded;
     this.deadlines = store.synchronous ? undefined : new DeadlineQueue(timeoutMs);
     // Claim the namespace now, so a fingerprint collision with another limiter on the same store throws here, not on a call.
-    if (store instanceof MemoryStore || store instanceof RedisStore) store.claim(this.policy);
+    store.claim?.(this.policy);
     this.fastStore = store instanceof MemoryStore && this.bands.length === 1 ? store : undefined;
     this.callbackStore = isCallbackStore(store) ? store : undefined;
   }

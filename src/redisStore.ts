@@ -1,3 +1,4 @@
+import { Batcher, BatchLane } from './batcher.js';
 import { brand, isInstance } from './brand.js';
 import { clusterSlot } from './clusterSlot.js';
 import { DenyCache } from './denyCache.js';
@@ -5,7 +6,6 @@ import { SluiceConfigError, SluiceStoreError } from './errors.js';
 import { escapeKey, namespaceConflict, sameLimits } from './keyNamespace.js';
 import { rejectUnknownOptions } from './options.js';
 import type { RateLimiter } from './rateLimiter.js';
-import { realSetImmediate } from './realTimers.js';
 import { DECIDE_BATCH_SCRIPT, DECIDE_BATCH_SHA } from './redisScripts.js';
 import type { CallbackStore, Policy, StoreCallback, StoreResult } from './store.js';
 import type { Band } from './tokenBucket.js';
@@ -19,6 +19,8 @@ export interface RedisStoreClient {
   readonly status: string;
   /** True for a Cluster client. */
   readonly isCluster?: boolean;
+  /** A Cluster client's map of hash slots to nodes (`host:port`, the master first). */
+  readonly slots?: readonly (readonly string[] | undefined)[];
   evalsha(sha: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
   eval(script: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
   del(...keys: string[]): Promise<number>;
@@ -35,20 +37,23 @@ export interface RedisStoreOptions {
   time?: 'redis' | 'client';
   /**
    * Once Redis denies a key, answer further calls for that key (same or larger cost) locally until the
-   * tokens are due, without a round trip. `true` (default) keeps up to 10,000 keys; `{ maxKeys }` sets the
-   * bound; `false` turns it off. Another server's `reset` of the key is not seen until the entry expires.
+   * tokens are due, without a round trip. `true` (default) keeps up to 10,000 keys and 4 MiB (as counted, on
+   * the safe side of V8's use: 296 + 8 per band bytes per entry, plus its key at 2 bytes a character + 16 to 48;
+   * a key longer than 64 characters is held as a 65-character digest); `{ maxKeys, maxBytes }` sets the bounds
+   * (`maxBytes` at least 65,536); `false` turns it off. Another server's `reset` of the key is not seen until the entry expires.
    */
-  denyCache?: boolean | { maxKeys?: number };
+  denyCache?: boolean | { maxKeys?: number; maxBytes?: number };
   /**
-   * Calls made in the same event-loop tick are decided by one script call (per cluster slot); this caps
+   * Calls made in the same event-loop tick are decided by one script call (per Cluster slot); this caps
    * how many go into one. Default 16: small enough that several batches are in flight at once, so Node
    * builds the next batch while Redis runs the last (one batch of everything would leave each side
    * idle while the other works), and a burst never blocks Redis for long. 1 turns coalescing off.
    */
   maxBatchSize?: number;
   /**
-   * Script calls that may be on their way to Redis before new calls wait for one to come back (a full batch
-   * of `maxBatchSize` never waits). Default 1: under load, the calls that arrive while a batch is at Redis go
+   * Script calls that may be on their way to a Redis server before new calls for it wait for one to come back
+   * (a full batch of `maxBatchSize` never waits). In a Cluster each master counts on its own, so a stalled
+   * master holds up only the calls for its own slots. Default 1: under load, the calls that arrive while a batch is at Redis go
    * together in the next one, so each round trip (a socket write and read, the dearest part of a decision)
    * serves more calls; with nothing in flight a call goes at once, so a light load waits for nothing.
    */
@@ -57,9 +62,12 @@ export interface RedisStoreOptions {
 
 const REDIS_STORE_OPTIONS = ['client', 'time', 'denyCache', 'maxBatchSize', 'maxBatchesInFlight'];
 const DEFAULT_DENY_CACHE_KEYS = 10_000;
+const DEFAULT_DENY_CACHE_BYTES = 4 * 1024 * 1024;
+const MIN_DENY_CACHE_BYTES = 64 * 1024;
 /**
- * Script calls that may await Redis' answer at once. A Redis that is connected but does not answer (a hung
- * server, a network black hole) would otherwise collect a batch per tick until the socket gives up, minutes later.
+ * Script calls that may await one Redis server's answer at once (each Cluster master has its own count). A
+ * server that is connected but does not answer (a hung server, a network black hole) would otherwise collect
+ * a batch per tick until the socket gives up, minutes later.
  */
 const UNANSWERED_BATCH_LIMIT = 1024;
 /** Connection states in which a command would only wait in ioredis' offline queue. */
@@ -132,10 +140,12 @@ export class RedisStore implements CallbackStore {
   private readonly policies = new WeakMap<Policy, PolicyArgs>();
   /** The limits each namespace was claimed for, to refuse a fingerprint collision at construction. */
   private readonly claims = new Map<string, Policy>();
-  private queue: PendingCall[] = [];
-  private flushScheduled = false;
-  private batchesInFlight = 0;
-  private readonly flushQueue = () => this.flush();
+  private readonly batcher: Batcher<PendingCall>;
+  /** The only lane of a single Redis. */
+  private readonly soleLane = new BatchLane<PendingCall>('');
+  /** A Cluster's lanes, one per master (by `host:port`), and the lane last used for each slot. */
+  private readonly lanes = new Map<string, BatchLane<PendingCall>>();
+  private readonly laneBySlot: (BatchLane<PendingCall> | undefined)[] = [];
 
   constructor(options: RedisStoreOptions) {
     if (options === null || typeof options !== 'object') {
@@ -154,14 +164,20 @@ export class RedisStore implements CallbackStore {
       throw new SluiceConfigError('maxBatchesInFlight', maxBatchesInFlight, 'must be a positive integer');
     }
     let cacheKeys = 0;
+    let cacheBytes = DEFAULT_DENY_CACHE_BYTES;
     if (denyCache === true) cacheKeys = DEFAULT_DENY_CACHE_KEYS;
     else if (denyCache !== false) {
       if (denyCache === null || typeof denyCache !== 'object') {
-        throw new SluiceConfigError('denyCache', denyCache, 'must be true, false or { maxKeys }');
+        throw new SluiceConfigError('denyCache', denyCache, 'must be true, false or { maxKeys, maxBytes }');
       }
+      rejectUnknownOptions(denyCache, ['maxKeys', 'maxBytes'], 'denyCache');
       cacheKeys = denyCache.maxKeys ?? DEFAULT_DENY_CACHE_KEYS;
       if (!Number.isSafeInteger(cacheKeys) || cacheKeys < 1) {
         throw new SluiceConfigError('denyCache.maxKeys', cacheKeys, 'must be a positive integer');
+      }
+      cacheBytes = denyCache.maxBytes ?? DEFAULT_DENY_CACHE_BYTES;
+      if (!Number.isSafeInteger(cacheBytes) || cacheBytes < MIN_DENY_CACHE_BYTES) {
+        throw new SluiceConfigError('denyCache.maxBytes', cacheBytes, `must be an integer number of bytes ≥ ${MIN_DENY_CACHE_BYTES}`);
       }
     }
     this.client = client;
@@ -169,7 +185,8 @@ export class RedisStore implements CallbackStore {
     this.maxBatchSize = maxBatchSize;
     this.maxBatchesInFlight = maxBatchesInFlight;
     this.isCluster = (client as { isCluster?: unknown }).isCluster === true;
-    this.denyCache = cacheKeys > 0 ? new DenyCache(cacheKeys) : undefined;
+    this.batcher = new Batcher<PendingCall>({ maxBatchSize, maxBatchesInFlight, flush: (lane, calls) => this.flush(lane, calls) });
+    this.denyCache = cacheKeys > 0 ? new DenyCache(cacheKeys, cacheBytes) : undefined;
   }
 
   /**
@@ -216,27 +233,22 @@ export class RedisStore implements CallbackStore {
       if (cost !== 0) cache.forget(base);
     }
     const slot = this.isCluster ? clusterSlot(base) : 0;
-    this.queue.push({ policy, args, base, cost, slackMs, now, slot, callback });
-    // Go now if a slot is free or a full batch waits; otherwise the batch at Redis sends it on its return.
-    if (!this.flushScheduled && (this.batchesInFlight < this.maxBatchesInFlight || this.queue.length >= this.maxBatchSize)) {
-      this.scheduleFlush();
+    const lane = this.isCluster ? this.laneFor(slot) : this.soleLane;
+    this.batcher.add(lane, { policy, args, base, cost, slackMs, now, slot, callback });
+  }
+
+  /** The lane of the master that serves `slot`, as the client's slot table says now. */
+  private laneFor(slot: number): BatchLane<PendingCall> {
+    const node = this.client.slots?.[slot]?.[0] ?? '';
+    let lane = this.laneBySlot[slot];
+    if (lane?.node === node) return lane;
+    lane = this.lanes.get(node);
+    if (lane === undefined) {
+      lane = new BatchLane<PendingCall>(node);
+      this.lanes.set(node, lane);
     }
-  }
-
-  private scheduleFlush(): void {
-    this.flushScheduled = true;
-    // setImmediate, not nextTick: it runs after the poll phase, so calls from every request that
-    // arrived in one event-loop turn (not only one callback's) share one script call.
-    realSetImmediate(this.flushQueue);
-  }
-
-  /**
-   * A batch came back (answered or failed): whatever waits goes now, even with other batches still out
-   * (with 50 calls in flight, holding stragglers back until every batch returned cost ~10% throughput).
-   */
-  private batchDone(): void {
-    this.batchesInFlight--;
-    if (!this.flushScheduled && this.queue.length > 0) this.scheduleFlush();
+    this.laneBySlot[slot] = lane;
+    return lane;
   }
 
   async reset(policy: Policy, key: string): Promise<void> {
@@ -272,22 +284,22 @@ export class RedisStore implements CallbackStore {
     if (DISCONNECTED.has(status)) throw new SluiceStoreError(`sluice: Redis is not connected (ioredis status: ${status})`);
   }
 
-  private flush(): void {
-    this.flushScheduled = false;
-    const queue = this.queue;
-    if (queue.length === 0) return;
-    this.queue = [];
+  /** Sends the waiting calls of one lane (one Redis server): one script call per slot and maxBatchSize calls. */
+  private flush(lane: BatchLane<PendingCall>, queue: PendingCall[]): void {
     try {
       this.checkConnected();
-      if (this.batchesInFlight >= UNANSWERED_BATCH_LIMIT) {
-        throw new SluiceStoreError(`sluice: Redis has not answered ${UNANSWERED_BATCH_LIMIT} script calls; not sending more until it does`);
+      if (lane.inFlight >= UNANSWERED_BATCH_LIMIT) {
+        const server = lane.node === '' ? 'Redis' : `Redis node ${lane.node}`;
+        throw new SluiceStoreError(
+          `sluice: ${server} has not answered ${UNANSWERED_BATCH_LIMIT} script calls; not sending more until it does`,
+        );
       }
     } catch (error) {
       for (const call of queue) call.callback.fail(error);
       return;
     }
     if (!this.isCluster) {
-      this.sendInBatches(queue);
+      this.sendInBatches(lane, queue);
       return;
     }
     const bySlot = new Map<number, PendingCall[]>();
@@ -296,19 +308,19 @@ export class RedisStore implements CallbackStore {
       if (group === undefined) bySlot.set(call.slot, [call]);
       else group.push(call);
     }
-    for (const group of bySlot.values()) this.sendInBatches(group);
+    for (const group of bySlot.values()) this.sendInBatches(lane, group);
   }
 
-  private sendInBatches(calls: PendingCall[]): void {
+  private sendInBatches(lane: BatchLane<PendingCall>, calls: PendingCall[]): void {
     const size = this.maxBatchSize;
     for (let i = 0; i < calls.length; i += size) {
       const batch = calls.length <= size ? calls : calls.slice(i, i + size);
-      this.send(batch);
+      this.send(lane, batch);
     }
   }
 
   /** One EVALSHA for `calls` (all in one slot), falling back to EVAL when Redis lost the script. */
-  private send(calls: readonly PendingCall[]): void {
+  private send(lane: BatchLane<PendingCall>, calls: readonly PendingCall[]): void {
     const serverTime = this.time === 'redis';
     const keys: string[] = [];
     const argv: string[] = [serverTime ? '1' : '0', ''];
@@ -352,13 +364,13 @@ export class RedisStore implements CallbackStore {
     }
     for (const value of policyArgs) argv.push(value);
     const client = this.client;
-    this.batchesInFlight++;
+    this.batcher.sent(lane);
     const fail = (error: unknown) => {
-      this.batchDone();
+      this.batcher.answered(lane);
       for (const call of calls) call.callback.fail(error);
     };
     const settle = (reply: unknown) => {
-      this.batchDone();
+      this.batcher.answered(lane);
       try {
         this.settle(calls, reply as ScriptReply);
       } catch (error) {

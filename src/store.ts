@@ -53,6 +53,12 @@ export interface Store {
   update(policy: Policy, key: string, cost: number, slackMs: number, now: number): StoreResult | PromiseLike<StoreResult>;
   /** Forgets `key`: its buckets are full again. */
   reset(policy: Policy, key: string): void | PromiseLike<void>;
+  /**
+   * Optional: called once by each limiter built on this store, at construction, with its policy. A store
+   * may throw a `SluiceConfigError` here to refuse a namespace it cannot keep apart from one it already
+   * serves (MemoryStore and RedisStore refuse a limits fingerprint collision).
+   */
+  claim?(policy: Policy): void;
   /** Releases timers and connections the store opened itself. */
   close?(): void | PromiseLike<void>;
 }

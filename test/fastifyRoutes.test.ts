@@ -182,7 +182,7 @@ describe.each([
         expect(replies.map((reply) => reply.status)).toEqual([200, 200, 200]);
         expect((await send(app, 'GET', '/')).headers.ratelimit).toBe('"default";r=2;t=0');
         await tick();
-        expect(warnings.map((w) => w.code)).toContain('SLUICE_DOUBLE_COUNT');
+        expect(warnings().map((w) => w.code)).toContain('SLUICE_DOUBLE_COUNT');
       },
     );
   });

@@ -270,16 +270,16 @@ describe.each(targets)('$name', (target) => {
       ]);
       expect(await statuses(app, [from('203.0.113.7'), from('203.0.113.7:1'), from('203.0.113.7:2')])).toEqual([200, 200, 429]);
       await tick();
-      expect(warnings.map((w) => w.code)).toEqual(['SLUICE_CLIENT_IP_NOT_AN_ADDRESS']);
-      expect(warnings[0]?.message).toContain('"unknown"');
-      expect(warnings[0]?.message).toContain('`key` function');
+      expect(warnings().map((w) => w.code)).toEqual(['SLUICE_CLIENT_IP_NOT_AN_ADDRESS']);
+      expect(warnings()[0]?.message).toContain('"unknown"');
+      expect(warnings()[0]?.message).toContain('`key` function');
     });
 
     it('still refuses it with warnings: false, without the warning', async () => {
       const app = await target.start({ ...limit, warnings: false });
       expect((await app.get(from('unknown'))).status).toBe(500);
       await tick();
-      expect(warnings).toEqual([]);
+      expect(warnings()).toEqual([]);
     });
   });
 
@@ -600,7 +600,7 @@ describe.each([
   const limit = { capacity: 1, refillRate: 1, interval: '1h' } as const;
   const codes = async () => {
     await tick();
-    return warnings.map((w) => w.code);
+    return warnings().map((w) => w.code);
   };
   const hits = async (app: FastifyInstance, url: string, count = 2) => {
     const seen: number[] = [];

@@ -331,14 +331,14 @@ describe.skipIf(cluster === undefined)('RedisStore on Redis Cluster', () => {
 describe('DenyCache', () => {
   const band = { capacity: 1, refillRate: 1, intervalMs: 1000, name: undefined, scale: 1, emission: 1000, tolerance: 1000 };
   it('is bounded: past maxKeys the oldest entry goes', () => {
-    const cache = new DenyCache(2);
+    const cache = new DenyCache(2, 1 << 20);
     for (const key of ['a', 'b', 'c']) cache.remember(key, [band], 1, { allowed: false, now: 0, aheads: [1000] });
     expect(cache.size).toBe(2);
     expect(cache.lookup('a', 1, 10)).toBeUndefined();
     expect(cache.lookup('c', 1, 10)).toMatchObject({ allowed: false, now: 10 });
   });
   it('answers the same or a larger cost until the tokens are due, then forgets', () => {
-    const cache = new DenyCache(10);
+    const cache = new DenyCache(10, 1 << 20);
     cache.remember('k', [band], 1, { allowed: false, now: 0, aheads: [1000] }); // a token is due at 1000
     expect(cache.lookup('k', 1, 999)).toBeDefined();
     expect(cache.lookup('k', 0.5, 10)).toBeUndefined(); // a smaller cost may fit earlier: ask the store

@@ -40,7 +40,7 @@ function floorBucket({ lasting }: { lasting: boolean }) {
 function sluice({ lasting }: { lasting: boolean }) {
   return new RateLimiter(
     lasting
-      ? { capacity: 10, refillRate: 1, interval: '1h', store: new MemoryStore({ maxKeys: 2_000_000 }) }
+      ? { capacity: 10, refillRate: 1, interval: '1h', store: new MemoryStore({ maxKeys: 2_000_000, maxBytes: 2 ** 30 }) }
       : { capacity: HIGH, refillRate: HIGH, interval: '1s' },
   );
 }

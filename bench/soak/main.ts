@@ -7,6 +7,8 @@
  * Phase 2 (key flood): `plan.floodRequests` requests, each with a new key, through Fastify + sluice on a MemoryStore
  * capped at `plan.floodMaxKeys` keys, while five legitimate clients keep calling; RSS must stay under a bound derived
  * from the measured bytes per key, and the legitimate clients must be limited exactly.
+ * Phase 3 (long-key flood): the same with 200,000 new keys of 8,000 characters each (held as digests, so the
+ * same bound holds with the digest's size in place of the key string's).
  *
  * Writes bench/soak.svg and the `soak` section of bench/RESULTS.md, and exits non-zero when a check fails.
  * `--smoke`: a short version (CI) with the same checks, scaled down.
@@ -28,8 +30,28 @@ import type { SoakCounters, SoakServerApi } from './server.js';
 const { values, command } = parseCommandLine({ smoke: { type: 'boolean', default: false } }, { script: 'soak' });
 const smoke = values.smoke;
 const plan = smoke
-  ? { probeSec: 1, durationSec: 10, killAtSec: 3, restartAtSec: 6, warmupSec: 2, floodRequests: 50_000, floodMaxKeys: 5_000 }
-  : { probeSec: 5, durationSec: 60, killAtSec: 20, restartAtSec: 35, warmupSec: 5, floodRequests: 1_000_000, floodMaxKeys: 100_000 };
+  ? {
+      probeSec: 1,
+      durationSec: 10,
+      killAtSec: 3,
+      restartAtSec: 6,
+      warmupSec: 2,
+      floodRequests: 50_000,
+      longFloodRequests: 20_000,
+      floodMaxKeys: 5_000,
+    }
+  : {
+      probeSec: 5,
+      durationSec: 60,
+      killAtSec: 20,
+      restartAtSec: 35,
+      warmupSec: 5,
+      floodRequests: 1_000_000,
+      longFloodRequests: 200_000,
+      floodMaxKeys: 100_000,
+    };
+/** Characters of a key in the long-key flood. */
+const LONG_KEY_LENGTH = 8_000;
 const CLIENTS = 10_000;
 const TIMEOUT_MS = 100; // the limiter's timeoutMs in ./server.ts
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -159,13 +181,16 @@ function get(port: number, client: string): Promise<number> {
   });
 }
 
-async function keyFlood() {
+/**
+ * A flood of `requests` new keys made by `floodKey`. `keyStringBytes`: what the store holds per key for its
+ * text ("flood-123456": about 40 bytes; a long key: its 65-character digest, about 120).
+ */
+async function keyFlood(requests: number, floodKey: (n: number) => string, keyStringBytes: number) {
   // Bytes per key from the core benchmark when it has run (it measures the MemoryStore alone), else a
-  // conservative default; the key strings ("flood-123456") come on top.
+  // conservative default; the key strings come on top.
   const core = readResultsJson<CoreResults>('core');
   const measured = core?.contenders.find((c) => c.name === 'sluice consume')?.bytesPerKey ?? null;
   const bytesPerKey = measured ?? 64;
-  const keyStringBytes = 40;
   const app = await startApp('fastify-memory', String(plan.floodMaxKeys));
   // Warm up (JIT, buffers) with the legit clients' own traffic pattern before taking the baseline.
   await load(app.port, () => `warmup-${Math.floor(Math.random() * 100)}`, { amount: 20_000 });
@@ -174,10 +199,10 @@ async function keyFlood() {
   // HTTP buffers and JIT code that a million requests bring, none of which grows with keys.
   const storeBytes = plan.floodMaxKeys * (bytesPerKey + keyStringBytes);
   const rssBound = baselineRss + 2 * storeBytes + 96 * 2 ** 20;
-  log(`flood: ${plan.floodRequests} new keys, maxKeys ${plan.floodMaxKeys}; RSS bound ${(rssBound / 2 ** 20).toFixed(0)} MiB`);
+  log(`flood: ${requests} new keys, maxKeys ${plan.floodMaxKeys}; RSS bound ${(rssBound / 2 ** 20).toFixed(0)} MiB`);
 
   let n = 0;
-  const flood = load(app.port, () => `flood-${n++}`, { amount: plan.floodRequests });
+  const flood = load(app.port, () => floodKey(n++), { amount: requests });
   let peakRss = baselineRss;
   const legit = Array.from({ length: 5 }, (_, i) => ({ name: `legit-${i}`, sent: 0, allowed: 0 }));
   let flooding = true;
@@ -202,6 +227,7 @@ async function keyFlood() {
     requests: result.requests.total,
     errors: result.errors,
     bytesPerKey,
+    keyStringBytes,
     bytesPerKeySource: measured === null ? 'default (bench:core not run)' : 'bench/results/core.json',
     baselineRss,
     rssBound,
@@ -213,7 +239,9 @@ async function keyFlood() {
 
 // ---- run, check, report ------------------------------------------------------------------------
 const outage = await redisOutage();
-const flood = await keyFlood();
+const flood = await keyFlood(plan.floodRequests, (n) => `flood-${n}`, 40);
+// Unique at the start, so no two keys share a prefix either (a key function may cut keys short).
+const longFlood = await keyFlood(plan.longFloodRequests, (n) => `${n}-`.padEnd(LONG_KEY_LENGTH, 'k'), 120);
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 const heapDrift = outage.heapAtEnd / outage.heapAfterWarmup - 1;
 const checks: { label: string; ok: boolean; value: string }[] = [
@@ -221,8 +249,8 @@ const checks: { label: string; ok: boolean; value: string }[] = [
   { label: 'request errors and timeouts', ok: outage.errors + outage.timeouts === 0, value: String(outage.errors + outage.timeouts) },
   {
     label: 'unhandled rejections (server)',
-    ok: outage.unhandledRejections + flood.unhandledRejections === 0,
-    value: String(outage.unhandledRejections + flood.unhandledRejections),
+    ok: outage.unhandledRejections + flood.unhandledRejections + longFlood.unhandledRejections === 0,
+    value: String(outage.unhandledRejections + flood.unhandledRejections + longFlood.unhandledRejections),
   },
   {
     label: `p99 during the outage ≤ timeoutMs + 50 = ${TIMEOUT_MS + 50} ms`,
@@ -242,6 +270,17 @@ const checks: { label: string; ok: boolean; value: string }[] = [
     label: 'flood: each legitimate client allowed exactly its capacity (10) as without the flood',
     ok: flood.legit.every((c) => c.allowed === Math.min(10, c.sent)),
     value: flood.legit.map((c) => `${c.allowed}/${c.sent}`).join(', '),
+  },
+  {
+    label: `long-key flood: peak RSS under the bound`,
+    ok: longFlood.peakRss <= longFlood.rssBound,
+    value: `${mb(longFlood.peakRss)} ≤ ${mb(longFlood.rssBound)}`,
+  },
+  { label: 'long-key flood: request errors', ok: longFlood.errors === 0, value: String(longFlood.errors) },
+  {
+    label: 'long-key flood: each legitimate client allowed exactly its capacity (10)',
+    ok: longFlood.legit.every((c) => c.allowed === Math.min(10, c.sent)),
+    value: longFlood.legit.map((c) => `${c.allowed}/${c.sent}`).join(', '),
   },
 ];
 
@@ -267,6 +306,8 @@ ${plan.durationSec} s; Redis killed at ${plan.killAtSec} s and restarted at ${pl
 Phase 2: ${flood.requests.toLocaleString('en-US')} requests with a new key each through Fastify + sluice (MemoryStore, maxKeys
 ${plan.floodMaxKeys.toLocaleString('en-US')}). RSS bound = RSS after warm-up (${mb(flood.baselineRss)}) + 2 × maxKeys × (${flood.bytesPerKey.toFixed(0)} B/key
 from ${flood.bytesPerKeySource} + 40 B key string) + 96 MiB (young generation, buffers, JIT).
+Phase 3: ${longFlood.requests.toLocaleString('en-US')} requests with a new ${LONG_KEY_LENGTH.toLocaleString('en-US')}-character key each, same app
+and bound (RSS after warm-up ${mb(longFlood.baselineRss)}), with 120 B for the key's digest in place of the key string.
 
 ![soak](soak.svg)
 
@@ -282,7 +323,7 @@ ${perSecond}
 </details>
 `;
 console.log(markdown);
-writeResultsJson(smoke ? 'soak.smoke' : 'soak', { plan, outage, flood, checks });
+writeResultsJson(smoke ? 'soak.smoke' : 'soak', { plan, outage, flood, longFlood, checks });
 if (!smoke) {
   writeBenchFile('soak.svg', svg);
   writeResultsSection('soak', markdown);

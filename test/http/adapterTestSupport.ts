@@ -1,33 +1,9 @@
-/** What the Express and Fastify adapter tests share: warning capture, a turn of the event loop, the stores to run on. */
-import { afterEach, beforeEach } from 'vitest';
-import { resetWarnings } from '../../src/http/warnings.js';
+/** What the Express and Fastify adapter tests share: the stores to run on, the rate-limit headers. */
+
+import { beforeEach } from 'vitest';
 import { RedisStore, type Store } from '../../src/index.js';
 import { redisClient, redisClusterClient, redisClusterNodes, redisOptions, uniquePrefix } from '../setup/redisTarget.js';
-
-export interface CapturedWarning {
-  readonly code: string | undefined;
-  readonly message: string;
-}
-
-/** Collects the SluiceWarnings of each test (the one-time flags are reset before each). */
-export function captureWarnings(): CapturedWarning[] {
-  const warnings: CapturedWarning[] = [];
-  const onWarning = (warning: Error & { code?: string }) => {
-    if (warning.name === 'SluiceWarning') warnings.push({ code: warning.code, message: warning.message });
-  };
-  beforeEach(() => {
-    resetWarnings();
-    warnings.length = 0;
-    process.on('warning', onWarning);
-  });
-  afterEach(() => {
-    process.off('warning', onWarning);
-  });
-  return warnings;
-}
-
-/** process.emitWarning reports on the next tick. */
-export const tick = () => new Promise((resolve) => setImmediate(resolve));
+import { type CapturedWarning, takeWarnings } from '../setup/warningGuard.js';
 
 /**
  * The stores every adapter test runs on: memory, and Redis when the test setup started one; with `cluster`, also
@@ -56,3 +32,21 @@ export function rateLimitHeaders(headers: Iterable<[string, unknown]>): Record<s
   for (const [name, value] of headers) if (/^(ratelimit|x-ratelimit|retry-after)/.test(name)) picked[name] = String(value);
   return picked;
 }
+
+/**
+ * The warnings of the running test so far: takes them from the warning guard (so they count as expected)
+ * and keeps them for the rest of the test.
+ */
+export function captureWarnings(): () => CapturedWarning[] {
+  const seen: CapturedWarning[] = [];
+  beforeEach(() => {
+    seen.length = 0;
+  });
+  return () => {
+    seen.push(...takeWarnings());
+    return seen;
+  };
+}
+
+/** Lets pending callbacks (a late store answer, an async user callback) run. */
+export const tick = () => new Promise((resolve) => setImmediate(resolve));

@@ -92,10 +92,14 @@ export interface RedisServer {
 const running = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
-/** Starts a redis-server without persistence on `port` (default: a free one) and waits until it answers. */
-export async function startRedisServer(options: { port?: number; args?: string[] } = {}): Promise<RedisServer> {
+/**
+ * Starts a redis-server without persistence on `port` (default: a free one) and waits until it answers.
+ * `dir`: its working directory (default: a new temporary one), e.g. a killed cluster node's, to restart it
+ * with its cluster config.
+ */
+export async function startRedisServer(options: { port?: number; args?: string[]; dir?: string } = {}): Promise<RedisServer> {
   const port = options.port ?? (await freePort());
-  const dir = mkdtempSync(join(tmpdir(), `sluice-redis-${port}-`));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), `sluice-redis-${port}-`));
   const child = spawn(
     'redis-server',
     [
@@ -149,18 +153,21 @@ export async function startRedisServer(options: { port?: number; args?: string[]
   return { port, process: child, dir, stop };
 }
 
-/** Starts three cluster-enabled servers and joins them into a 3-master cluster with all slots covered. */
-export async function startRedisCluster(): Promise<RedisServer[]> {
+/** The redis-server arguments of a node of startRedisCluster's clusters on `port`. */
+export function clusterNodeArgs(port: number, extra: string[] = []): string[] {
+  return ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '5000', ...extra];
+}
+
+/**
+ * Starts three cluster-enabled servers and joins them into a 3-master cluster with all slots covered.
+ * `args`: more redis-server arguments for every node.
+ */
+export async function startRedisCluster(options: { args?: string[] } = {}): Promise<RedisServer[]> {
   const servers: RedisServer[] = [];
   try {
     for (let i = 0; i < 3; i++) {
       const port = await freePort();
-      servers.push(
-        await startRedisServer({
-          port,
-          args: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '5000'],
-        }),
-      );
+      servers.push(await startRedisServer({ port, args: clusterNodeArgs(port, options.args) }));
     }
     await run('redis-cli', ['--cluster', 'create', ...servers.map((s) => `${HOST}:${s.port}`), '--cluster-replicas', '0', '--cluster-yes']);
     const deadline = Date.now() + 20_000;
