@@ -48,7 +48,7 @@ const express: HttpFramework<Request, Response> = {
   ),
 };
 
-/** Express middleware that limits requests; see the README's HTTP options. */
+/** Express middleware that limits requests; its options are documented in docs/http.md. */
 export function rateLimit(options: ExpressRateLimitOptions): RequestHandler {
   const core = new HttpLimiter<Request, Response>(options, express);
   return function sluiceRateLimit(req: Request, res: Response, next: NextFunction): void {
