@@ -18,4 +18,6 @@ export default defineConfig({
   // Shared chunks, so `sluice` and `sluice/express` load one RateLimiter class, not two copies.
   splitting: true,
   treeshake: true,
+  // Classes keep their names (`SluiceConfigError`, not a renamed `_SluiceConfigError`) in stack traces and logs.
+  keepNames: true,
 });

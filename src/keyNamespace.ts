@@ -24,14 +24,30 @@ const FINGERPRINT_LENGTH = 4;
 
 const ESCAPES: Record<string, string> = { '%': '%25', '{': '%7B', '}': '%7D', '|': '%7C' };
 
-/** Percent-escapes `%`, `{` and `}`: a key can then neither end a Redis hash tag early nor collide with another key. */
+/** A UTF-16 surrogate without its other half. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Redis receives names as UTF-8, which turns every lone surrogate into U+FFFD, so `a\uD800` and `a\uDFFF`
+ * would be one name: each lone surrogate is written as `%uXXXX` instead (no other escape starts `%u`).
+ */
+function escapeLoneSurrogates(text: string): string {
+  return (text as string & { isWellFormed(): boolean }).isWellFormed()
+    ? text
+    : text.replace(LONE_SURROGATE, (c) => `%u${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/**
+ * Percent-escapes `%`, `{` and `}`, and lone surrogates: a key can then neither end a Redis hash tag early
+ * nor collide with another key.
+ */
 export function escapeKey(key: string): string {
-  return /[%{}]/.test(key) ? key.replace(/[%{}]/g, (c) => ESCAPES[c] as string) : key;
+  return escapeLoneSurrogates(/[%{}]/.test(key) ? key.replace(/[%{}]/g, (c) => ESCAPES[c] as string) : key);
 }
 
 /** `escapeKey`, and `|` too: an escaped prefix holds no NAMESPACE_END. */
 function escapePrefix(prefix: string): string {
-  return /[%{}|]/.test(prefix) ? prefix.replace(/[%{}|]/g, (c) => ESCAPES[c] as string) : prefix;
+  return escapeLoneSurrogates(/[%{}|]/.test(prefix) ? prefix.replace(/[%{}|]/g, (c) => ESCAPES[c] as string) : prefix);
 }
 
 /**

@@ -14,7 +14,15 @@ import {
   rejectUnknownOptions,
   type StoreErrorPolicy,
 } from './options.js';
-import { type CallbackStore, isCallbackStore, type Policy, type Store, type StoreCallback, type StoreResult } from './store.js';
+import {
+  type CallbackStore,
+  checkedStoreResult,
+  isCallbackStore,
+  type Policy,
+  type Store,
+  type StoreCallback,
+  type StoreResult,
+} from './store.js';
 import { aheadsAfter, type Band, MAX_CLOCK_MS, maxWaitMs, msUntilFits, reservationDelayMs } from './tokenBucket.js';
 
 export interface WaitOptions {
@@ -197,7 +205,7 @@ export class RateLimiter {
     const now = this.now();
     let result: StoreResult;
     try {
-      result = this.store.update(this.policy, key, cost, 0, now) as StoreResult;
+      result = checkedStoreResult(this.store.update(this.policy, key, cost, 0, now), this.bands.length);
     } catch (error) {
       return this.degradedSync(key, cost, error);
     }
@@ -325,11 +333,24 @@ export class RateLimiter {
         return;
       }
       if (isPromiseLike(pending)) {
-        pending.then(landed, failed);
+        pending.then((result) => {
+          try {
+            landed(checkedStoreResult(result, this.bands.length));
+          } catch (error) {
+            failed(error);
+          }
+        }, failed);
         this.withTimeout(pending).then(undefined, failed);
       } else {
+        let result: StoreResult;
+        try {
+          result = checkedStoreResult(pending, this.bands.length);
+        } catch (error) {
+          failed(error);
+          return;
+        }
         // Copy: a synchronous store may reuse its result object before the wait is over.
-        landed({ allowed: pending.allowed, now: pending.now, aheads: Array.from(pending.aheads) });
+        landed({ allowed: result.allowed, now: result.now, aheads: Array.from(result.aheads) });
       }
     });
   }
@@ -369,11 +390,22 @@ export class RateLimiter {
     } catch (error) {
       return this.degraded(key, cost, error);
     }
-    if (!isPromiseLike(pending)) return Promise.resolve(toDecision(this.bands, pending, cost));
+    if (!isPromiseLike(pending)) return this.decisionOf(key, cost, pending);
     return this.withTimeout(pending).then(
-      (result) => toDecision(this.bands, result, cost),
+      (result) => this.decisionOf(key, cost, result),
       (error: unknown) => this.degraded(key, cost, error),
     );
+  }
+
+  /** The decision for a generic store's result; a malformed result is a store failure. */
+  private decisionOf(key: string, cost: number, result: unknown): Promise<Decision> {
+    let decision: Decision;
+    try {
+      decision = toDecision(this.bands, checkedStoreResult(result, this.bands.length), cost);
+    } catch (error) {
+      return this.degraded(key, cost, error);
+    }
+    return Promise.resolve(decision);
   }
 
   /** Races a store call against `timeoutMs`, with one shared timer (see DeadlineQueue). */

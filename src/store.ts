@@ -1,3 +1,5 @@
+import { describeValue } from './describeValue.js';
+import { SluiceStoreError } from './errors.js';
 import type { Band } from './tokenBucket.js';
 
 /** What a limiter asks of a store: its key namespace and its compiled bands. */
@@ -80,4 +82,27 @@ export interface CallbackStore extends Store {
 /** @internal */
 export function isCallbackStore(store: Store): store is CallbackStore {
   return typeof (store as Partial<CallbackStore>).updateInto === 'function';
+}
+
+/**
+ * A store's result as the limiter reads it, checked first: a store written outside sluice may answer
+ * anything, and a malformed answer is a store failure (answered by `onStoreError`), not a crash.
+ * Throws a SluiceStoreError naming what is wrong.
+ */
+export function checkedStoreResult(result: unknown, bandCount: number): StoreResult {
+  const candidate = result as Partial<StoreResult> | null | undefined;
+  if (
+    candidate === null ||
+    typeof candidate !== 'object' ||
+    typeof candidate.allowed !== 'boolean' ||
+    typeof candidate.now !== 'number' ||
+    candidate.aheads === null ||
+    typeof candidate.aheads !== 'object' ||
+    !(candidate.aheads.length >= bandCount)
+  ) {
+    throw new SluiceStoreError(
+      `sluice: the store answered ${describeValue(result)}, not a result { allowed: boolean, now: number, aheads: one number per band }`,
+    );
+  }
+  return candidate as StoreResult;
 }

@@ -346,7 +346,22 @@ describe.each(targets)('$name', (target) => {
       });
 
       const failing = ['key', 'cost', 'skip', 'allowList', 'message', 'onLimited', 'onDecision'] as const;
-      const modes = ['throws', 'rejects', 'rejects with undefined'] as const;
+      const modes = ['throws', 'rejects', 'rejects with undefined', 'rejects with a hostile proxy', 'throws a revoked proxy'] as const;
+      /** Values whose very inspection throws: `instanceof` on them runs a trap that throws, or hits a revoked proxy. */
+      const hostile = () =>
+        new Proxy(
+          {},
+          {
+            getPrototypeOf: () => {
+              throw new Error('trap');
+            },
+          },
+        );
+      const revoked = () => {
+        const { proxy, revoke } = Proxy.revocable({}, {});
+        revoke();
+        return proxy;
+      };
       it.skipIf(storeOptions === undefined).each(failing.flatMap((callback) => modes.map((mode) => [callback, mode] as const)))(
         'a %s that %s reaches the error handler and the server keeps serving',
         async (callback, mode) => {
@@ -355,6 +370,8 @@ describe.each(targets)('$name', (target) => {
           const fail = (req: AnyRequest, value: unknown) => {
             if (header(req, 'x-fail') !== '1') return value;
             if (mode === 'throws') throw failure;
+            if (mode === 'throws a revoked proxy') throw revoked();
+            if (mode === 'rejects with a hostile proxy') return Promise.reject(hostile());
             return mode === 'rejects' ? Promise.reject(failure) : Promise.reject(undefined);
           };
           const callbacks: Record<(typeof failing)[number], object> = {
@@ -378,9 +395,10 @@ describe.each(targets)('$name', (target) => {
           const failed = await app.get({ 'x-fail': '1' });
           expect(failed.status).toBe(500);
           const body = JSON.parse(failed.body);
-          expect(body.message).toBe(
-            mode === 'rejects with undefined' ? 'sluice: a callback threw or rejected with undefined, not an Error' : failure.message,
-          );
+          if (mode === 'throws' || mode === 'rejects') expect(body.message).toBe(failure.message);
+          else if (mode === 'rejects with undefined')
+            expect(body.message).toBe('sluice: a callback threw or rejected with undefined, not an Error');
+          else expect(body.message).toMatch(/^sluice: a callback threw or rejected with .{1,130}, not an Error$/);
           expect(app.errors).toHaveLength(1);
           expect(app.handled).toBe(refusing ? 1 : 0);
           // The server lives on: ordinary requests are answered as before.

@@ -52,6 +52,25 @@ describe.each(targets)('%s', (_name, target) => {
   const t = target as Target;
 
   it.skipIf(target === undefined)(
+    'keys that differ only in lone surrogates (which UTF-8 turns into one U+FFFD) keep apart, one and several bands, short and long',
+    async () => {
+      const [store] = t.stores();
+      const prefix = `${t.base()}\ud800`;
+      for (const options of [
+        { capacity: 1, refillRate: 1, interval: '1h' },
+        { limits: [{ capacity: 1, refillRate: 1, interval: '1h' }, { capacity: 5, refillRate: 5, interval: '1d' }] },
+      ] as RateLimiterOptions[]) {
+        const limiter = limiterOf({ ...options, store, prefix });
+        for (const stem of [client(), `${client()}${'x'.repeat(80)}`]) {
+          const keys = [`${stem}\ufffd`, `${stem}\ud800`, `${stem}\udfff`, `${stem}\udbff`, `${stem}\ud800\udfff`, `${stem}%uD800`];
+          for (const key of keys) expect((await limiter.consume(key)).allowed, JSON.stringify(key)).toBe(true);
+          for (const key of keys) expect((await limiter.consume(key)).allowed, JSON.stringify(key)).toBe(false);
+        }
+      }
+    },
+  );
+
+  it.skipIf(target === undefined)(
     'a login limiter (5 per 15 min) and an API limiter (100 per min) on the default prefix keep apart',
     async () => {
       const [store] = t.stores();

@@ -98,3 +98,43 @@ describe('store failures', () => {
     expect(() => limiter.consumeSync('k')).toThrow(/consumeSync needs a synchronous store/);
   });
 });
+
+describe('a store that answers something that is no result', () => {
+  const answers: [string, unknown][] = [
+    ['undefined', undefined],
+    ['null', null],
+    ['{}', {}],
+    ['{ allowed: true }', { allowed: true }],
+    ['no aheads', { allowed: true, now: 0 }],
+    ['too few aheads', { allowed: true, now: 0, aheads: [] }],
+    ['a string', 'yes'],
+  ];
+  /** A user-written store that answers `answer`, synchronously or as a promise. */
+  const storeAnswering = (answer: unknown, synchronous: boolean): Store => ({
+    synchronous,
+    update: () => (synchronous ? answer : Promise.resolve(answer)) as never,
+    reset: () => undefined,
+  });
+
+  it.each(answers)('is a store failure that onStoreError answers: %s, synchronous or not', async (_name, answer) => {
+    for (const synchronous of [true, false]) {
+      const events: DegradedEvent[] = [];
+      const limiter = new RateLimiter({
+        capacity: 5,
+        refillRate: 1,
+        store: storeAnswering(answer, synchronous),
+        onDegraded: (event) => events.push(event),
+      });
+      const pending = limiter.consume('k');
+      expect(pending).toBeInstanceOf(Promise);
+      await expect(pending).resolves.toMatchObject({ allowed: true, degraded: true });
+      await expect(limiter.wait('k', 1, { maxWaitMs: 10 })).resolves.toMatchObject({ degraded: true });
+      if (synchronous) expect(limiter.consumeSync('k')).toMatchObject({ allowed: true, degraded: true });
+      expect(events.length).toBeGreaterThanOrEqual(2);
+      expect(events[0]?.error).toBeInstanceOf(SluiceStoreError);
+      expect((events[0]?.error as Error).message.length).toBeLessThan(260);
+      const denying = new RateLimiter({ capacity: 5, refillRate: 1, store: storeAnswering(answer, synchronous), onStoreError: 'throw' });
+      await expect(denying.consume('k')).rejects.toBeInstanceOf(SluiceStoreError);
+    }
+  });
+});

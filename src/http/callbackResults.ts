@@ -42,6 +42,12 @@ export function usableCost(value: unknown): number {
  * falsy `next(value)` as success and `next('route')` as a jump, so a non-Error is wrapped.
  */
 export function asError(thrown: unknown): unknown {
-  if (thrown instanceof Error) return thrown;
+  let isError = false;
+  try {
+    isError = thrown instanceof Error;
+  } catch {
+    // A proxy whose getPrototypeOf trap throws (or a revoked one): not an Error we can hand on as it is.
+  }
+  if (isError) return thrown;
   return new SluiceError(`sluice: a callback threw or rejected with ${describeValue(thrown)}, not an Error`, { cause: thrown });
 }

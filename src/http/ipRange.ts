@@ -107,8 +107,9 @@ function isPortOrNothing(text: string, from: number): boolean {
  * `::ffff:203.0.113.7:80`). Surrounding whitespace is ignored. Returns IPv4, and IPv4-mapped IPv6 in any
  * spelling, as an unsigned 32-bit number; other IPv6 as its eight groups; undefined for anything else.
  *
- * A port after an unbracketed IPv6 address cannot be told from its last group, so there it is read as
- * the group: it then only changes the low bits, which the subnet grouping of keys drops anyway.
+ * A port after an unbracketed IPv6 address that is complete without it cannot be told from its last group,
+ * so there it is read as the group: it then only changes the low bits, which the subnet grouping of keys
+ * drops anyway. Where the port cannot be a group (five digits, or a ninth field), it is dropped.
  */
 export function parseClientAddress(text: string): number | number[] | undefined {
   let address = text.trim();
@@ -127,9 +128,23 @@ export function parseClientAddress(text: string): number | number[] | undefined 
   }
   const v4 = parseIpv4(address);
   if (v4 !== undefined) return v4;
-  const groups = parseIpv6(address);
+  const groups = parseIpv6(address) ?? parseIpv6WithPort(address);
   if (groups === undefined) return undefined;
   return mappedIpv4Number(groups) ?? groups;
+}
+
+/**
+ * An unbracketed IPv6 address followed by a port, where the port cannot be a group: five digits
+ * (`2001:db8::7:40000`), or a ninth field after eight groups (`2001:db8:1:2:3:4:5:6:443`).
+ */
+function parseIpv6WithPort(address: string): number[] | undefined {
+  const colon = address.lastIndexOf(':');
+  if (colon <= 0 || !isPortOrNothing(address, colon)) return undefined;
+  const before = address.slice(0, colon);
+  if (before.endsWith(':')) return undefined;
+  const ninthField = !before.includes('::') && before.split(':').length === 8;
+  if (address.length - colon - 1 !== 5 && !ninthField) return undefined;
+  return parseIpv6(before);
 }
 
 /**

@@ -192,6 +192,8 @@ describe('clientKey', () => {
       fc.property(fc.oneof(mutated, fc.string({ unit: alphabet, maxLength: 20 })), (text) => {
         const dot = text.lastIndexOf('.');
         fc.pre(!(dot !== -1 && text.lastIndexOf(':') > dot));
+        // A field that cannot be a group after a complete address is a port (five digits, or a ninth field).
+        fc.pre(!/[^:]:\d{5}$/.test(text) && !(text.split(':').length === 9 && !text.includes('::')));
         expect(clientKey(text, 56) !== undefined).toBe(isIP(text) !== 0);
       }),
       { numRuns: 5000 },
@@ -208,6 +210,30 @@ describe('clientKey', () => {
         else expect(key).toMatch(/^([0-9a-f]{1,4}:){1,4}:\/56$/);
       }),
       { numRuns: 5000 },
+    );
+  });
+});
+
+describe('clientKey: an unbracketed IPv6 address with a port that cannot be a group', () => {
+  it('drops a five-digit port and a ninth field, keying on the address alone', () => {
+    expect(clientKey('2001:db8::7:40000', 56)).toBe(clientKey('2001:db8::7', 56));
+    expect(clientKey('2001:db8::7:40000', false)).toBe(clientKey('2001:db8::7', false));
+    expect(clientKey('2001:db8:1:2:3:4:5:6:443', false)).toBe(clientKey('2001:db8:1:2:3:4:5:6', false));
+    expect(clientKey('2001:DB8:1:2:3:4:5:6:65535', 64)).toBe(clientKey('2001:db8:1:2::', 64));
+  });
+
+  it('still refuses what is no address with a port (a ninth field after `::`, a bad port, junk)', () => {
+    for (const text of ['2001:db8:::40000', '2001:db8::7:99999', 'abcd:40000', '1:2:3:4:5:6:7:8:9:443', '2001:db8::7:']) {
+      expect(clientKey(text, 56), text).toBeUndefined();
+    }
+  });
+
+  it('every eight groups with any port of five digits key as the groups (property)', () => {
+    fc.assert(
+      fc.property(ipv6Groups, fc.integer({ min: 10000, max: 65535 }), (groups, portNumber) => {
+        const address = groups.map((value) => value.toString(16)).join(':');
+        expect(clientKey(`${address}:${portNumber}`, false)).toBe(clientKey(address, false));
+      }),
     );
   });
 });
