@@ -58,7 +58,12 @@ describe.each(targets)('%s', (_name, target) => {
       const prefix = `${t.base()}\ud800`;
       for (const options of [
         { capacity: 1, refillRate: 1, interval: '1h' },
-        { limits: [{ capacity: 1, refillRate: 1, interval: '1h' }, { capacity: 5, refillRate: 5, interval: '1d' }] },
+        {
+          limits: [
+            { capacity: 1, refillRate: 1, interval: '1h' },
+            { capacity: 5, refillRate: 5, interval: '1d' },
+          ],
+        },
       ] as RateLimiterOptions[]) {
         const limiter = limiterOf({ ...options, store, prefix });
         for (const stem of [client(), `${client()}${'x'.repeat(80)}`]) {

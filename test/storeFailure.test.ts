@@ -132,7 +132,7 @@ describe('a store that answers something that is no result', () => {
       if (synchronous) expect(limiter.consumeSync('k')).toMatchObject({ allowed: true, degraded: true });
       expect(events.length).toBeGreaterThanOrEqual(2);
       expect(events[0]?.error).toBeInstanceOf(SluiceStoreError);
-      expect((events[0]?.error as Error).message.length).toBeLessThan(260);
+      expect(((events[0] as DegradedEvent).error as Error).message.length).toBeLessThan(260);
       const denying = new RateLimiter({ capacity: 5, refillRate: 1, store: storeAnswering(answer, synchronous), onStoreError: 'throw' });
       await expect(denying.consume('k')).rejects.toBeInstanceOf(SluiceStoreError);
     }
