@@ -11,7 +11,7 @@ import type { CallbackStore, Policy, StoreCallback, StoreResult } from './store.
 import type { Band } from './tokenBucket.js';
 
 /**
- * What RedisStore uses of its client; ioredis' `Redis` and `Cluster` fit it. Spelled out, not imported, so
+ * What RedisStore uses of an ioredis client; ioredis' (5 or 6) `Redis` and `Cluster` fit it. Spelled out, not imported, so
  * sluice's declarations type-check without ioredis installed (an optional peer, absent on the memory store).
  */
 export interface RedisStoreClient {
@@ -27,7 +27,7 @@ export interface RedisStoreClient {
 }
 
 export interface RedisStoreOptions {
-  /** A ready ioredis client: `new Redis(url)` or `new Redis.Cluster(nodes)`. The store never closes it. */
+  /** A ready ioredis 5 or 6 client: `new Redis(url)` or `new Redis.Cluster(nodes)`. The store never closes it. */
   client: RedisStoreClient;
   /**
    * Whose clock decides. `'redis'` (default): the script reads Redis' `TIME`, so app servers with skewed

@@ -3,9 +3,12 @@
  * `calls` concurrent consumes on one key and reports how many were allowed.
  */
 import { Cluster, Redis } from 'ioredis';
+import { Cluster as Cluster6, Redis as Redis6 } from 'ioredis6';
 import { RateLimiter, type RateLimiterOptions, RedisStore } from '../src/index.js';
 
 interface Job {
+  /** Which client library the process uses. */
+  library: 'ioredis5' | 'ioredis6';
   nodes: { host: string; port: number }[];
   cluster: boolean;
   prefix: string;
@@ -14,7 +17,15 @@ interface Job {
 }
 
 const job = JSON.parse(process.env.SLUICE_JOB as string) as Job;
-const client = job.cluster ? new Cluster(job.nodes) : new Redis(job.nodes[0] as { host: string; port: number });
+const node = job.nodes[0] as { host: string; port: number };
+const client =
+  job.library === 'ioredis6'
+    ? job.cluster
+      ? new Cluster6(job.nodes)
+      : new Redis6(node)
+    : job.cluster
+      ? new Cluster(job.nodes)
+      : new Redis(node);
 const limiter = new RateLimiter({
   ...job.limits,
   prefix: job.prefix,

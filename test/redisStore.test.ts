@@ -3,7 +3,15 @@ import { clusterSlot } from '../src/clusterSlot.js';
 import { DenyCache } from '../src/denyCache.js';
 import { RateLimiter, RedisStore, SluiceConfigError } from '../src/index.js';
 import { type RedisServer, startRedisServer } from './setup/redisServers.js';
-import { redisClient, redisClusterClient, redisClusterNodes, redisOptions, uniquePrefix } from './setup/redisTarget.js';
+import {
+  ioredis6Client,
+  ioredis6ClusterClient,
+  redisClient,
+  redisClusterClient,
+  redisClusterNodes,
+  redisOptions,
+  uniquePrefix,
+} from './setup/redisTarget.js';
 import { storeContract } from './storeContract.js';
 
 const single = redisOptions();
@@ -25,6 +33,12 @@ storeContract(
 storeContract(
   'RedisStore on Redis Cluster',
   cluster && { makeStore: () => new RedisStore({ client: redisClusterClient(), time: 'client' }) },
+);
+
+storeContract('RedisStore on ioredis 6', single && { makeStore: () => new RedisStore({ client: ioredis6Client(), time: 'client' }) });
+storeContract(
+  'RedisStore on Redis Cluster through ioredis 6',
+  cluster && { makeStore: () => new RedisStore({ client: ioredis6ClusterClient(), time: 'client' }) },
 );
 
 /** Commands Redis ran, by name, from INFO commandstats. */

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { Cluster as Cluster6, Redis as Redis6 } from 'ioredis6';
 import { afterAll, inject } from 'vitest';
 import type { RedisEndpoint } from './redisServers.js';
 
@@ -23,7 +24,7 @@ export function redisClusterNodes(): RedisEndpoint[] | undefined {
   return inject('redisCluster')?.nodes ?? missing('Redis Cluster');
 }
 
-const clients: (Redis | Cluster)[] = [];
+const clients: (Redis | Cluster | Redis6 | Cluster6)[] = [];
 afterAll(async () => {
   await Promise.all(clients.splice(0).map((client) => client.quit().catch(() => client.disconnect())));
 });
@@ -41,6 +42,24 @@ export function redisClusterClient(): Cluster {
   const nodes = redisClusterNodes();
   if (nodes === undefined) throw new Error('no Redis Cluster');
   const client = new Cluster(nodes);
+  clients.push(client);
+  return client;
+}
+
+/** An ioredis 6 client on the shared server (the second supported major), quit after the test file. */
+export function ioredis6Client(): Redis6 {
+  const endpoint = redisOptions();
+  if (endpoint === undefined) throw new Error('no Redis endpoint');
+  const client = new Redis6({ host: endpoint.host, port: endpoint.port });
+  clients.push(client);
+  return client;
+}
+
+/** An ioredis 6 Cluster client on the shared cluster, quit after the test file. */
+export function ioredis6ClusterClient(): Cluster6 {
+  const nodes = redisClusterNodes();
+  if (nodes === undefined) throw new Error('no Redis Cluster');
+  const client = new Cluster6(nodes);
   clients.push(client);
   return client;
 }
