@@ -7,7 +7,7 @@ import { redisClusterNodes, redisOptions, uniquePrefix } from './setup/redisTarg
 const WORKER = fileURLToPath(new URL('./redisConcurrency.worker.ts', import.meta.url));
 const PROCESSES = 4;
 /** The client libraries each process may use (see the worker). */
-const LIBRARIES = ['ioredis5', 'ioredis6'] as const;
+const LIBRARIES = ['ioredis5', 'ioredis6', 'node-redis'] as const;
 type Library = (typeof LIBRARIES)[number];
 const CALLS = 1000;
 
