@@ -40,8 +40,21 @@ export interface NodeRedisClusterClient {
   getSlotMaster(slot: number): { readonly host?: string; readonly port?: number };
 }
 
+/**
+ * What RedisStore uses of a node-redis (5 or 6) Sentinel client made by `createSentinel()` and `connect()`ed: its
+ * commands go to the primary the sentinels name, and follow a failover.
+ */
+export interface NodeRedisSentinelClient {
+  readonly isOpen: boolean;
+  readonly isReady: boolean;
+  /** Sends one command; `isReadonly` false sends it to the primary. */
+  sendCommand(isReadonly: boolean | undefined, args: string[]): Promise<unknown>;
+  /** The sentinel the client talks to (what tells a Sentinel client apart). */
+  getSentinelNode(): unknown;
+}
+
 /** Any client RedisStore accepts. */
-export type RedisClientLike = RedisStoreClient | NodeRedisClient | NodeRedisClusterClient;
+export type RedisClientLike = RedisStoreClient | NodeRedisClient | NodeRedisClusterClient | NodeRedisSentinelClient;
 
 /**
  * The one face RedisStore sees of its client, whichever library made it: scripts run with string arguments,
@@ -63,7 +76,7 @@ export interface ScriptClient {
 const IOREDIS_DISCONNECTED = new Set(['reconnecting', 'close', 'end', 'disconnecting']);
 
 const EXPECTED_CLIENT =
-  'must be a connected Redis client: ioredis (new Redis() or new Redis.Cluster([...])) or node-redis (await createClient().connect() or await createCluster({ rootNodes }).connect())';
+  'must be a connected Redis client: ioredis (new Redis() or new Redis.Cluster([...])) or node-redis (await createClient().connect(), createCluster or createSentinel)';
 
 type Probe = Record<string, unknown>;
 
@@ -92,6 +105,10 @@ export function adaptClient(client: unknown): ScriptClient {
       );
     }
     if (typeof probe.getSlotMaster === 'function') return nodeRedisClusterAdapter(client as NodeRedisClusterClient);
+    if (typeof probe.getSentinelNode === 'function') {
+      const sentinel = client as NodeRedisSentinelClient;
+      return nodeRedisAdapter(sentinel, (args) => sentinel.sendCommand(false, args));
+    }
     const target = client as NodeRedisClient;
     return nodeRedisAdapter(target, (args) => target.sendCommand(args));
   }
@@ -135,7 +152,10 @@ function plainReply(reply: unknown): unknown {
   return reply;
 }
 
-function nodeRedisAdapter(client: NodeRedisClient, send: (args: string[]) => Promise<unknown>): ScriptClient {
+function nodeRedisAdapter(
+  client: { readonly isOpen: boolean; readonly isReady: boolean },
+  send: (args: string[]) => Promise<unknown>,
+): ScriptClient {
   const script = (command: string, body: string, keys: readonly string[], args: readonly string[]) =>
     send([command, body, String(keys.length), ...keys, ...args]).then(plainReply);
   return {

@@ -15,8 +15,8 @@ export interface RedisStoreOptions {
   /**
    * The Redis client, which the store never closes: ioredis 5 or 6 (`new Redis(url)`, `new Redis.Cluster(nodes)`, or
    * a Sentinel connection), or node-redis 4 to 6 once connected (`await createClient({ url }).connect()`,
-   * `await createCluster({ rootNodes }).connect()`). Anything else, or a node-redis client not yet connected,
-   * throws a SluiceConfigError.
+   * `await createCluster({ rootNodes }).connect()`, node-redis 5+ `createSentinel`). Anything else, or a node-redis
+   * client not yet connected, throws a SluiceConfigError.
    */
   client: RedisClientLike;
   /**
