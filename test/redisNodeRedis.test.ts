@@ -8,9 +8,9 @@ import { createClient, createCluster } from 'redis';
 import { createClient as createClient4 } from 'redis4';
 import { createClient as createClient5 } from 'redis5';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterSlot } from '../src/clusterSlot.js';
 import { type Decision, RateLimiter, RedisStore, SluiceConfigError } from '../src/index.js';
 import { DECIDE_BATCH_SHA } from '../src/redisScripts.js';
+import { expectClusterSlotsExact, expectRedisTimeDecides } from './redisClientCases.js';
 import { type RedisServer, startRedisServer } from './setup/redisServers.js';
 import {
   NODE_REDIS_MAJORS,
@@ -90,15 +90,7 @@ describe.skipIf(single === undefined).each(NODE_REDIS_MAJORS)('RedisStore on nod
   });
 
   it('decides by Redis time: limiters whose clocks are an hour apart agree', async () => {
-    const client = await ownClient();
-    const options = { capacity: 4, refillRate: 1, interval: '1h' as const, prefix: uniquePrefix('nr-skew') };
-    const early = new RateLimiter({ ...options, store: new RedisStore({ client }), clock: () => Date.now() - 3_600_000 });
-    const late = new RateLimiter({ ...options, store: new RedisStore({ client }), clock: () => Date.now() + 3_600_000 });
-    const seen: Decision[] = [];
-    for (let i = 0; i < 3; i++) seen.push(await early.consume('user'), await late.consume('user'));
-    expect(seen.map((d) => d.allowed)).toEqual([true, true, true, true, false, false]);
-    expect(seen[4]?.retryAfterMs).toBeGreaterThan(890_000);
-    expect(Math.abs((seen[4]?.retryAfterMs ?? 0) - (seen[5]?.retryAfterMs ?? 0))).toBeLessThan(1000);
+    await expectRedisTimeDecides(await ownClient());
   });
 
   it('answers a repeated denial from the deny cache with no round trip', async () => {
@@ -168,19 +160,7 @@ describe.skipIf(cluster === undefined).each(NODE_REDIS_MAJORS)(
   'RedisStore on Redis Cluster through node-redis %i',
   (major: NodeRedisMajor) => {
     it('decides calls of one tick on keys in many slots, several bands per key in one slot (hash tag), exactly', async () => {
-      const limiter = new RateLimiter({
-        limits: [
-          { capacity: 3, refillRate: 1, interval: '1h' },
-          { capacity: 5, refillRate: 1, interval: '1d' },
-        ],
-        prefix: uniquePrefix('nr-slots'),
-        store: new RedisStore({ client: await nodeRedisClusterClient(major) }),
-        onStoreError: 'throw',
-      });
-      const keys = Array.from({ length: 40 }, (_, i) => `user:${i}`);
-      const decisions = await Promise.all(keys.flatMap((key) => [limiter.consume(key), limiter.consume(key, 2), limiter.consume(key)]));
-      expect(decisions.map((d) => d.allowed)).toEqual(keys.flatMap(() => [true, true, false]));
-      expect(new Set(keys.map((key) => clusterSlot(RedisStore.keyOf(limiter, key)))).size).toBeGreaterThan(30);
+      await expectClusterSlotsExact(await nodeRedisClusterClient(major));
     });
   },
 );
