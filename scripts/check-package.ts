@@ -7,7 +7,7 @@
  *    JavaScript (ESM and CJS, and both copies in one process) and type-checks then runs a TypeScript consumer
  *    under node10, node16, nodenext and bundler resolution, as CommonJS and as ES modules;
  * 4. runs publint and arethetypeswrong on the tarball.
- * The consumers get the peer dependencies (express, fastify, ioredis and types) as links to this repository's
+ * The consumers get the peer dependencies (express, fastify, ioredis, redis and types) as links to this repository's
  * node_modules, so nothing is downloaded.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -20,7 +20,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = join(root, 'scripts', 'package-consumer');
 const bin = (name: string) => join(root, 'node_modules', '.bin', name);
 /** Peers (and types) the consumers link to instead of installing. */
-const LINKED_PEERS = ['express', 'fastify', 'ioredis', '@types/express', '@types/node'];
+const LINKED_PEERS = ['express', 'fastify', 'ioredis', 'redis', '@types/express', '@types/node'];
 /** What a project that uses only the core has: node's types, no optional peer. */
 const CORE_ONLY = ['@types/node'];
 

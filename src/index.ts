@@ -18,6 +18,13 @@ export type {
   StoreErrorPolicy,
 } from './options.js';
 export { RateLimiter, type WaitOptions } from './rateLimiter.js';
-export { RedisStore, type RedisStoreClient, type RedisStoreOptions } from './redisStore.js';
+export type {
+  NodeRedisClient,
+  NodeRedisClusterClient,
+  NodeRedisSentinelClient,
+  RedisClientLike,
+  RedisStoreClient,
+} from './redisClientAdapter.js';
+export { RedisStore, type RedisStoreOptions } from './redisStore.js';
 export type { Policy, Store, StoreResult } from './store.js';
 export { applyCall, type Band, compileBand } from './tokenBucket.js';

@@ -6,29 +6,19 @@ import { SluiceConfigError, SluiceStoreError } from './errors.js';
 import { escapeKey, namespaceConflict, sameLimits } from './keyNamespace.js';
 import { rejectUnknownOptions } from './options.js';
 import type { RateLimiter } from './rateLimiter.js';
+import { adaptClient, connectionError, type RedisClientLike, type ScriptClient } from './redisClientAdapter.js';
 import { DECIDE_BATCH_SCRIPT, DECIDE_BATCH_SHA } from './redisScripts.js';
 import type { CallbackStore, Policy, StoreCallback, StoreResult } from './store.js';
 import type { Band } from './tokenBucket.js';
 
-/**
- * What RedisStore uses of its client; ioredis' `Redis` and `Cluster` fit it. Spelled out, not imported, so
- * sluice's declarations type-check without ioredis installed (an optional peer, absent on the memory store).
- */
-export interface RedisStoreClient {
-  /** The connection state, e.g. `'ready'` or `'end'`. */
-  readonly status: string;
-  /** True for a Cluster client. */
-  readonly isCluster?: boolean;
-  /** A Cluster client's map of hash slots to nodes (`host:port`, the master first). */
-  readonly slots?: readonly (readonly string[] | undefined)[];
-  evalsha(sha: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
-  eval(script: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
-  del(...keys: string[]): Promise<number>;
-}
-
 export interface RedisStoreOptions {
-  /** A ready ioredis client: `new Redis(url)` or `new Redis.Cluster(nodes)`. The store never closes it. */
-  client: RedisStoreClient;
+  /**
+   * The Redis client, which the store never closes: ioredis 5 or 6 (`new Redis(url)`, `new Redis.Cluster(nodes)`, or
+   * a Sentinel connection), or node-redis 4 to 6 once connected (`await createClient({ url }).connect()`,
+   * `await createCluster({ rootNodes }).connect()`, node-redis 5+ `createSentinel`). Anything else, or a node-redis
+   * client not yet connected, throws a SluiceConfigError.
+   */
+  client: RedisClientLike;
   /**
    * Whose clock decides. `'redis'` (default): the script reads Redis' `TIME`, so app servers with skewed
    * clocks agree. `'client'`: the limiter's `clock` is sent along, for managed Redis services that
@@ -70,8 +60,6 @@ const MIN_DENY_CACHE_BYTES = 64 * 1024;
  * a batch per tick until the socket gives up, minutes later.
  */
 const UNANSWERED_BATCH_LIMIT = 1024;
-/** Connection states in which a command would only wait in ioredis' offline queue. */
-const DISCONNECTED = new Set(['reconnecting', 'close', 'end', 'disconnecting']);
 
 /** What the store keeps per limiter: the band parameters as script arguments, computed once. */
 interface PolicyArgs {
@@ -131,11 +119,13 @@ export class RedisStore implements CallbackStore {
   }
 
   readonly synchronous = false;
-  readonly client: RedisStoreClient;
+  readonly client: RedisClientLike;
   readonly time: 'redis' | 'client';
   readonly maxBatchSize: number;
   readonly maxBatchesInFlight: number;
   private readonly isCluster: boolean;
+  /** The client as one interface, whichever library made it. */
+  private readonly scripts: ScriptClient;
   private readonly denyCache: DenyCache | undefined;
   private readonly policies = new WeakMap<Policy, PolicyArgs>();
   /** The limits each namespace was claimed for, to refuse a fingerprint collision at construction. */
@@ -153,9 +143,7 @@ export class RedisStore implements CallbackStore {
     }
     rejectUnknownOptions(options, REDIS_STORE_OPTIONS, '');
     const { client, time = 'redis', denyCache = true, maxBatchSize = 16, maxBatchesInFlight = 1 } = options;
-    if (client === null || typeof client !== 'object' || typeof (client as Partial<RedisStoreClient>).evalsha !== 'function') {
-      throw new SluiceConfigError('client', client, 'must be an ioredis client (new Redis() or new Redis.Cluster([...]))');
-    }
+    const scripts = adaptClient(client);
     if (time !== 'redis' && time !== 'client') throw new SluiceConfigError('time', time, "must be 'redis' or 'client'");
     if (!Number.isSafeInteger(maxBatchSize) || maxBatchSize < 1) {
       throw new SluiceConfigError('maxBatchSize', maxBatchSize, 'must be a positive integer');
@@ -184,7 +172,8 @@ export class RedisStore implements CallbackStore {
     this.time = time;
     this.maxBatchSize = maxBatchSize;
     this.maxBatchesInFlight = maxBatchesInFlight;
-    this.isCluster = (client as { isCluster?: unknown }).isCluster === true;
+    this.scripts = scripts;
+    this.isCluster = scripts.isCluster;
     this.batcher = new Batcher<PendingCall>({ maxBatchSize, maxBatchesInFlight, flush: (lane, calls) => this.flush(lane, calls) });
     this.denyCache = cacheKeys > 0 ? new DenyCache(cacheKeys, cacheBytes) : undefined;
   }
@@ -239,7 +228,7 @@ export class RedisStore implements CallbackStore {
 
   /** The lane of the master that serves `slot`, as the client's slot table says now. */
   private laneFor(slot: number): BatchLane<PendingCall> {
-    const node = this.client.slots?.[slot]?.[0] ?? '';
+    const node = this.scripts.slotMaster(slot);
     let lane = this.laneBySlot[slot];
     if (lane?.node === node) return lane;
     lane = this.lanes.get(node);
@@ -257,7 +246,7 @@ export class RedisStore implements CallbackStore {
     this.denyCache?.forget(base);
     this.checkConnected();
     // All band keys share the hash tag (or there is one), so this DEL is fine in a Cluster too.
-    await this.client.del(...bandKeys(base, args.bandCount));
+    await this.scripts.del(bandKeys(base, args.bandCount));
     this.denyCache?.forget(base); // a call decided while the DEL was on its way may have cached a denial
   }
 
@@ -278,10 +267,10 @@ export class RedisStore implements CallbackStore {
   }
 
   private checkConnected(): void {
-    const status = this.client.status;
-    // Fail fast rather than wait in ioredis' offline queue: the limiter's timeout would answer first anyway,
+    // Fail fast rather than wait in the client's offline queue: the limiter's timeout would answer first anyway,
     // and a queued call sent after reconnecting would take tokens for a call already answered by onStoreError.
-    if (DISCONNECTED.has(status)) throw new SluiceStoreError(`sluice: Redis is not connected (ioredis status: ${status})`);
+    const error = connectionError(this.scripts);
+    if (error !== undefined) throw error;
   }
 
   /** Sends the waiting calls of one lane (one Redis server): one script call per slot and maxBatchSize calls. */
@@ -363,7 +352,7 @@ export class RedisStore implements CallbackStore {
       argv[1] = String(argv.length + 1);
     }
     for (const value of policyArgs) argv.push(value);
-    const client = this.client;
+    const client = this.scripts;
     this.batcher.sent(lane);
     const fail = (error: unknown) => {
       this.batcher.answered(lane);
@@ -378,10 +367,10 @@ export class RedisStore implements CallbackStore {
       }
     };
     try {
-      client.evalsha(DECIDE_BATCH_SHA, keys.length, ...keys, ...argv).then(settle, (error: unknown) => {
+      client.evalsha(DECIDE_BATCH_SHA, keys, argv).then(settle, (error: unknown) => {
         if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
           try {
-            client.eval(DECIDE_BATCH_SCRIPT, keys.length, ...keys, ...argv).then(settle, fail);
+            client.eval(DECIDE_BATCH_SCRIPT, keys, argv).then(settle, fail);
           } catch (thrown) {
             fail(thrown);
           }

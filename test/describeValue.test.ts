@@ -158,7 +158,7 @@ describe('errors that quote a value', () => {
 
   it('a RedisStore given the wrong client names it in a short message', () => {
     expect(() => new RedisStore({ client: new Float64Array(1_000_000) as never })).toThrow(
-      /^sluice: option `client` must be an ioredis client .*; got Float64Array\(1000000\) \[0, 0, 0, 0, …\]$/,
+      /^sluice: option `client` must be a connected Redis client: ioredis .*; got Float64Array\(1000000\) \[0, 0, 0, 0, …\]$/,
     );
   });
 });

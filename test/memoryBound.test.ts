@@ -162,7 +162,7 @@ describe('long keys held as digests', () => {
     expect(() => new MemoryStore({ maxBytes: 1000 })).toThrow(SluiceConfigError);
     expect(() => new MemoryStore({ maxBytes: 1000 })).toThrow(/maxBytes.*65536/);
     expect(() => new MemoryStore({ maxBytes: Number.NaN })).toThrow(/maxBytes/);
-    const client = { evalsha: () => undefined } as unknown as ConstructorParameters<typeof RedisStore>[0]['client'];
+    const client = { evalsha: () => undefined, status: 'ready' } as unknown as ConstructorParameters<typeof RedisStore>[0]['client'];
     expect(() => new RedisStore({ client, denyCache: { maxBytes: 10 } })).toThrow(/denyCache\.maxBytes/);
     expect(() => new RedisStore({ client, denyCache: { maxKeys: 10, maxBites: 1e6 } as never })).toThrow(/denyCache\.maxBites.*maxBytes/);
   });

@@ -2,8 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterSlot } from '../src/clusterSlot.js';
 import { DenyCache } from '../src/denyCache.js';
 import { RateLimiter, RedisStore, SluiceConfigError } from '../src/index.js';
+import { expectClusterSlotsExact, expectRedisTimeDecides } from './redisClientCases.js';
 import { type RedisServer, startRedisServer } from './setup/redisServers.js';
-import { redisClient, redisClusterClient, redisClusterNodes, redisOptions, uniquePrefix } from './setup/redisTarget.js';
+import {
+  ioredis6Client,
+  ioredis6ClusterClient,
+  redisClient,
+  redisClusterClient,
+  redisClusterNodes,
+  redisOptions,
+  uniquePrefix,
+} from './setup/redisTarget.js';
 import { storeContract } from './storeContract.js';
 
 const single = redisOptions();
@@ -27,6 +36,12 @@ storeContract(
   cluster && { makeStore: () => new RedisStore({ client: redisClusterClient(), time: 'client' }) },
 );
 
+storeContract('RedisStore on ioredis 6', single && { makeStore: () => new RedisStore({ client: ioredis6Client(), time: 'client' }) });
+storeContract(
+  'RedisStore on Redis Cluster through ioredis 6',
+  cluster && { makeStore: () => new RedisStore({ client: ioredis6ClusterClient(), time: 'client' }) },
+);
+
 /** Commands Redis ran, by name, from INFO commandstats. */
 async function commandCounts(client: ReturnType<typeof redisClient>): Promise<Record<string, number>> {
   const info = await client.info('commandstats');
@@ -37,22 +52,7 @@ async function commandCounts(client: ReturnType<typeof redisClient>): Promise<Re
 
 describe.skipIf(single === undefined)('RedisStore on one server', () => {
   it('decides by Redis time: limiters whose clocks are an hour apart agree', async () => {
-    const client = redisClient();
-    const prefix = uniquePrefix('skew');
-    const options = { capacity: 4, refillRate: 1, interval: '1h' as const, prefix };
-    const early = new RateLimiter({ ...options, store: new RedisStore({ client }), clock: () => Date.now() - 3_600_000 });
-    const late = new RateLimiter({ ...options, store: new RedisStore({ client }), clock: () => Date.now() + 3_600_000 });
-    const seen = [];
-    for (let i = 0; i < 3; i++) {
-      seen.push(await early.consume('user'));
-      seen.push(await late.consume('user'));
-    }
-    expect(seen.map((d) => d.allowed)).toEqual([true, true, true, true, false, false]);
-    expect(seen.map((d) => d.remaining)).toEqual([3, 2, 1, 0, 0, 0]);
-    // With the local clocks, the late limiter would see 2 tokens refilled; with Redis time both agree.
-    const [a, b] = [seen[4], seen[5]];
-    expect(Math.abs((a?.retryAfterMs ?? 0) - (b?.retryAfterMs ?? 0))).toBeLessThan(1000);
-    expect(a?.retryAfterMs).toBeGreaterThan(890_000);
+    await expectRedisTimeDecides(redisClient());
   });
 
   it("decides a batch of cost-1 calls of one limiter (the script's short path) as the general path does", async () => {
@@ -313,18 +313,7 @@ describe.skipIf(cluster === undefined)('cluster slots', () => {
 
 describe.skipIf(cluster === undefined)('RedisStore on Redis Cluster', () => {
   it('decides calls of one tick on keys in many slots (one script call per slot), exactly', async () => {
-    const limiter = new RateLimiter({
-      limits: [
-        { capacity: 3, refillRate: 1, interval: '1h' },
-        { capacity: 5, refillRate: 1, interval: '1d' },
-      ],
-      prefix: uniquePrefix('slots'),
-      store: new RedisStore({ client: redisClusterClient() }),
-    });
-    const keys = Array.from({ length: 40 }, (_, i) => `user:${i}`);
-    const decisions = await Promise.all(keys.flatMap((key) => [limiter.consume(key), limiter.consume(key, 2), limiter.consume(key)]));
-    expect(decisions.map((d) => d.allowed)).toEqual(keys.flatMap(() => [true, true, false]));
-    expect(new Set(keys.map((key) => clusterSlot(RedisStore.keyOf(limiter, key)))).size).toBeGreaterThan(30);
+    await expectClusterSlotsExact(redisClusterClient());
   });
 });
 

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import express, { type RequestHandler } from 'express';
 import Fastify from 'fastify';
 import { Cluster, Redis } from 'ioredis';
+import { createClient } from 'redis';
 import { CostExceedsCapacityError, type Decision, MemoryStore, RateLimiter, RedisStore, SluiceArgumentError, SluiceError } from 'sluice';
 import { type ExpressRateLimitOptions, rateLimit } from 'sluice/express';
 import sluice, { type FastifyRateLimitOptions } from 'sluice/fastify';
@@ -68,6 +69,8 @@ async function main(): Promise<void> {
   assert.equal(new RedisStore({ client: cluster, time: 'client' }).client, cluster);
   redis.disconnect();
   cluster.disconnect();
+  // node-redis' clients fit it too; one that was never connected is refused at construction.
+  assert.throws(() => new RedisStore({ client: createClient() }), SluiceError);
   console.log(`${label}: type-checked and ran`);
 }
 

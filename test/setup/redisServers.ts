@@ -95,14 +95,17 @@ let exitHookInstalled = false;
 /**
  * Starts a redis-server without persistence on `port` (default: a free one) and waits until it answers.
  * `dir`: its working directory (default: a new temporary one), e.g. a killed cluster node's, to restart it
- * with its cluster config.
+ * with its cluster config. `sentinelConfig`: run `redis-sentinel` on that config file (which it rewrites) instead.
  */
-export async function startRedisServer(options: { port?: number; args?: string[]; dir?: string } = {}): Promise<RedisServer> {
+export async function startRedisServer(
+  options: { port?: number; args?: string[]; dir?: string; sentinelConfig?: string } = {},
+): Promise<RedisServer> {
   const port = options.port ?? (await freePort());
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), `sluice-redis-${port}-`));
   const child = spawn(
-    'redis-server',
+    options.sentinelConfig === undefined ? 'redis-server' : 'redis-sentinel',
     [
+      ...(options.sentinelConfig === undefined ? [] : [options.sentinelConfig]),
       '--port',
       String(port),
       '--bind',
