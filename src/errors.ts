@@ -20,19 +20,31 @@ export class SluiceError extends Error {
   }
 }
 
+/**
+ * Keeps the bad value on the error without showing it to `util.inspect` (and so to `console.error` and
+ * loggers): the message already describes it in a bounded way, a large value would be dumped whole, and a
+ * hostile one (a revoked Proxy) would make the logging itself throw.
+ */
+function holdValue(error: Error, value: unknown): void {
+  Object.defineProperty(error, 'value', { value, enumerable: false, writable: false, configurable: true });
+}
+
 /** An option passed to a constructor or factory is invalid. Thrown at construction time. */
 export class SluiceConfigError extends SluiceError {
   override name = 'SluiceConfigError';
   static {
     brand(SluiceConfigError, 'SluiceConfigError');
   }
+  /** The value the option got (not enumerable: see `holdValue`). */
+  declare readonly value: unknown;
   constructor(
     /** The option path, e.g. `capacity` or `limits[1].interval`. */
     readonly option: string,
-    readonly value: unknown,
+    value: unknown,
     expected: string,
   ) {
     super(`sluice: option \`${describeName(option)}\` ${expected}; got ${describeValue(value)}`);
+    holdValue(this, value);
   }
 }
 
@@ -42,12 +54,15 @@ export class SluiceArgumentError extends SluiceError {
   static {
     brand(SluiceArgumentError, 'SluiceArgumentError');
   }
+  /** The value the argument got (not enumerable: see `holdValue`). */
+  declare readonly value: unknown;
   constructor(
     readonly argument: string,
-    readonly value: unknown,
+    value: unknown,
     expected: string,
   ) {
     super(`sluice: argument \`${describeName(argument)}\` ${expected}; got ${describeValue(value)}`);
+    holdValue(this, value);
   }
 }
 

@@ -7,6 +7,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { inspect } from 'node:util';
 import express5, { type ErrorRequestHandler, type Express } from 'express';
 import express4 from 'express4';
 import fastify5, { type FastifyInstance, type FastifyReply } from 'fastify';
@@ -400,6 +401,7 @@ describe.each(targets)('$name', (target) => {
             expect(body.message).toBe('sluice: a callback threw or rejected with undefined, not an Error');
           else expect(body.message).toMatch(/^sluice: a callback threw or rejected with .{1,130}, not an Error$/);
           expect(app.errors).toHaveLength(1);
+          expect(() => inspect(app.errors[0])).not.toThrow();
           expect(app.handled).toBe(refusing ? 1 : 0);
           // The server lives on: ordinary requests are answered as before.
           expect((await app.get()).status).toBe(refusing ? 429 : 200);
@@ -444,8 +446,21 @@ describe.each(targets)('$name', (target) => {
           }
           expect(app.handled).toBe(0);
           expect(app.errors).toHaveLength(values.length * 2);
+          // Error handlers log what they get (Express 5's default one does): inspecting it must not throw.
+          for (const error of app.errors) expect(() => inspect(error)).not.toThrow();
         },
       );
+
+      it.skipIf(storeOptions === undefined)('a key function returning a revoked Proxy gets an error a logger can inspect', async () => {
+        const { proxy, revoke } = Proxy.revocable({}, {});
+        revoke();
+        const app = await target.start(withStore({ capacity: 2, refillRate: 1, interval: '1h', key: () => proxy }));
+        const reply = await app.get();
+        expect(reply.status).toBe(500);
+        expect(JSON.parse(reply.body)).toMatchObject({ failed: 'SluiceArgumentError', message: expect.stringContaining('`key`') });
+        expect(app.errors).toHaveLength(1);
+        expect(() => inspect(app.errors[0])).not.toThrow();
+      });
 
       it.skipIf(storeOptions === undefined)('a finite number key is the key of its decimal string', async () => {
         const app = await target.start(

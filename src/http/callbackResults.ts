@@ -13,7 +13,13 @@ export type Awaitable<T> = T | PromiseLike<T>;
  * string, number or boolean costs a `typeof`.
  */
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+  if (typeof value !== 'object' || value === null) return false;
+  try {
+    return typeof (value as { then?: unknown }).then === 'function';
+  } catch {
+    // A revoked Proxy, or a `then` getter that throws: no promise; the value is then judged as it is.
+    return false;
+  }
 }
 
 /**
@@ -43,11 +49,16 @@ export function usableCost(value: unknown): number {
  */
 export function asError(thrown: unknown): unknown {
   let isError = false;
+  let inspectable = true;
   try {
     isError = thrown instanceof Error;
+    Reflect.ownKeys(Object(thrown));
   } catch {
-    // A proxy whose getPrototypeOf trap throws (or a revoked one): not an Error we can hand on as it is.
+    // A proxy whose traps throw (or a revoked one): not an Error to hand on, and not one a logger can inspect
+    // as a `cause` either (Express 5's default handler logs the error it gets, cause and all).
+    inspectable = false;
   }
   if (isError) return thrown;
-  return new SluiceError(`sluice: a callback threw or rejected with ${describeValue(thrown)}, not an Error`, { cause: thrown });
+  const message = `sluice: a callback threw or rejected with ${describeValue(thrown)}, not an Error`;
+  return new SluiceError(message, inspectable ? { cause: thrown } : undefined);
 }
