@@ -1,10 +1,12 @@
 /**
  * `npm run bench:redis`: RedisStore against rate-limiter-flexible's RateLimiterRedis and rate-limit-redis,
- * all on ioredis, against a redis-server this script starts (and stops by PID).
+ * on ioredis, and RedisStore against rate-limit-redis on node-redis (the `redis` package), in the same run,
+ * against a redis-server this script starts (and stops by PID). The node-redis contenders use database 1,
+ * so their keys have the same names as the ioredis ones without sharing them.
  *
  * Per library and scenario (one hot key; 100k keys), in interleaved rounds: decisions/s with IN_FLIGHT
- * calls in flight through one ioredis connection, Redis commands per decision, redis-server CPU µs per
- * decision (/proc/<pid>/stat utime+stime), and Redis bytes per key (MEMORY USAGE).
+ * calls in flight through one connection, Redis commands per decision, redis-server CPU µs per
+ * decision (/proc/<pid>/stat utime+stime), Node CPU µs per decision, and Redis bytes per key (MEMORY USAGE).
  * Writes the `redis` section of bench/RESULTS.md.
  *
  *   --quick            a smoke run (also BENCH_QUICK=1) that leaves RESULTS.md alone
@@ -13,11 +15,13 @@
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { Redis } from 'ioredis';
-import { RedisStore as RateLimitRedisStore } from 'rate-limit-redis';
+import { RedisStore as RateLimitRedisStore, type RedisReply } from 'rate-limit-redis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
+import { createClient } from 'redis';
 import { RateLimiter, RedisStore } from '../../src/index.js';
 import { startRedisServer } from '../../test/setup/redisServers.js';
 import { integerOption, parseCommandLine, QUICK_OPTION } from '../lib/cli.js';
+import { packageVersions } from '../lib/environment.js';
 import { markdownTable } from '../lib/markdown.js';
 import { writeResultsJson, writeResultsSection } from '../lib/results.js';
 import { rotate, type Stat, stat } from '../lib/stats.js';
@@ -35,11 +39,21 @@ const ROUND_MS = integerOption(SCRIPT, 'round', values.round ?? process.env.BENC
 const ROUNDS = integerOption(SCRIPT, 'rounds', values.rounds ?? process.env.BENCH_ROUNDS, QUICK ? 3 : 20);
 const KEY_COUNT = 100_000;
 const CLOCK_TICKS_PER_SECOND = 100; // Linux USER_HZ
+const SLUICE_IOREDIS = 'sluice RedisStore (ioredis)';
+const SLUICE_NODE_REDIS = 'sluice RedisStore (node-redis)';
+const RLR_NODE_REDIS = 'rate-limit-redis (node-redis)';
+
+/** A node-redis client with the default modules and protocol, as `createClient({ url })` makes it. */
+const nodeRedisClient = (url: string) => createClient({ url });
+type NodeRedisClient = ReturnType<typeof nodeRedisClient>;
 
 interface Contender {
   readonly name: string;
-  readonly client: Redis;
-  /** Commands this contender's client sent (round trips, with auto-pipelining off). */
+  /** Closes this contender's connection. */
+  close(): Promise<unknown>;
+  /** The Redis database its keys live in (0: the ioredis contenders, 1: the node-redis ones). */
+  readonly db: number;
+  /** Commands this contender's client sent (each one request to Redis). */
   readonly sent: { count: number };
   /** One decision; resolves whether allowed or not (never rejects on a denial). */
   decide(key: string): Promise<unknown>;
@@ -55,14 +69,18 @@ function redisCpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]); // utime + stime (fields 14 and 15 of the full line)
 }
 
-/** Counts the commands a client sends: each is one request to Redis (auto-pipelining is off). */
-function countCommands(client: Redis): { count: number } {
+/**
+ * Counts the commands a client sends through `sendCommand`, each one request to Redis: ioredis (auto-pipelining
+ * off) sends every command through it, and both contenders on node-redis call it (sluice's adapter, and
+ * rate-limit-redis' recommended setup).
+ */
+function countCommands<Send extends (...args: never[]) => unknown>(client: { sendCommand: Send }): { count: number } {
   const sent = { count: 0 };
-  const send = client.sendCommand.bind(client);
-  client.sendCommand = ((...args: Parameters<Redis['sendCommand']>) => {
+  const send = client.sendCommand;
+  client.sendCommand = ((...args: Parameters<Send>) => {
     sent.count++;
-    return send(...args);
-  }) as Redis['sendCommand'];
+    return send.apply(client, args);
+  }) as Send;
   return sent;
 }
 
@@ -97,21 +115,76 @@ async function measure(contender: Contender, keyAt: (i: number) => string, pid: 
   return { decisions, ms, commands, cpuTicks, nodeCpuUs: nodeCpu.user + nodeCpu.system };
 }
 
+interface Figures {
+  readonly rate: Stat;
+  /** redis-server CPU µs per decision. */
+  readonly cpu: number;
+  /** This process' CPU µs per decision. */
+  readonly nodeCpu: number;
+}
+
+/**
+ * `ours`' decisions/s over the best of `peers`' in the same round (slices run back to back), over the rounds;
+ * the CPU ratios (per decision) and the ratio of the medians are against `against`, the peer named in the summary.
+ */
+function pairedRatio(
+  samples: ReadonlyMap<string, readonly Sample[]>,
+  scenario: string,
+  ours: string,
+  peers: readonly string[],
+  against: Figures | undefined,
+): { summary: Stat & { cpu: number }; nodeCpu: number; ofMedians: number; rounds: number } | undefined {
+  const oursFigures = figuresOf(samples.get(`${scenario}|${ours}`) ?? []);
+  if (against === undefined || oursFigures === undefined) return undefined;
+  const perRound: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const rate = (name: string) => {
+      const sample = samples.get(`${scenario}|${name}`)?.[round];
+      return sample === undefined ? 0 : sample.decisions / sample.ms;
+    };
+    const best = Math.max(...peers.map(rate));
+    if (best > 0) perRound.push(rate(ours) / best);
+  }
+  return {
+    summary: { ...stat(perRound), cpu: oursFigures.cpu / against.cpu },
+    nodeCpu: oursFigures.nodeCpu / against.nodeCpu,
+    ofMedians: oursFigures.rate.median / against.rate.median,
+    rounds: perRound.length,
+  };
+}
+
+/** A contender's figures over its samples of one scenario; undefined when it made no decisions. */
+function figuresOf(list: readonly Sample[]): Figures | undefined {
+  const decisions = list.reduce((s, x) => s + x.decisions, 0);
+  if (decisions === 0) return undefined;
+  const ticks = list.reduce((s, x) => s + x.cpuTicks, 0);
+  const nodeUs = list.reduce((s, x) => s + x.nodeCpuUs, 0);
+  return {
+    rate: stat(list.map((x) => (x.decisions / x.ms) * 1000)),
+    cpu: ((ticks / CLOCK_TICKS_PER_SECOND) * 1e6) / decisions,
+    nodeCpu: nodeUs / decisions,
+  };
+}
+
 async function main(): Promise<void> {
   const server = await startRedisServer();
   const pid = server.process.pid as number;
-  const connect = () => new Redis({ host: '127.0.0.1', port: server.port, enableAutoPipelining: false });
+  const connect = (db = 0) => new Redis({ host: '127.0.0.1', port: server.port, db, enableAutoPipelining: false });
+  const connectNodeRedis = async (): Promise<NodeRedisClient> => {
+    const client = nodeRedisClient(`redis://127.0.0.1:${server.port}/1`);
+    client.on('error', (error: unknown) => process.stderr.write(`node-redis: ${String(error)}\n`));
+    await client.connect();
+    return client;
+  };
   const admin = connect();
+  const admins = [admin, connect(1)];
   try {
     const sluiceClient = connect();
     // Like the peers' 10^9 points per hour: never refused, and every key lives through the run (with a refill
     // of 1000/s a bucket would be full, and its key deleted, a ms after each call: another workload).
-    const sluice = new RateLimiter({
-      capacity: 1e9,
-      refillRate: 1000,
-      interval: '1h',
-      store: new RedisStore({ client: sluiceClient }),
-    });
+    const neverRefused = (client: Redis | NodeRedisClient) =>
+      new RateLimiter({ capacity: 1e9, refillRate: 1000, interval: '1h', store: new RedisStore({ client }) });
+    const sluice = neverRefused(sluiceClient);
     const rlfClient = connect();
     const rlf = new RateLimiterRedis({ storeClient: rlfClient, points: 1e9, duration: 3600, useRedisPackage: false });
     // Names as long as sluice's `sl:Ab3x|key` (8 bytes before the key), for the equal-length column.
@@ -133,29 +206,59 @@ async function main(): Promise<void> {
     });
     rlrEqual.init({ windowMs: 3_600_000 } as Parameters<typeof rlrEqual.init>[0]);
 
+    const sluiceNodeClient = await connectNodeRedis();
+    const sluiceNode = neverRefused(sluiceNodeClient);
+    const rlrNodeClient = await connectNodeRedis();
+    // As rate-limit-redis' readme configures it for node-redis.
+    const rlrNodeSend = (...args: string[]) => rlrNodeClient.sendCommand(args) as Promise<RedisReply>;
+    const rlrNode = new RateLimitRedisStore({ sendCommand: rlrNodeSend });
+    rlrNode.init({ windowMs: 3_600_000 } as Parameters<typeof rlrNode.init>[0]);
+    const rlrNodeEqual = new RateLimitRedisStore({ sendCommand: rlrNodeSend, prefix: 'rl:eq-8:' });
+    rlrNodeEqual.init({ windowMs: 3_600_000 } as Parameters<typeof rlrNodeEqual.init>[0]);
+
     const contenders: Contender[] = [
       {
-        name: 'sluice RedisStore',
-        client: sluiceClient,
+        name: SLUICE_IOREDIS,
+        close: () => sluiceClient.quit(),
+        db: 0,
         sent: countCommands(sluiceClient),
         decide: (key) => sluice.consume(key),
         redisKey: (key) => RedisStore.keyOf(sluice, key),
       },
       {
-        name: 'rate-limiter-flexible RateLimiterRedis',
-        client: rlfClient,
+        name: 'rate-limiter-flexible RateLimiterRedis (ioredis)',
+        close: () => rlfClient.quit(),
+        db: 0,
         sent: countCommands(rlfClient),
         decide: (key) => rlf.consume(key).catch((r: unknown) => r),
         redisKey: (key) => `rlflx:${key}`,
         equalLength: { redisKey: (key) => `rlflx-8:${key}`, decide: (key) => rlfEqual.consume(key).catch((r: unknown) => r) },
       },
       {
-        name: 'rate-limit-redis',
-        client: rlrClient,
+        name: 'rate-limit-redis (ioredis)',
+        close: () => rlrClient.quit(),
+        db: 0,
         sent: countCommands(rlrClient),
         decide: (key) => rlr.increment(key),
         redisKey: (key) => `rl:${key}`,
         equalLength: { redisKey: (key) => `rl:eq-8:${key}`, decide: (key) => rlrEqual.increment(key) },
+      },
+      {
+        name: SLUICE_NODE_REDIS,
+        close: () => sluiceNodeClient.quit(),
+        db: 1,
+        sent: countCommands(sluiceNodeClient),
+        decide: (key) => sluiceNode.consume(key),
+        redisKey: (key) => RedisStore.keyOf(sluiceNode, key),
+      },
+      {
+        name: RLR_NODE_REDIS,
+        close: () => rlrNodeClient.quit(),
+        db: 1,
+        sent: countCommands(rlrNodeClient),
+        decide: (key) => rlrNode.increment(key),
+        redisKey: (key) => `rl:${key}`,
+        equalLength: { redisKey: (key) => `rl:eq-8:${key}`, decide: (key) => rlrNodeEqual.increment(key) },
       },
     ];
     const scenarios = [
@@ -196,11 +299,11 @@ async function main(): Promise<void> {
 
     // Bytes per key, on the 100k-key scenario's keys (they live through the run).
     const sampleKeys = Array.from({ length: 200 }, (_, i) => `user:${i * 499}`);
-    const meanMemoryUsage = async (redisKey: (key: string) => string): Promise<number> => {
+    const meanMemoryUsage = async (redisKey: (key: string) => string, db: number): Promise<number> => {
       let total = 0;
       let counted = 0;
       for (const key of sampleKeys) {
-        const size = (await admin.call('MEMORY', 'USAGE', redisKey(key), 'SAMPLES', '0')) as number | null;
+        const size = (await (admins[db] ?? admin).call('MEMORY', 'USAGE', redisKey(key), 'SAMPLES', '0')) as number | null;
         if (size !== null) {
           total += size;
           counted++;
@@ -209,7 +312,7 @@ async function main(): Promise<void> {
       return counted === 0 ? Number.NaN : total / counted;
     };
     const bytes: Record<string, number> = {};
-    for (const c of contenders) bytes[c.name] = await meanMemoryUsage(c.redisKey);
+    for (const c of contenders) bytes[c.name] = await meanMemoryUsage(c.redisKey, c.db);
 
     // The same with names equally long ('sl:Ab3x|user:N', 'rlflx-8:user:N', 'rl:eq-8:user:N'): Redis' per-key
     // overhead depends on the name's length, so this compares the value formats.
@@ -221,22 +324,19 @@ async function main(): Promise<void> {
         continue;
       }
       for (const key of sampleKeys) await short.decide(key);
-      sameBytes[c.name] = await meanMemoryUsage(short.redisKey);
+      sameBytes[c.name] = await meanMemoryUsage(short.redisKey, c.db);
     }
 
     const rows: string[][] = [];
     const jsonRows: RedisResults['rows'][number][] = [];
-    const figures = new Map<string, { rate: Stat; cpu: number }>(); // `${scenario}|${library}`
+    const figures = new Map<string, Figures>(); // `${scenario}|${library}`
     for (const scenario of scenarios) {
       for (const c of contenders) {
         const list = samples.get(`${scenario.name}|${c.name}`) ?? [];
         const decisions = list.reduce((s, x) => s + x.decisions, 0);
         const commands = list.reduce((s, x) => s + x.commands, 0);
-        const ticks = list.reduce((s, x) => s + x.cpuTicks, 0);
-        const nodeUs = list.reduce((s, x) => s + x.nodeCpuUs, 0);
-        const rate = stat(list.map((x) => (x.decisions / x.ms) * 1000));
-        const cpuUs = ((ticks / CLOCK_TICKS_PER_SECOND) * 1e6) / decisions;
-        figures.set(`${scenario.name}|${c.name}`, { rate, cpu: cpuUs });
+        const { rate, cpu: cpuUs, nodeCpu } = figuresOf(list) ?? { rate: stat([]), cpu: Number.NaN, nodeCpu: Number.NaN };
+        figures.set(`${scenario.name}|${c.name}`, { rate, cpu: cpuUs, nodeCpu });
         jsonRows.push({
           scenario: scenario.name,
           library: c.name,
@@ -252,7 +352,7 @@ async function main(): Promise<void> {
           `${Math.round(rate.min / 1000)}k–${Math.round(rate.max / 1000)}k`,
           (commands / decisions).toFixed(3),
           cpuUs.toFixed(2),
-          (nodeUs / decisions).toFixed(2),
+          nodeCpu.toFixed(2),
           Math.round(bytes[c.name] ?? Number.NaN).toString(),
           Math.round(sameBytes[c.name] ?? Number.NaN).toString(),
         ]);
@@ -260,30 +360,34 @@ async function main(): Promise<void> {
     }
     const ratios: string[] = [];
     const ratioSummary: Record<string, RedisResults['ratios'][string]> = {};
-    const [ours, ...peers] = contenders.map((c) => c.name);
+    const nodeRedisSummary: Record<string, RedisResults['ratios'][string]> = {};
+    const ioredisPeers = contenders.filter((c) => c.db === 0 && c.name !== SLUICE_IOREDIS).map((c) => c.name);
     for (const scenario of scenarios) {
       const rateOf = (name: string | undefined) => figures.get(`${scenario.name}|${name}`)?.rate.median ?? 0;
-      const fastest = peers.reduce((a, b) => (rateOf(b) > rateOf(a) ? b : a));
-      // Per round: sluice's rate over the best peer's in the same round (slices run back to back).
-      const perRound: number[] = [];
-      for (let round = 0; round < ROUNDS; round++) {
-        const rate = (name: string | undefined) => {
-          const sample = samples.get(`${scenario.name}|${name}`)?.[round];
-          return sample === undefined ? 0 : sample.decisions / sample.ms;
-        };
-        const best = Math.max(...peers.map(rate));
-        if (best > 0) perRound.push(rate(ours) / best);
-      }
-      const paired = stat(perRound);
-      const oursFigures = figures.get(`${scenario.name}|${ours}`);
-      const fastestFigures = figures.get(`${scenario.name}|${fastest}`);
-      if (oursFigures && fastestFigures) {
-        const cpu = oursFigures.cpu / fastestFigures.cpu;
-        ratioSummary[scenario.name] = { ...paired, cpu };
+      const fastest = ioredisPeers.reduce((a, b) => (rateOf(b) > rateOf(a) ? b : a));
+      const vsFastest = pairedRatio(samples, scenario.name, SLUICE_IOREDIS, ioredisPeers, figures.get(`${scenario.name}|${fastest}`));
+      if (vsFastest) {
+        ratioSummary[scenario.name] = vsFastest.summary;
         ratios.push(
-          `- ${scenario.name}: sluice makes **${paired.median.toFixed(2)}×** the decisions/s of the faster peer in the same round ` +
-            `(median of ${perRound.length} rounds, ${paired.min.toFixed(2)}–${paired.max.toFixed(2)}; ` +
-            `ratio of the medians above: ${(oursFigures.rate.median / fastestFigures.rate.median).toFixed(2)}×), at **${cpu.toFixed(2)}×** its redis-server CPU per decision.`,
+          `- ${scenario.name}, on ioredis: sluice makes **${vsFastest.summary.median.toFixed(2)}×** the decisions/s of the faster peer in the same round ` +
+            `(median of ${vsFastest.rounds} rounds, ${vsFastest.summary.min.toFixed(2)}–${vsFastest.summary.max.toFixed(2)}; ` +
+            `ratio of the medians above: ${vsFastest.ofMedians.toFixed(2)}×), at **${vsFastest.summary.cpu.toFixed(2)}×** its redis-server CPU per decision.`,
+        );
+      }
+      const onNodeRedis = pairedRatio(
+        samples,
+        scenario.name,
+        SLUICE_NODE_REDIS,
+        [RLR_NODE_REDIS],
+        figures.get(`${scenario.name}|${RLR_NODE_REDIS}`),
+      );
+      if (onNodeRedis) {
+        nodeRedisSummary[scenario.name] = onNodeRedis.summary;
+        const s = onNodeRedis.summary;
+        ratios.push(
+          `- ${scenario.name}, on node-redis: sluice makes **${s.median.toFixed(2)}×** the decisions/s of rate-limit-redis in the same round ` +
+            `(goal ≥ 1.5×; median of ${onNodeRedis.rounds} rounds, ${s.min.toFixed(2)}–${s.max.toFixed(2)}; ratio of the medians above: ` +
+            `${onNodeRedis.ofMedians.toFixed(2)}×), at **${s.cpu.toFixed(2)}×** its redis-server CPU and **${onNodeRedis.nodeCpu.toFixed(2)}×** its Node CPU per decision.`,
         );
       }
     }
@@ -292,10 +396,10 @@ async function main(): Promise<void> {
       '## Redis store',
       '',
       `Command: \`${command}\` (${ROUNDS} interleaved rounds of ${ROUND_MS} ms per library and scenario, ${IN_FLIGHT} calls in flight`,
-      `through one ioredis connection each, against a redis-server ${redisVersion} started by the script; Node ${process.version}).`,
+      `through one connection each (ioredis, or node-redis ${packageVersions(['redis']).redis ?? ''} in database 1), against a redis-server ${redisVersion} started by the script; Node ${process.version}).`,
       'Limits large enough that every call is allowed, so each library does its full write path, and keys that live through the run',
       '(sluice: capacity 10^9, refill 1000 per hour; the peers: 10^9 points per hour). Medians of the rounds;',
-      'round trips per decision = commands the client sent (auto-pipelining off) / decisions; CPU = redis-server utime+stime from /proc / decisions',
+      'round trips per decision = commands the client sent (ioredis: auto-pipelining off; node-redis writes the commands of one tick together, each still a request) / decisions; CPU = redis-server utime+stime from /proc / decisions',
       '(Node CPU: the benchmark process, process.cpuUsage(), same division);',
       'bytes per key = mean MEMORY USAGE of 200 keys (`user:N`), first with the default names (`sl:<fingerprint>|key`, `rlflx:key`, `rl:key`),',
       'then with prefixes that make the names equally long (`sl:Ab3x|key`, `rlflx-8:key`, `rl:eq-8:key`): Redis 7 keeps names of up to 14',
@@ -321,13 +425,19 @@ async function main(): Promise<void> {
       '',
       `On ${cpus().length} shared, noisy cores: compare ratios within one run, not absolute figures across runs.`,
     ].join('\n');
-    const result: RedisResults = { redisVersion, rounds: ROUNDS, rows: jsonRows, ratios: ratioSummary };
+    const result: RedisResults = {
+      redisVersion,
+      rounds: ROUNDS,
+      rows: jsonRows,
+      ratios: ratioSummary,
+      nodeRedisRatios: nodeRedisSummary,
+    };
     writeResultsJson(QUICK ? 'redis.quick' : 'redis', result);
     if (!QUICK) writeResultsSection('redis', markdown);
     console.log(`\n${markdown}`);
-    await Promise.all(contenders.map((c) => c.client.quit()));
+    await Promise.all(contenders.map((c) => c.close()));
   } finally {
-    await admin.quit().catch(() => undefined);
+    await Promise.all(admins.map((a) => a.quit().catch(() => undefined)));
     await server.stop();
   }
 }

@@ -12,8 +12,13 @@ export interface RedisResults {
     readonly roundTripsPerDecision: number;
     readonly bytesPerKey: number | null;
   }[];
-  /** Per scenario: sluice's decisions/s over the faster peer's, per round, and its redis-server CPU per decision over that peer's. */
+  /** Per scenario: sluice's decisions/s on ioredis over the faster peer's on ioredis, per round, and its redis-server CPU per decision over that peer's. */
   readonly ratios: Readonly<Record<string, Stat & { readonly cpu: number }>>;
+  /**
+   * Per scenario: sluice's decisions/s on node-redis over rate-limit-redis' on node-redis, per round, and its redis-server
+   * CPU per decision over that peer's (absent in results of runs without the node-redis contenders).
+   */
+  readonly nodeRedisRatios?: Readonly<Record<string, Stat & { readonly cpu: number }>>;
 }
 
 /** Calls each library has in flight on its one connection. */
