@@ -87,7 +87,11 @@ export function adaptClient(client: unknown): ScriptClient {
   if (typeof probe.evalsha === 'function' && typeof probe.status === 'string') return ioredisAdapter(client as RedisStoreClient);
   if (typeof probe.isOpen === 'boolean' && typeof probe.sendCommand === 'function') {
     if (!probe.isOpen) {
-      throw new SluiceConfigError('client', client, 'must be a connected node-redis client: call `await client.connect()` first (and not `quit()` or `close()` it while sluice uses it)');
+      throw new SluiceConfigError(
+        'client',
+        client,
+        'must be a connected node-redis client: call `await client.connect()` first (and not `quit()` or `close()` it while sluice uses it)',
+      );
     }
     const options = probe.options as Probe | undefined;
     if (options?.legacyMode === true) {
@@ -136,7 +140,9 @@ function ioredisAdapter(client: RedisStoreClient): ScriptClient {
 function nodeRedisNotConnected(client: { readonly isOpen: boolean; readonly isReady?: boolean }): string | undefined {
   // A Cluster client of node-redis 4 and 5 has no isReady: then only a closed client is known not to answer.
   if (client.isReady === true || (client.isReady === undefined && client.isOpen)) return undefined;
-  return client.isOpen ? 'Redis is not connected (node-redis is connecting or reconnecting)' : 'Redis is not connected (node-redis client closed)';
+  return client.isOpen
+    ? 'Redis is not connected (node-redis is connecting or reconnecting)'
+    : 'Redis is not connected (node-redis client closed)';
 }
 
 /**

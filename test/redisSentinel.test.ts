@@ -4,6 +4,7 @@
  * failover (the primary killed by PID).
  */
 import { Redis } from 'ioredis';
+import { Redis as Redis6 } from 'ioredis6';
 import { createSentinel } from 'redis';
 import { createSentinel as createSentinel5 } from 'redis5';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,8 +61,9 @@ async function closeAll(): Promise<void> {
 }
 
 /** An ioredis Sentinel connection to `group`'s primary. */
-async function ioredisSentinel(group: SentinelGroup): Promise<RedisClientLike> {
-  const client = new Redis({ sentinels: group.sentinelEndpoints, name: SENTINEL_MASTER_NAME, maxRetriesPerRequest: 1 });
+async function ioredisSentinel(group: SentinelGroup, major: 5 | 6 = 5): Promise<RedisClientLike> {
+  const options = { sentinels: group.sentinelEndpoints, name: SENTINEL_MASTER_NAME, maxRetriesPerRequest: 1 };
+  const client = major === 5 ? new Redis(options) : new Redis6(options);
   client.on('error', () => undefined); // connection errors are expected during the failover; ioredis would log each one
   opened.push(client);
   return client;
@@ -82,7 +84,8 @@ async function nodeRedisSentinel(group: SentinelGroup, major: 5 | 6): Promise<Re
 
 /** The Sentinel clients the tests run on. */
 const SENTINEL_CLIENTS: [string, (group: SentinelGroup) => Promise<RedisClientLike>][] = [
-  ['ioredis', ioredisSentinel],
+  ['ioredis', (group) => ioredisSentinel(group, 5)],
+  ['ioredis 6', (group) => ioredisSentinel(group, 6)],
   ['node-redis 5', (group) => nodeRedisSentinel(group, 5)],
   ['node-redis 6', (group) => nodeRedisSentinel(group, 6)],
 ];
