@@ -23,6 +23,7 @@ import {
   type StoreCallback,
   type StoreResult,
 } from './store.js';
+import { isThenable } from './thenable.js';
 import { aheadsAfter, type Band, MAX_CLOCK_MS, maxWaitMs, msUntilFits, reservationDelayMs } from './tokenBucket.js';
 
 export interface WaitOptions {
@@ -71,10 +72,6 @@ class PendingDecision implements StoreCallback, Deadline {
   expire(): void {
     this.fail(new StoreTimeoutError(this.limiter.timeoutMs));
   }
-}
-
-function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 /**
@@ -332,7 +329,7 @@ export class RateLimiter {
         failed(error);
         return;
       }
-      if (isPromiseLike(pending)) {
+      if (isThenable(pending)) {
         pending.then((result) => {
           try {
             landed(checkedStoreResult(result, this.bands.length));
@@ -390,7 +387,7 @@ export class RateLimiter {
     } catch (error) {
       return this.degraded(key, cost, error);
     }
-    if (!isPromiseLike(pending)) return this.decisionOf(key, cost, pending);
+    if (!isThenable(pending)) return this.decisionOf(key, cost, pending);
     return this.withTimeout(pending).then(
       (result) => this.decisionOf(key, cost, result),
       (error: unknown) => this.degraded(key, cost, error),
@@ -410,7 +407,7 @@ export class RateLimiter {
 
   /** Races a store call against `timeoutMs`, with one shared timer (see DeadlineQueue). */
   private withTimeout<T>(pending: T | PromiseLike<T>): Promise<T> {
-    if (!isPromiseLike(pending)) return Promise.resolve(pending);
+    if (!isThenable(pending)) return Promise.resolve(pending);
     const deadlines = this.deadlines ?? new DeadlineQueue(this.timeoutMs);
     return new Promise<T>((resolve, reject) => {
       const deadline: Deadline = {

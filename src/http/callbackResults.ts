@@ -5,22 +5,10 @@
  */
 import { describeValue, SluiceArgumentError, SluiceError } from '../errors.js';
 
+export { isThenable } from '../thenable.js';
+
 /** A callback's result: the value, or a promise (any thenable) of it. */
 export type Awaitable<T> = T | PromiseLike<T>;
-
-/**
- * Whether a callback returned a promise. Only objects are looked at, so a callback that returns a plain
- * string, number or boolean costs a `typeof`.
- */
-export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  try {
-    return typeof (value as { then?: unknown }).then === 'function';
-  } catch {
-    // A revoked Proxy, or a `then` getter that throws: no promise; the value is then judged as it is.
-    return false;
-  }
-}
 
 /**
  * The bucket key a `key` function returned: a non-empty string as it is, a finite number (a numeric
