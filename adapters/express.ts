@@ -9,7 +9,7 @@ import type { HttpFramework } from '../src/http/httpLimiter.js';
 import { HttpLimiter } from '../src/http/httpLimiter.js';
 import type { HttpLimitOptions } from '../src/http/httpLimitOptions.js';
 
-export type { Decision } from '../src/decision.js';
+export type { Decision } from '../src/core/decision.js';
 export type { HeadersMode } from '../src/http/headers.js';
 export type { HttpOptions, LimiterChoice } from '../src/http/httpLimitOptions.js';
 

@@ -8,17 +8,17 @@
  */
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
-import { SluiceConfigError } from '../src/errors.js';
+import { SluiceConfigError } from '../src/core/errors.js';
 import type { CountedMark } from '../src/http/countedRequests.js';
 import { type HttpFramework, HttpLimiter, type Next } from '../src/http/httpLimiter.js';
 import { HTTP_OPTION_NAMES, type HttpLimitOptions, type HttpOptions } from '../src/http/httpLimitOptions.js';
 import { groupPrefix, routePrefix } from '../src/http/routePrefix.js';
 import { warnOnce } from '../src/http/warnings.js';
-import { LIMIT_OPTION_NAMES, type RateLimiterOptions } from '../src/options.js';
-import type { RateLimiter } from '../src/rateLimiter.js';
+import { LIMIT_OPTION_NAMES, type RateLimiterOptions } from '../src/limiter/limiterOptions.js';
+import type { RateLimiter } from '../src/limiter/rateLimiter.js';
 import { watchEarlyRoutes } from './fastifyEarlyRoutes.js';
 
-export type { Decision } from '../src/decision.js';
+export type { Decision } from '../src/core/decision.js';
 export type { HeadersMode } from '../src/http/headers.js';
 export type { HttpOptions, LimiterChoice } from '../src/http/httpLimitOptions.js';
 

@@ -1,5 +1,5 @@
-export type { BandDecision, Decision } from './decision.js';
-export { type Duration, type DurationUnit, parseDuration } from './duration.js';
+export type { BandDecision, Decision } from './core/decision.js';
+export { type Duration, type DurationUnit, parseDuration } from './core/duration.js';
 export {
   CostExceedsCapacityError,
   SluiceArgumentError,
@@ -7,8 +7,9 @@ export {
   SluiceError,
   SluiceStoreError,
   StoreTimeoutError,
-} from './errors.js';
-export { MemoryStore, type MemoryStoreOptions } from './memoryStore.js';
+} from './core/errors.js';
+export { applyCall, type Band, compileBand } from './core/gcra.js';
+export type { Policy, Store, StoreResult } from './core/store.js';
 export type {
   DegradedEvent,
   LimitOptions,
@@ -16,15 +17,14 @@ export type {
   RateLimiterOptions,
   SingleBandOptions,
   StoreErrorPolicy,
-} from './options.js';
-export { RateLimiter, type WaitOptions } from './rateLimiter.js';
+} from './limiter/limiterOptions.js';
+export { RateLimiter, type WaitOptions } from './limiter/rateLimiter.js';
+export { MemoryStore, type MemoryStoreOptions } from './stores/memory/memoryStore.js';
 export type {
   NodeRedisClient,
   NodeRedisClusterClient,
   NodeRedisSentinelClient,
   RedisClientLike,
   RedisStoreClient,
-} from './redisClientAdapter.js';
-export { RedisStore, type RedisStoreOptions } from './redisStore.js';
-export type { Policy, Store, StoreResult } from './store.js';
-export { applyCall, type Band, compileBand } from './tokenBucket.js';
+} from './stores/redis/redisClientAdapter.js';
+export { RedisStore, type RedisStoreOptions } from './stores/redis/redisStore.js';

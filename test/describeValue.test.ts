@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { describeValue, MAX_DESCRIPTION_LENGTH } from '../src/describeValue.js';
+import { describeValue, MAX_DESCRIPTION_LENGTH } from '../src/core/describeValue.js';
 import { MemoryStore, RateLimiter, RedisStore, SluiceArgumentError, SluiceConfigError, SluiceStoreError } from '../src/index.js';
 import { anyValue } from './setup/anyValue.js';
 

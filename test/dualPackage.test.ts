@@ -12,9 +12,9 @@ import express from 'express';
 import Fastify from 'fastify';
 import { build, type Options } from 'tsup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { limitsFingerprint } from '../src/core/keyNamespace.js';
 import type * as Core from '../src/index.js';
 import { MemoryStore, RateLimiter, SluiceError } from '../src/index.js';
-import { limitsFingerprint } from '../src/keyNamespace.js';
 import tsupConfig from '../tsup.config.js';
 import { FailingStore } from './setup/failingStore.js';
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { rateLimit } from '../adapters/express.js';
 import { HTTP_OPTION_NAMES } from '../src/http/httpLimitOptions.js';
 import { MemoryStore, RateLimiter, RedisStore, SluiceError } from '../src/index.js';
-import { RATE_LIMITER_OPTION_NAMES } from '../src/options.js';
+import { RATE_LIMITER_OPTION_NAMES } from '../src/limiter/limiterOptions.js';
 import { anyValue } from './setup/anyValue.js';
 
 const anyValueOrNumber = fc.oneof(

@@ -7,9 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Decision, toDecision } from '../src/decision.js';
+import { type Decision, toDecision } from '../src/core/decision.js';
+import { aheadsAfter, reservationDelayMs } from '../src/core/gcra.js';
 import { MemoryStore, RateLimiter, type RateLimiterOptions, RedisStore, SluiceConfigError, type Store } from '../src/index.js';
-import { aheadsAfter, reservationDelayMs } from '../src/tokenBucket.js';
 import { GcraModel, inDocumentedRange, type ModelDecision, type ModelLimit } from './gcraModel.js';
 import { redisClient, redisOptions } from './setup/redisTarget.js';
 

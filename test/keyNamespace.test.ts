@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { keyNamespace, limitsFingerprint } from '../src/core/keyNamespace.js';
 import { type LimitOptions, MemoryStore, RateLimiter, RedisStore, SluiceConfigError } from '../src/index.js';
-import { keyNamespace, limitsFingerprint } from '../src/keyNamespace.js';
 import { redisClient, redisOptions, uniquePrefix } from './setup/redisTarget.js';
 
 const bandsOf = (...limits: LimitOptions[]) => new RateLimiter({ limits }).limits;

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { clearLongTimeout, MAX_TIMER_MS, setLongTimeout } from '../src/longTimeout.js';
+import { clearLongTimeout, MAX_TIMER_MS, setLongTimeout } from '../src/core/longTimeout.js';
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });

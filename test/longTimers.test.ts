@@ -4,8 +4,8 @@
  * must fire after its whole delay, and never hand setTimeout a delay it would shorten.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { MAX_TIMER_MS } from '../src/core/longTimeout.js';
 import { MemoryStore, RateLimiter, type Store, type StoreResult } from '../src/index.js';
-import { MAX_TIMER_MS } from '../src/longTimeout.js';
 import { FailingStore } from './setup/failingStore.js';
 
 const DAY = 86_400_000;

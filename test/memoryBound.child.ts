@@ -2,8 +2,9 @@
  * Child process of memoryBound.test.ts (run with `node --expose-gc --import tsx`): floods a MemoryStore or a
  * deny cache with keys of one kind, then prints how much heap it holds (after full GCs) and what it counted.
  */
-import { DenyCache } from '../src/denyCache.js';
+
 import { MemoryStore, RateLimiter } from '../src/index.js';
+import { DenyCache } from '../src/stores/redis/denyCache.js';
 
 const [target = '', kind = '', countText = '0', maxBytesText = ''] = process.argv.slice(2);
 const count = Number(countText);

@@ -8,9 +8,9 @@ import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { DenyCache } from '../src/denyCache.js';
+import { heldKey, LONGEST_PLAIN_KEY } from '../src/core/keyDigest.js';
 import { MemoryStore, RateLimiter, RedisStore, SluiceConfigError } from '../src/index.js';
-import { heldKey, LONGEST_PLAIN_KEY } from '../src/keyDigest.js';
+import { DenyCache } from '../src/stores/redis/denyCache.js';
 
 const CHILD = fileURLToPath(new URL('./memoryBound.child.ts', import.meta.url));
 const MiB = 1024 * 1024;

@@ -3,8 +3,8 @@
  * ioredis, redisNodeRedis.test.ts on each node-redis major.
  */
 import { expect } from 'vitest';
-import { clusterSlot } from '../src/clusterSlot.js';
 import { RateLimiter, type RedisClientLike, RedisStore } from '../src/index.js';
+import { clusterSlot } from '../src/stores/redis/clusterSlot.js';
 import { uniquePrefix } from './setup/redisTarget.js';
 
 /** Two limiters whose clocks are an hour apart agree, because the script reads Redis' TIME. */

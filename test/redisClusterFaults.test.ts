@@ -5,8 +5,8 @@
  */
 import { Cluster } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { clusterSlot } from '../src/clusterSlot.js';
 import { type Decision, RateLimiter, RedisStore } from '../src/index.js';
+import { clusterSlot } from '../src/stores/redis/clusterSlot.js';
 import { clusterNodeArgs, type RedisServer, startRedisCluster, startRedisServer } from './setup/redisServers.js';
 import { redisClusterNodes, uniquePrefix } from './setup/redisTarget.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterSlot } from '../src/clusterSlot.js';
-import { DenyCache } from '../src/denyCache.js';
 import { RateLimiter, RedisStore, SluiceConfigError } from '../src/index.js';
+import { clusterSlot } from '../src/stores/redis/clusterSlot.js';
+import { DenyCache } from '../src/stores/redis/denyCache.js';
 import { expectClusterSlotsExact, expectRedisTimeDecides } from './redisClientCases.js';
 import { type RedisServer, startRedisServer } from './setup/redisServers.js';
 import {

@@ -3,9 +3,9 @@
  * `cost` a value that must be usable. Each unusable value takes one path, the same on every store: a
  * `SluiceArgumentError` for the framework's error handler, never a request that skips the limiter.
  */
-import { describeValue, SluiceArgumentError, SluiceError } from '../errors.js';
+import { describeValue, SluiceArgumentError, SluiceError } from '../core/errors.js';
 
-export { isThenable } from '../thenable.js';
+export { isThenable } from '../core/thenable.js';
 
 /** A callback's result: the value, or a promise (any thenable) of it. */
 export type Awaitable<T> = T | PromiseLike<T>;

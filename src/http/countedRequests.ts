@@ -6,8 +6,9 @@
  * that key is such a second mount. Marks live as long as the request, so requests that overlap (an
  * asynchronous store, or a body parser between the two mounts) are told apart.
  */
-import type { RateLimiter } from '../rateLimiter.js';
-import type { Store } from '../store.js';
+
+import type { Store } from '../core/store.js';
+import type { RateLimiter } from '../limiter/rateLimiter.js';
 
 /** That the namespace `guard` counted a request under `key`. A request's marks are a list, most often of one. */
 export interface CountedMark {

@@ -7,8 +7,8 @@
  *   the bucket is full, as @fastify/rate-limit does: no clock in it, so no clock skew between hosts).
  * - `Retry-After` (whole seconds, rounded up) goes on every refusal, whatever the format.
  */
-import type { BandDecision, Decision } from '../decision.js';
-import type { Band } from '../tokenBucket.js';
+import type { BandDecision, Decision } from '../core/decision.js';
+import type { Band } from '../core/gcra.js';
 
 export type HeadersMode = 'draft-8' | 'legacy' | 'both' | false;
 export const HEADERS_MODES: readonly HeadersMode[] = ['draft-8', 'legacy', 'both', false];

@@ -2,10 +2,10 @@
  * The options the Express middleware and the Fastify plugin share, and their validation: everything is
  * checked once, at construction, so the per-request path re-validates nothing.
  */
-import type { Decision } from '../decision.js';
-import { SluiceConfigError } from '../errors.js';
-import { RATE_LIMITER_OPTION_NAMES, type RateLimiterOptions, rejectUnknownOptions } from '../options.js';
-import { RateLimiter } from '../rateLimiter.js';
+import type { Decision } from '../core/decision.js';
+import { SluiceConfigError } from '../core/errors.js';
+import { RATE_LIMITER_OPTION_NAMES, type RateLimiterOptions, rejectUnknownOptions } from '../limiter/limiterOptions.js';
+import { RateLimiter } from '../limiter/rateLimiter.js';
 import type { Awaitable } from './callbackResults.js';
 import { HEADERS_MODES, type HeadersMode } from './headers.js';
 import { IpRangeSet } from './ipRange.js';

@@ -3,9 +3,9 @@
  * An adapter supplies a few plain functions that read a request and write a response (`HttpFramework`)
  * and calls `decide` then `respond`; nothing here knows Express or Fastify.
  */
-import type { Decision } from '../decision.js';
-import { describeValue, SluiceArgumentError } from '../errors.js';
-import type { RateLimiter } from '../rateLimiter.js';
+import type { Decision } from '../core/decision.js';
+import { describeValue, SluiceArgumentError } from '../core/errors.js';
+import type { RateLimiter } from '../limiter/rateLimiter.js';
 import { asError, isThenable, usableCost, usableKey } from './callbackResults.js';
 import { clientKey } from './clientKey.js';
 import { CountedRequests, type RequestMarks, weakMapMarks } from './countedRequests.js';

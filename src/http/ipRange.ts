@@ -3,7 +3,7 @@
  * groups. Hand-written rather than `net.BlockList` so that a check costs no allocation and the same
  * parser serves the /56 grouping of keys.
  */
-import { SluiceConfigError } from '../errors.js';
+import { SluiceConfigError } from '../core/errors.js';
 
 /** Parses a dotted IPv4 address to an unsigned 32-bit number; undefined if it is not one. */
 export function parseIpv4(text: string): number | undefined {

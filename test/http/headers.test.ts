@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { compileBand } from '../../src/core/gcra.js';
 import { policyHeader, RateLimitHeaders, restoreSeconds, toSeconds } from '../../src/http/headers.js';
 import { RateLimiter } from '../../src/index.js';
-import { compileBand } from '../../src/tokenBucket.js';
 
 function collect(headers: RateLimitHeaders, decision: Parameters<RateLimitHeaders['write']>[1]): Record<string, string> {
   const out: Record<string, string> = {};

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SluiceConfigError } from '../../src/errors.js';
+import { SluiceConfigError } from '../../src/core/errors.js';
 import { IpRangeSet, ipv6Network, mappedIpv4, parseIpv4, parseIpv6 } from '../../src/http/ipRange.js';
 
 describe('parseIpv4', () => {

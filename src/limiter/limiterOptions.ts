@@ -1,8 +1,8 @@
-import { type Duration, parseDuration } from './duration.js';
-import { SluiceConfigError } from './errors.js';
+import { type Duration, parseDuration } from '../core/duration.js';
+import { SluiceConfigError } from '../core/errors.js';
+import { type Band, compileBand } from '../core/gcra.js';
+import type { Store } from '../core/store.js';
 import type { RateLimiter } from './rateLimiter.js';
-import type { Store } from './store.js';
-import { type Band, compileBand } from './tokenBucket.js';
 
 /**
  * One band of a limit: `capacity` tokens, refilled at `refillRate` tokens per `interval`. Every limit is

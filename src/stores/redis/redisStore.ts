@@ -1,15 +1,15 @@
+import { brand, isInstance } from '../../core/brand.js';
+import { SluiceConfigError, SluiceStoreError } from '../../core/errors.js';
+import type { Band } from '../../core/gcra.js';
+import { escapeKey, namespaceConflict, sameLimits } from '../../core/keyNamespace.js';
+import type { CallbackStore, Policy, StoreCallback, StoreResult } from '../../core/store.js';
+import { rejectUnknownOptions } from '../../limiter/limiterOptions.js';
+import type { RateLimiter } from '../../limiter/rateLimiter.js';
 import { Batcher, BatchLane } from './batcher.js';
-import { brand, isInstance } from './brand.js';
 import { clusterSlot } from './clusterSlot.js';
 import { DenyCache } from './denyCache.js';
-import { SluiceConfigError, SluiceStoreError } from './errors.js';
-import { escapeKey, namespaceConflict, sameLimits } from './keyNamespace.js';
-import { rejectUnknownOptions } from './options.js';
-import type { RateLimiter } from './rateLimiter.js';
 import { adaptClient, connectionError, type RedisClientLike, type ScriptClient } from './redisClientAdapter.js';
 import { DECIDE_BATCH_SCRIPT, DECIDE_BATCH_SHA } from './redisScripts.js';
-import type { CallbackStore, Policy, StoreCallback, StoreResult } from './store.js';
-import type { Band } from './tokenBucket.js';
 
 export interface RedisStoreOptions {
   /**

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 /**
  * The Redis side of RedisStore: one script that decides a batch of calls, in order, atomically.
- * It is `applyCall` from tokenBucket.ts written again in Lua, operation for operation: every decision
+ * It is `applyCall` from core/gcra.ts written again in Lua, operation for operation: every decision
  * is taken on how far a TAT is ahead of now in band units, an integer below 2^53, so Lua's doubles hold
  * it exactly, as JS numbers do, and both stores make identical decisions.
  *
@@ -41,7 +41,7 @@ local function band(scale, emission, tolerance)
   return { scale, emission, tolerance, 10 ^ digits, '%d.%0' .. digits .. 'd' }
 end
 
--- aheadOf from tokenBucket.ts: how far a stored TAT is ahead of now, in band units (0: the bucket is full).
+-- aheadOf from core/gcra.ts: how far a stored TAT is ahead of now, in band units (0: the bucket is full).
 local function aheadOf(stored, now, scale)
   local dot = find(stored, '.', 1, true)
   local ahead
@@ -55,7 +55,7 @@ local function aheadOf(stored, now, scale)
   return 0
 end
 
--- writeTat from tokenBucket.ts: stores the TAT \`ahead\` band units after now (ahead > 0), PX until full.
+-- writeTat from core/gcra.ts: stores the TAT \`ahead\` band units after now (ahead > 0), PX until full.
 local function writeTat(key, now, ahead, b)
   local scale = b[1]
   local whole = ceil(ahead / scale)

@@ -1,14 +1,14 @@
-import { brand, isInstance } from './brand.js';
-import { type Decision, oneBandDecision } from './decision.js';
-import { type Duration, parseDuration } from './duration.js';
-import { SluiceConfigError } from './errors.js';
-import { heldKey, keyBytes, LONGEST_PLAIN_KEY, ownedKey } from './keyDigest.js';
-import { namespaceConflict, sameLimits } from './keyNamespace.js';
-import { clearLongTimeout, type LongTimeout, MAX_TIMER_MS, setLongTimeout } from './longTimeout.js';
-import { rejectUnknownOptions } from './options.js';
-import { realSetImmediate } from './realTimers.js';
-import type { Policy, Store, StoreResult } from './store.js';
-import { aheadOf, applyCall, type Band, writeTat } from './tokenBucket.js';
+import { brand, isInstance } from '../../core/brand.js';
+import { type Decision, oneBandDecision } from '../../core/decision.js';
+import { type Duration, parseDuration } from '../../core/duration.js';
+import { SluiceConfigError } from '../../core/errors.js';
+import { aheadOf, applyCall, type Band, writeTat } from '../../core/gcra.js';
+import { heldKey, keyBytes, LONGEST_PLAIN_KEY, ownedKey } from '../../core/keyDigest.js';
+import { namespaceConflict, sameLimits } from '../../core/keyNamespace.js';
+import { clearLongTimeout, type LongTimeout, MAX_TIMER_MS, setLongTimeout } from '../../core/longTimeout.js';
+import { realSetImmediate } from '../../core/realTimers.js';
+import type { Policy, Store, StoreResult } from '../../core/store.js';
+import { rejectUnknownOptions } from '../../limiter/limiterOptions.js';
 
 export interface MemoryStoreOptions {
   /**

@@ -1,4 +1,4 @@
-import { SluiceConfigError, SluiceStoreError } from './errors.js';
+import { SluiceConfigError, SluiceStoreError } from '../../core/errors.js';
 
 /**
  * What RedisStore uses of an ioredis client; ioredis' (5 or 6) `Redis` and `Cluster` fit it. Spelled out, not

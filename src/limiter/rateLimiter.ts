@@ -1,19 +1,10 @@
-import { brand, isInstance } from './brand.js';
-import { type Deadline, DeadlineQueue } from './deadlineQueue.js';
-import { type Decision, toDecision } from './decision.js';
-import { describeValue } from './describeValue.js';
-import { CostExceedsCapacityError, SluiceArgumentError, SluiceConfigError, SluiceStoreError, StoreTimeoutError } from './errors.js';
-import { keyNamespace } from './keyNamespace.js';
-import { clearLongTimeout, type LongTimeout, setLongTimeout } from './longTimeout.js';
-import { MemoryStore } from './memoryStore.js';
-import {
-  compileBands,
-  type DegradedEvent,
-  RATE_LIMITER_OPTION_NAMES,
-  type RateLimiterOptions,
-  rejectUnknownOptions,
-  type StoreErrorPolicy,
-} from './options.js';
+import { brand, isInstance } from '../core/brand.js';
+import { type Decision, toDecision } from '../core/decision.js';
+import { describeValue } from '../core/describeValue.js';
+import { CostExceedsCapacityError, SluiceArgumentError, SluiceConfigError, SluiceStoreError, StoreTimeoutError } from '../core/errors.js';
+import { aheadsAfter, type Band, MAX_CLOCK_MS, maxWaitMs, msUntilFits, reservationDelayMs } from '../core/gcra.js';
+import { keyNamespace } from '../core/keyNamespace.js';
+import { clearLongTimeout, type LongTimeout, setLongTimeout } from '../core/longTimeout.js';
 import {
   type CallbackStore,
   checkedStoreResult,
@@ -22,9 +13,18 @@ import {
   type Store,
   type StoreCallback,
   type StoreResult,
-} from './store.js';
-import { isThenable } from './thenable.js';
-import { aheadsAfter, type Band, MAX_CLOCK_MS, maxWaitMs, msUntilFits, reservationDelayMs } from './tokenBucket.js';
+} from '../core/store.js';
+import { isThenable } from '../core/thenable.js';
+import { MemoryStore } from '../stores/memory/memoryStore.js';
+import { type Deadline, DeadlineQueue } from './deadlineQueue.js';
+import {
+  compileBands,
+  type DegradedEvent,
+  RATE_LIMITER_OPTION_NAMES,
+  type RateLimiterOptions,
+  rejectUnknownOptions,
+  type StoreErrorPolicy,
+} from './limiterOptions.js';
 
 export interface WaitOptions {
   /**

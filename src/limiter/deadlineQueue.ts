@@ -1,4 +1,4 @@
-import { clearLongTimeout, type LongTimeout, setLongTimeout } from './longTimeout.js';
+import { clearLongTimeout, type LongTimeout, setLongTimeout } from '../core/longTimeout.js';
 
 /**
  * A pending call that must be answered by its deadline. The call object is itself the queue entry,

@@ -10,8 +10,8 @@
  */
 import { createHash } from 'node:crypto';
 import { SluiceConfigError } from './errors.js';
+import type { Band } from './gcra.js';
 import type { Policy } from './store.js';
-import type { Band } from './tokenBucket.js';
 
 /** Ends every namespace. */
 export const NAMESPACE_END = '|';

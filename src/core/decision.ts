@@ -1,5 +1,5 @@
+import { type Band, msUntilFits } from './gcra.js';
 import type { StoreResult } from './store.js';
-import { type Band, msUntilFits } from './tokenBucket.js';
 
 /** One band's part of a decision (multi-band limiters only). */
 export interface BandDecision {

@@ -1,6 +1,6 @@
-import { heldKey, keyBytes, LONGEST_PLAIN_KEY, ownedKey } from './keyDigest.js';
-import type { StoreResult } from './store.js';
-import { aheadsAfter, type Band, msUntilFits } from './tokenBucket.js';
+import { aheadsAfter, type Band, msUntilFits } from '../../core/gcra.js';
+import { heldKey, keyBytes, LONGEST_PLAIN_KEY, ownedKey } from '../../core/keyDigest.js';
+import type { StoreResult } from '../../core/store.js';
 
 interface Denial {
   /** The smallest cost known to be denied until `until`. */

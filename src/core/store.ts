@@ -1,6 +1,6 @@
 import { describeValue } from './describeValue.js';
 import { SluiceStoreError } from './errors.js';
-import type { Band } from './tokenBucket.js';
+import type { Band } from './gcra.js';
 
 /** What a limiter asks of a store: its key namespace and its compiled bands. */
 export interface Policy {

@@ -4,7 +4,7 @@
  * only its own lane: its batches stay unanswered while the other lanes' calls keep going out.
  */
 
-import { realSetImmediate } from './realTimers.js';
+import { realSetImmediate } from '../../core/realTimers.js';
 
 /** The calls waiting for one server, and its batches on their way. */
 export class BatchLane<Call> {
