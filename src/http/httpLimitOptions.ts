@@ -4,7 +4,8 @@
  */
 import type { Decision } from '../core/decision.js';
 import { SluiceConfigError } from '../core/errors.js';
-import { RATE_LIMITER_OPTION_NAMES, type RateLimiterOptions, rejectUnknownOptions } from '../limiter/limiterOptions.js';
+import { rejectUnknownOptions } from '../core/optionSchema.js';
+import { RATE_LIMITER_OPTION_NAMES, type RateLimiterOptions } from '../limiter/limiterOptions.js';
 import { RateLimiter } from '../limiter/rateLimiter.js';
 import type { Awaitable } from './callbackResults.js';
 import { HEADERS_MODES, type HeadersMode } from './headers.js';

@@ -1,6 +1,7 @@
 import { type Duration, parseDuration } from '../core/duration.js';
 import { SluiceConfigError } from '../core/errors.js';
 import { type Band, compileBand } from '../core/gcra.js';
+import { rejectUnknownOptions } from '../core/optionSchema.js';
 import type { Store } from '../core/store.js';
 import type { RateLimiter } from './rateLimiter.js';
 
@@ -75,45 +76,6 @@ export type RateLimiterOptions = SingleBandOptions | MultiBandOptions;
 export const LIMIT_OPTION_NAMES = ['capacity', 'refillRate', 'interval', 'name'] as const;
 const COMMON_OPTION_NAMES = ['store', 'prefix', 'clock', 'timeoutMs', 'onStoreError', 'onDegraded'] as const;
 export const RATE_LIMITER_OPTION_NAMES: readonly string[] = [...LIMIT_OPTION_NAMES, 'limits', ...COMMON_OPTION_NAMES];
-
-/** Throws on option names that are not in `known`, suggesting the closest known name (typos like `capasity`). */
-export function rejectUnknownOptions(options: object, known: readonly string[], where: string): void {
-  for (const name of Object.keys(options)) {
-    if (known.includes(name)) continue;
-    const suggestion = closest(name, known);
-    throw new SluiceConfigError(
-      where ? `${where}.${name}` : name,
-      (options as Record<string, unknown>)[name],
-      `is not a known option${suggestion ? ` (did you mean \`${suggestion}\`?)` : ''}; known options: ${known.join(', ')}`,
-    );
-  }
-}
-
-function closest(name: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3; // farther than 2 edits is not a typo
-  for (const candidate of known) {
-    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) {
-      bestDistance = distance;
-      best = candidate;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution);
-    }
-    previous = current;
-  }
-  return previous[b.length] as number;
-}
 
 /** Validates and compiles one band; `where` prefixes option names in errors (e.g. `limits[1]`). */
 export function compileLimit(limit: LimitOptions, where: string): Band {

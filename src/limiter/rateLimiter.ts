@@ -5,6 +5,7 @@ import { CostExceedsCapacityError, SluiceArgumentError, SluiceConfigError, Sluic
 import { aheadsAfter, type Band, MAX_CLOCK_MS, maxWaitMs, msUntilFits, reservationDelayMs } from '../core/gcra.js';
 import { keyNamespace } from '../core/keyNamespace.js';
 import { clearLongTimeout, type LongTimeout, setLongTimeout } from '../core/longTimeout.js';
+import { rejectUnknownOptions } from '../core/optionSchema.js';
 import {
   type CallbackStore,
   checkedStoreResult,
@@ -22,7 +23,6 @@ import {
   type DegradedEvent,
   RATE_LIMITER_OPTION_NAMES,
   type RateLimiterOptions,
-  rejectUnknownOptions,
   type StoreErrorPolicy,
 } from './limiterOptions.js';
 

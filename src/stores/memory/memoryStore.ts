@@ -6,9 +6,9 @@ import { aheadOf, applyCall, type Band, writeTat } from '../../core/gcra.js';
 import { heldKey, keyBytes, LONGEST_PLAIN_KEY, ownedKey } from '../../core/keyDigest.js';
 import { namespaceConflict, sameLimits } from '../../core/keyNamespace.js';
 import { clearLongTimeout, type LongTimeout, MAX_TIMER_MS, setLongTimeout } from '../../core/longTimeout.js';
+import { rejectUnknownOptions } from '../../core/optionSchema.js';
 import { realSetImmediate } from '../../core/realTimers.js';
 import type { Policy, Store, StoreResult } from '../../core/store.js';
-import { rejectUnknownOptions } from '../../limiter/limiterOptions.js';
 
 export interface MemoryStoreOptions {
   /**
