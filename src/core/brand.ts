@@ -32,6 +32,18 @@ export function brand(type: Class, name: string): void {
 export function isInstance(type: Class, value: unknown): boolean {
   const mark = marks.get(type);
   if (mark === undefined) return Function.prototype[Symbol.hasInstance].call(type, value);
+  return hasMark(value, mark);
+}
+
+/**
+ * Whether `value` is an instance of the branded class `name` (`'RateLimiter'`) of any copy of sluice, for a
+ * module that must not import that class (it would make an import cycle).
+ */
+export function isBranded(value: unknown, name: string): boolean {
+  return hasMark(value, Symbol.for(`sluice.${name}`));
+}
+
+function hasMark(value: unknown, mark: symbol): boolean {
   return (
     (typeof value === 'object' || typeof value === 'function') &&
     value !== null &&

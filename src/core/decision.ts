@@ -63,7 +63,7 @@ export function toDecision(bands: readonly Band[], result: StoreResult, cost: nu
 
 /**
  * The decision of a one-band limiter, from how far (in band units) the band's TAT is ahead of now
- * after the call. Shared by `toDecision` and MemoryStore's fused fast path, which runs on every call.
+ * after the call.
  */
 export function oneBandDecision(band: Band, allowed: boolean, ahead: number, cost: number): Decision {
   // Exact: every operand is an integer below 2^53, so no quotient is rounded across a whole number.
@@ -75,6 +75,24 @@ export function oneBandDecision(band: Band, allowed: boolean, ahead: number, cos
     retryAfterMs: allowed ? 0 : msUntilFits(band, ahead, cost),
     resetMs: Math.ceil(ahead / band.scale),
     degraded: false,
+    bands: undefined,
+  };
+}
+
+/**
+ * The decision of `onStoreError: 'allow' | 'deny'` when the store could not say: the first band as it is
+ * when nothing is known, full when allowed (`cost` taken), empty when denied (retry once `cost` tokens, at
+ * least one, could have refilled). `resetMs` is 0: nothing is known to be outstanding.
+ */
+export function unknownStateDecision(bands: readonly Band[], allowed: boolean, cost: number): Decision {
+  const band = bands[0] as Band;
+  return {
+    allowed,
+    limit: band.capacity,
+    remaining: allowed ? band.capacity - cost : 0,
+    retryAfterMs: allowed ? 0 : msUntilFits(band, band.tolerance, cost || 1),
+    resetMs: 0,
+    degraded: true,
     bands: undefined,
   };
 }

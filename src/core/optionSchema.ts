@@ -22,7 +22,7 @@ export type PeerOptionNames = Readonly<Record<string, string>>;
 /** One component's option declaration. */
 export interface OptionDeclaration<S extends OptionSchema> {
   /** The option names, in declaration order. */
-  readonly names: readonly string[];
+  readonly names: readonly (keyof S & string)[];
   readonly schema: S;
   /**
    * Checks `options` (must be an object, or undefined when `optional`) and reads every option.
@@ -43,7 +43,7 @@ export interface OptionDeclaration<S extends OptionSchema> {
  * ```
  */
 export function declareOptions<S extends OptionSchema>(schema: S, peerNames: PeerOptionNames = {}): OptionDeclaration<S> {
-  const names = Object.keys(schema);
+  const names = Object.keys(schema) as (keyof S & string)[];
   const rejectUnknown = (options: object, where = '', extraNames: readonly string[] = []) =>
     rejectUnknownOptions(options, extraNames.length === 0 ? names : [...names, ...extraNames], where, peerNames);
   return {

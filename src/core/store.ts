@@ -29,6 +29,14 @@ export interface StoreResult {
   readonly aheads: ArrayLike<number>;
 }
 
+/** Receives the answer of one `updateInto` call: exactly one of the two is called, once. */
+export interface StoreCallback {
+  /** The call's result; the limiter reads it at once, so a store may pass the same object every time. */
+  settle(result: StoreResult): void;
+  /** The call failed: `onStoreError` answers it. */
+  fail(error: unknown): void;
+}
+
 /**
  * Where bucket state lives. `MemoryStore` and `RedisStore` implement it; so can you.
  *
@@ -37,11 +45,17 @@ export interface StoreResult {
  * full bucket: `now` and 0), call `applyCall` from `sluice` (all or nothing across bands), write them
  * back if it returned true and `cost !== 0`, ideally with a time-to-live of `max(tat) − now` ms (after
  * that the bucket is full and the key may go), and return `{ allowed, now, aheads }`.
+ *
+ * Two optional fast paths, which the limiter picks once, when it is built:
+ * - `synchronous: true`: `update` returns the result itself, never a promise; the limiter reads it at
+ *   once (no promise, no timer) and offers `consumeSync`. MemoryStore is one.
+ * - `updateInto`: an asynchronous store answers through a callback object, so a decision costs the
+ *   limiter one promise and no closures. RedisStore is one.
  */
 export interface Store {
   /**
-   * True when `update` and `reset` never return a promise. The limiter then offers
-   * `consumeSync`, and skips the timeout machinery.
+   * True when `update` and `reset` never return a promise. The limiter then offers `consumeSync`, reads
+   * each result at once and skips the timeout machinery; a promise from such a store is a store failure.
    */
   readonly synchronous: boolean;
   /**
@@ -53,6 +67,13 @@ export interface Store {
    * A synchronous store may return the same result object every time: the limiter reads it at once.
    */
   update(policy: Policy, key: string, cost: number, slackMs: number, now: number): StoreResult | PromiseLike<StoreResult>;
+  /**
+   * Optional: `update` answering through `callback` instead of a returned value; must call exactly one of
+   * `callback.settle` and `callback.fail`, once (now or later), and give the answer `update` would. When
+   * present, an asynchronous store's `consume` and `peek` come this way (reservations still use `update`).
+   * Throwing counts as `callback.fail`.
+   */
+  updateInto?(policy: Policy, key: string, cost: number, slackMs: number, now: number, callback: StoreCallback): void;
   /** Forgets `key`: its buckets are full again. */
   reset(policy: Policy, key: string): void | PromiseLike<void>;
   /**
@@ -65,23 +86,9 @@ export interface Store {
   close?(): void | PromiseLike<void>;
 }
 
-/** @internal Receives the answer of one store call: exactly one of the two is called, once. */
-export interface StoreCallback {
-  settle(result: StoreResult): void;
-  fail(error: unknown): void;
-}
-
-/**
- * @internal A store that can answer a call through a callback object instead of a promise of its own
- * (RedisStore): the limiter's pending call is that object, so an asynchronous decision costs one promise.
- */
+/** A store that implements the optional callback entry point `updateInto`. */
 export interface CallbackStore extends Store {
   updateInto(policy: Policy, key: string, cost: number, slackMs: number, now: number, callback: StoreCallback): void;
-}
-
-/** @internal */
-export function isCallbackStore(store: Store): store is CallbackStore {
-  return typeof (store as Partial<CallbackStore>).updateInto === 'function';
 }
 
 /**

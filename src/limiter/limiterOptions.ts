@@ -1,9 +1,12 @@
+import { isBranded } from '../core/brand.js';
+import type { Decision } from '../core/decision.js';
 import { type Duration, parseDuration } from '../core/duration.js';
-import { SluiceConfigError } from '../core/errors.js';
+import { SluiceArgumentError, SluiceConfigError } from '../core/errors.js';
 import { type Band, compileBand } from '../core/gcra.js';
-import { rejectUnknownOptions } from '../core/optionSchema.js';
+import { declareOptions, type ReadOptions } from '../core/optionSchema.js';
+import { PEER_OPTION_NAMES } from '../core/peerOptionNames.js';
 import type { Store } from '../core/store.js';
-import type { RateLimiter } from './rateLimiter.js';
+import { MemoryStore } from '../stores/memory/memoryStore.js';
 
 /**
  * One band of a limit: `capacity` tokens, refilled at `refillRate` tokens per `interval`. Every limit is
@@ -24,8 +27,17 @@ export interface LimitOptions {
   name?: string;
 }
 
+/** A limiter that answers when the store fails (`onStoreError`): a RateLimiter, of this copy of sluice or another. */
+export interface FallbackLimiter {
+  /** The largest cost its calls accept (its smallest band's capacity). */
+  readonly maxCost: number;
+  consume(key: string, cost?: number): Promise<Decision>;
+  consumeSync(key: string, cost?: number): Decision;
+  reset(key: string): Promise<void>;
+}
+
 /** What the limiter does when the store fails or times out. */
-export type StoreErrorPolicy = 'allow' | 'deny' | 'throw' | RateLimiter;
+export type StoreErrorPolicy = 'allow' | 'deny' | 'throw' | FallbackLimiter;
 
 /** Reported through `onDegraded` whenever `onStoreError` answered instead of the store. */
 export interface DegradedEvent {
@@ -73,39 +85,137 @@ export interface MultiBandOptions extends CommonOptions {
 
 export type RateLimiterOptions = SingleBandOptions | MultiBandOptions;
 
-export const LIMIT_OPTION_NAMES = ['capacity', 'refillRate', 'interval', 'name'] as const;
-const COMMON_OPTION_NAMES = ['store', 'prefix', 'clock', 'timeoutMs', 'onStoreError', 'onDegraded'] as const;
-export const RATE_LIMITER_OPTION_NAMES: readonly string[] = [...LIMIT_OPTION_NAMES, 'limits', ...COMMON_OPTION_NAMES];
+const STORE_ERROR_POLICIES = new Set<unknown>(['allow', 'deny', 'throw']);
 
-/** Validates and compiles one band; `where` prefixes option names in errors (e.g. `limits[1]`). */
-export function compileLimit(limit: LimitOptions, where: string): Band {
-  const path = (name: string) => (where ? `${where}.${name}` : name);
-  const intervalMs = limit.interval === undefined ? 1000 : parseDuration(limit.interval, path('interval'));
-  if (limit.name !== undefined && (typeof limit.name !== 'string' || !/^[A-Za-z0-9_.:*-]+$/.test(limit.name))) {
-    // The name goes into a quoted header string; keep it to characters every proxy passes unchanged.
-    throw new SluiceConfigError(path('name'), limit.name, 'must be a non-empty string of letters, digits and _ . : * -');
-  }
-  return compileBand(limit.capacity, limit.refillRate, intervalMs, limit.name, where);
+/** The options of one band (top level, or each entry of `limits`). */
+const LIMIT_OPTIONS = declareOptions(
+  {
+    // Checked together with refillRate and interval by compileBand: each one's range depends on the others.
+    capacity: (value: unknown) => value as number | undefined,
+    refillRate: (value: unknown) => value as number | undefined,
+    interval: (value: unknown, path: string): number | undefined => (value === undefined ? undefined : parseDuration(value, path)),
+    name: (value: unknown, path: string): string | undefined => {
+      // The name goes into a quoted header string; keep it to characters every proxy passes unchanged.
+      if (value !== undefined && (typeof value !== 'string' || !/^[A-Za-z0-9_.:*-]+$/.test(value))) {
+        throw new SluiceConfigError(path, value, 'must be a non-empty string of letters, digits and _ . : * -');
+      }
+      return value;
+    },
+  },
+  PEER_OPTION_NAMES,
+);
+
+type ReadLimit = ReadOptions<typeof LIMIT_OPTIONS.schema>;
+
+/** Compiles one band read by LIMIT_OPTIONS; `where` prefixes option names in errors (e.g. `limits[1]`). */
+function compileLimit(limit: ReadLimit, where: string): Band {
+  return compileBand(limit.capacity as number, limit.refillRate as number, limit.interval ?? 1000, limit.name, where);
 }
 
-/** Validates the band options of a limiter and compiles them. */
-export function compileBands(options: RateLimiterOptions): Band[] {
-  if (options.limits !== undefined) {
-    for (const name of LIMIT_OPTION_NAMES) {
-      if (options[name] !== undefined) {
-        throw new SluiceConfigError(name, options[name], 'cannot be combined with `limits`; put it inside each entry of `limits`');
+/** Every option of a RateLimiter, with its check and default. */
+export const RATE_LIMITER_OPTIONS = declareOptions(
+  {
+    ...LIMIT_OPTIONS.schema,
+    limits: (value: unknown, path: string): Band[] | undefined => {
+      if (value === undefined) return undefined;
+      if (!Array.isArray(value) || value.length === 0) {
+        throw new SluiceConfigError(path, value, 'must be a non-empty array of { capacity, refillRate, interval }');
       }
-    }
-    if (!Array.isArray(options.limits) || options.limits.length === 0) {
-      throw new SluiceConfigError('limits', options.limits, 'must be a non-empty array of { capacity, refillRate, interval }');
-    }
-    return options.limits.map((limit: unknown, i: number) => {
-      if (limit === null || typeof limit !== 'object') {
-        throw new SluiceConfigError(`limits[${i}]`, limit, 'must be an object { capacity, refillRate, interval }');
+      return value.map((limit: unknown, i: number) => {
+        const where = `${path}[${i}]`;
+        if (limit === null || typeof limit !== 'object') {
+          throw new SluiceConfigError(where, limit, 'must be an object { capacity, refillRate, interval }');
+        }
+        return compileLimit(LIMIT_OPTIONS.read(limit, where), where);
+      });
+    },
+    store: (value: unknown, path: string): Store => {
+      if (value === undefined) return new MemoryStore();
+      const store = value as Partial<Store> | null;
+      if (store === null || typeof store !== 'object' || typeof store.update !== 'function' || typeof store.reset !== 'function') {
+        throw new SluiceConfigError(path, value, 'must be a Store (an object with update() and reset()), e.g. new MemoryStore()');
       }
-      rejectUnknownOptions(limit, LIMIT_OPTION_NAMES, `limits[${i}]`);
-      return compileLimit(limit as LimitOptions, `limits[${i}]`);
-    });
+      if (store.updateInto !== undefined && typeof store.updateInto !== 'function') {
+        throw new SluiceConfigError(`${path}.updateInto`, store.updateInto, 'must be a function when present (see Store)');
+      }
+      return value as Store;
+    },
+    prefix: (value: unknown, path: string): string => {
+      if (value === undefined) return 'sl:';
+      if (typeof value !== 'string') throw new SluiceConfigError(path, value, 'must be a string');
+      return value;
+    },
+    clock: (value: unknown, path: string): (() => number) | undefined => {
+      if (value !== undefined && typeof value !== 'function') throw new SluiceConfigError(path, value, 'must be a function returning ms');
+      return value as (() => number) | undefined;
+    },
+    timeoutMs: (value: unknown, path: string): number => {
+      if (value === undefined) return 100;
+      if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
+        throw new SluiceConfigError(path, value, 'must be a positive, finite number of ms');
+      }
+      return value;
+    },
+    onStoreError: (value: unknown, path: string): StoreErrorPolicy => {
+      if (value === undefined) return 'allow';
+      if (!STORE_ERROR_POLICIES.has(value) && !isBranded(value, 'RateLimiter')) {
+        throw new SluiceConfigError(path, value, "must be 'allow', 'deny', 'throw' or a fallback RateLimiter");
+      }
+      return value as StoreErrorPolicy;
+    },
+    onDegraded: (value: unknown, path: string): ((event: DegradedEvent) => void) | undefined => {
+      if (value !== undefined && typeof value !== 'function') throw new SluiceConfigError(path, value, 'must be a function');
+      return value as ((event: DegradedEvent) => void) | undefined;
+    },
+  },
+  PEER_OPTION_NAMES,
+);
+
+/** The options of one band, as the HTTP options and adapters name them. */
+export const LIMIT_OPTION_NAMES = LIMIT_OPTIONS.names;
+/** Every RateLimiter option name. */
+export const RATE_LIMITER_OPTION_NAMES: readonly string[] = RATE_LIMITER_OPTIONS.names;
+
+/** A RateLimiter's options, read and checked, with the bands compiled. */
+export interface LimiterSettings extends Omit<ReadOptions<typeof RATE_LIMITER_OPTIONS.schema>, keyof ReadLimit | 'limits'> {
+  readonly bands: readonly Band[];
+}
+
+/**
+ * Reads a RateLimiter's options: every unknown name in one SluiceConfigError, then each option's check.
+ * Throws a SluiceConfigError naming the first unusable option and its value.
+ */
+export function readLimiterOptions(options: unknown): LimiterSettings {
+  if (options === null || typeof options !== 'object') {
+    throw new SluiceConfigError('options', options, 'must be an object, e.g. { capacity: 20, refillRate: 100, interval: "1m" }');
   }
-  return [compileLimit(options, '')];
+  const given = options as Record<string, unknown>;
+  if (given.limits !== undefined) {
+    for (const name of LIMIT_OPTION_NAMES) {
+      if (given[name] !== undefined) {
+        throw new SluiceConfigError(name, given[name], 'cannot be combined with `limits`; put it inside each entry of `limits`');
+      }
+    }
+  }
+  const { capacity, refillRate, interval, name, limits, ...common } = RATE_LIMITER_OPTIONS.read(options);
+  const bands = limits ?? [compileLimit({ capacity, refillRate, interval, name }, '')];
+  return { ...common, bands };
+}
+
+/** `wait()`'s options, for a limiter whose reservations may wait at most `longestWaitMs`. Throws SluiceArgumentErrors. */
+export function declareWaitOptions(longestWaitMs: number) {
+  return declareOptions({
+    maxWaitMs: (value: unknown, path: string): number => {
+      const maxWait = value ?? 0;
+      if (typeof maxWait !== 'number' || !(maxWait >= 0 && maxWait <= longestWaitMs)) {
+        throw new SluiceArgumentError(path, value, `must be a number of ms from 0 to ${longestWaitMs}`);
+      }
+      // Delays are whole ms: a wait of up to 2.5 ms is a wait of up to 2 ms.
+      return Math.floor(maxWait);
+    },
+    signal: (value: unknown, path: string): AbortSignal | undefined => {
+      if (value !== undefined && !(value instanceof AbortSignal)) throw new SluiceArgumentError(path, value, 'must be an AbortSignal');
+      return value;
+    },
+  });
 }

@@ -1,8 +1,7 @@
 import { brand, isInstance } from '../../core/brand.js';
-import { type Decision, oneBandDecision } from '../../core/decision.js';
 import { type Duration, parseDuration } from '../../core/duration.js';
 import { SluiceConfigError } from '../../core/errors.js';
-import { aheadOf, applyCall, type Band, writeTat } from '../../core/gcra.js';
+import { applyCall } from '../../core/gcra.js';
 import { heldKey, keyBytes, LONGEST_PLAIN_KEY, ownedKey } from '../../core/keyDigest.js';
 import { namespaceConflict, sameLimits } from '../../core/keyNamespace.js';
 import { clearLongTimeout, type LongTimeout, MAX_TIMER_MS, setLongTimeout } from '../../core/longTimeout.js';
@@ -240,7 +239,8 @@ export class MemoryStore implements Store {
         shorts[i] = 0;
       }
       result.allowed = applyCall(policy.bands, tats, shorts, 0, now, cost, slackMs, aheads);
-      if (result.allowed && cost !== 0 && !allZero(aheads, stride)) {
+      // A call that takes tokens leaves the bucket short of full; a look or a refund leaves it full.
+      if (result.allowed && cost > 0) {
         slot = this.insert(table, key);
         const base = slot * stride;
         table.tats.set(tats.subarray(0, stride), base);
@@ -251,39 +251,9 @@ export class MemoryStore implements Store {
     table.referenced[slot] = 1;
     result.allowed = applyCall(policy.bands, table.tats, table.shorts, slot * stride, now, cost, slackMs, aheads);
     // A full bucket is the same as no entry: keep memory for buckets that remember something (a look
-    // that finds the bucket full drops it lazily, too).
-    if ((cost === 0 || result.allowed) && allZero(aheads, stride)) this.drop(table, key, slot);
+    // that finds the bucket full drops it lazily, too). A call that takes tokens never leaves it full.
+    if (cost <= 0 && allZero(aheads, stride)) this.drop(table, key, slot);
     return result;
-  }
-
-  /**
-   * @internal `update` + `toDecision` fused for one-band limiters: the hot path of `consume`,
-   * `consumeSync` and `peek` (not of reservations or give-backs, which take `update`).
-   * Same arithmetic as `applyCall` (the same helpers), without the loops and the intermediate result.
-   * `now` is whole ms and `cost` a whole number ≥ 0 (the limiter checked both).
-   */
-  decideOneBand(policy: Policy, key: string, cost: number, now: number): Decision {
-    if (now > this.latestNow) this.latestNow = now;
-    if (key.length > LONGEST_PLAIN_KEY) key = heldKey(key);
-    const table = policy === this.lastPolicy ? (this.lastTable as KeyTable) : this.tableFor(policy);
-    const band = policy.bands[0] as Band;
-    const shorts = table.shorts;
-    let slot = table.slots.get(key);
-    let ahead = 0;
-    if (slot !== undefined) {
-      table.referenced[slot] = 1;
-      ahead = aheadOf(band, table.tats[slot] as number, shorts === undefined ? 0 : (shorts[slot] as number), now);
-    }
-    const next = ahead + cost * band.emission;
-    if (next > band.tolerance) return oneBandDecision(band, false, ahead, cost);
-    if (cost !== 0) {
-      // A whole cost ≥ 1 leaves the bucket short of full (next ≥ emission > 0): the key needs an entry.
-      if (slot === undefined) slot = this.insert(table, key);
-      writeTat(band, now, next, table.tats, shorts, slot);
-    } else if (slot !== undefined && ahead === 0) {
-      this.drop(table, key, slot);
-    }
-    return oneBandDecision(band, true, next, cost);
   }
 
   reset(policy: Policy, key: string): void {

@@ -1,0 +1,154 @@
+import { type Decision, toDecision } from '../core/decision.js';
+import { StoreTimeoutError } from '../core/errors.js';
+import type { Band } from '../core/gcra.js';
+import { checkedStoreResult, type Policy, type Store, type StoreCallback, type StoreResult } from '../core/store.js';
+import { isThenable } from '../core/thenable.js';
+import { type Deadline, DeadlineQueue } from './deadlineQueue.js';
+import type { StoreFailure } from './storeFailure.js';
+
+/**
+ * How one limiter calls its store: the way is picked once, at construction, from what the store offers
+ * (see `Store`): read a synchronous store's result at once; hand an asynchronous store with `updateInto`
+ * a callback object that is also the caller's timeout entry; else race `update`'s promise against
+ * `timeoutMs`. Every Decision is built here with `toDecision`; every failure goes to `StoreFailure`.
+ */
+export class StoreCall {
+  /** A `consume` (or, with cost 0, a `peek`) at `now`: resolves to the decision; rejects only under `'throw'`. */
+  readonly decide: (key: string, cost: number, now: number) => Promise<Decision>;
+  private readonly bands: readonly Band[];
+  /** One timer for every pending call of an asynchronous store. */
+  private readonly deadlines: DeadlineQueue | undefined;
+
+  constructor(
+    readonly store: Store,
+    readonly policy: Policy,
+    readonly timeoutMs: number,
+    readonly failure: StoreFailure,
+  ) {
+    this.bands = policy.bands;
+    this.deadlines = store.synchronous ? undefined : new DeadlineQueue(timeoutMs);
+    if (store.synchronous) this.decide = this.decideAtOnce;
+    else if (typeof store.updateInto === 'function') this.decide = this.decideByCallback;
+    else this.decide = this.decideByPromise;
+  }
+
+  /** `decide` for a synchronous store, without a promise (consumeSync). */
+  decideSync(key: string, cost: number, now: number): Decision {
+    let result: StoreResult;
+    try {
+      result = checkedStoreResult(this.store.update(this.policy, key, cost, 0, now), this.bands.length);
+    } catch (error) {
+      return this.failure.answerSync(key, cost, error);
+    }
+    return toDecision(this.bands, result, cost);
+  }
+
+  /** Races a store call against `timeoutMs`, with one shared timer (see DeadlineQueue). */
+  withTimeout<T>(pending: T | PromiseLike<T>): Promise<T> {
+    if (!isThenable(pending)) return Promise.resolve(pending);
+    const deadlines = this.deadlines ?? new DeadlineQueue(this.timeoutMs);
+    return new Promise<T>((resolve, reject) => {
+      const deadline: Deadline = {
+        at: 0,
+        settled: false,
+        next: undefined,
+        expire: () => {
+          deadline.settled = true;
+          reject(new StoreTimeoutError(this.timeoutMs));
+        },
+      };
+      deadlines.add(deadline);
+      pending.then(
+        (value) => {
+          deadline.settled = true;
+          resolve(value);
+        },
+        (error: unknown) => {
+          deadline.settled = true;
+          reject(error);
+        },
+      );
+    });
+  }
+
+  private decideAtOnce(key: string, cost: number, now: number): Promise<Decision> {
+    let result: StoreResult;
+    try {
+      result = checkedStoreResult(this.store.update(this.policy, key, cost, 0, now), this.bands.length);
+    } catch (error) {
+      return this.failure.answer(key, cost, error);
+    }
+    return Promise.resolve(toDecision(this.bands, result, cost));
+  }
+
+  private decideByCallback(key: string, cost: number, now: number): Promise<Decision> {
+    return new Promise<Decision>((resolve) => {
+      const call = new PendingDecision(this, key, cost, resolve);
+      try {
+        (this.store.updateInto as NonNullable<Store['updateInto']>)(this.policy, key, cost, 0, now, call);
+      } catch (error) {
+        call.fail(error);
+      }
+      // A cached answer may have settled it already.
+      if (!call.settled) this.deadlines?.add(call);
+    });
+  }
+
+  private decideByPromise(key: string, cost: number, now: number): Promise<Decision> {
+    let pending: StoreResult | PromiseLike<StoreResult>;
+    try {
+      pending = this.store.update(this.policy, key, cost, 0, now);
+    } catch (error) {
+      return this.failure.answer(key, cost, error);
+    }
+    if (!isThenable(pending)) return this.decisionOf(key, cost, pending);
+    return this.withTimeout(pending).then(
+      (result) => this.decisionOf(key, cost, result),
+      (error: unknown) => this.failure.answer(key, cost, error),
+    );
+  }
+
+  /** @internal The decision for a store's answer; a malformed one is a store failure. */
+  decisionOf(key: string, cost: number, result: unknown): Promise<Decision> {
+    let decision: Decision;
+    try {
+      decision = toDecision(this.bands, checkedStoreResult(result, this.bands.length), cost);
+    } catch (error) {
+      return this.failure.answer(key, cost, error);
+    }
+    return Promise.resolve(decision);
+  }
+}
+
+/**
+ * One `consume`/`peek` in flight on a store with `updateInto`: the store's callback, the timeout queue's
+ * entry and the resolver of the caller's promise in one object, so the call allocates one promise and no closures.
+ */
+class PendingDecision implements StoreCallback, Deadline {
+  at = 0;
+  settled = false;
+  next: Deadline | undefined = undefined;
+
+  constructor(
+    private readonly call: StoreCall,
+    private readonly key: string,
+    private readonly cost: number,
+    private readonly resolve: (decision: Decision | Promise<Decision>) => void,
+  ) {}
+
+  settle(result: StoreResult): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.resolve(this.call.decisionOf(this.key, this.cost, result));
+  }
+
+  fail(error: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.resolve(this.call.failure.answer(this.key, this.cost, error));
+  }
+
+  expire(): void {
+    this.fail(new StoreTimeoutError(this.call.timeoutMs));
+  }
+}
