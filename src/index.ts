@@ -9,9 +9,10 @@ export {
   StoreTimeoutError,
 } from './core/errors.js';
 export { applyCall, type Band, compileBand } from './core/gcra.js';
-export type { Policy, Store, StoreResult } from './core/store.js';
+export type { CallbackStore, Policy, Store, StoreCallback, StoreResult } from './core/store.js';
 export type {
   DegradedEvent,
+  FallbackLimiter,
   LimitOptions,
   MultiBandOptions,
   RateLimiterOptions,

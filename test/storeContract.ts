@@ -2,13 +2,15 @@
  * The decision tests every store must pass, run on MemoryStore, RedisStore and RedisStore on a Cluster.
  * Time is the limiter's fake clock, so a store must decide by the `now` it is given (RedisStore with
  * `time: 'client'`). Limits refill over minutes: Redis expires keys in real time (PX = the time until the
- * bucket is full), which must not run out while the fake clock stands still. The last test replays random call sequences on MemoryStore and the store under
- * test and requires identical decisions.
+ * bucket is full), which must not run out while the fake clock stands still. The random-sequence test replays call sequences on the store under test and on
+ * the reference model (test/gcraModel.ts) and requires identical decisions. The optional parts of the contract are
+ * checked when the store has them: a `synchronous` store never returns a promise, and `updateInto` answers as `update`.
  */
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Decision, MemoryStore, RateLimiter, type RateLimiterOptions, type Store } from '../src/index.js';
+import { type Decision, RateLimiter, type RateLimiterOptions, type Store, type StoreResult } from '../src/index.js';
+import { GcraModel, type ModelLimit } from './gcraModel.js';
 
 export interface ContractTarget {
   /** A store deciding by the `now` it is given. Called once per test. */
@@ -30,6 +32,10 @@ function setup(target: ContractTarget, options: LimitOnly) {
   return { limiter, clock };
 }
 
+function snapshot(result: StoreResult) {
+  return { allowed: result.allowed, now: result.now, aheads: Array.from(result.aheads) };
+}
+
 function essentials(d: Decision) {
   return { allowed: d.allowed, limit: d.limit, remaining: d.remaining, retryAfterMs: d.retryAfterMs, resetMs: d.resetMs };
 }
@@ -37,6 +43,47 @@ function essentials(d: Decision) {
 export function storeContract(name: string, target: ContractTarget | undefined): void {
   describe.skipIf(target === undefined)(`store contract: ${name}`, () => {
     const t = target as ContractTarget;
+
+    it('keeps the optional parts of the contract it implements (synchronous results, updateInto)', async () => {
+      const { limiter, clock } = setup(t, { capacity: 3, refillRate: 1, interval: '1m' });
+      const { store, policy } = limiter;
+      const viaUpdate = async (key: string, cost: number, slackMs: number) => {
+        const answer = store.update(policy, key, cost, slackMs, clock.now);
+        if (store.synchronous) expect(typeof (answer as Partial<PromiseLike<unknown>>).then).not.toBe('function');
+        return snapshot(await answer);
+      };
+      const viaCallback = (key: string, cost: number, slackMs: number) =>
+        new Promise<ReturnType<typeof snapshot>>((resolve, reject) => {
+          let calls = 0;
+          (store.updateInto as NonNullable<Store['updateInto']>)(policy, key, cost, slackMs, clock.now, {
+            settle: (result) => {
+              calls++;
+              resolve(snapshot(result));
+            },
+            fail: (error) => {
+              calls++;
+              reject(error);
+            },
+          });
+          setTimeout(() => (calls > 1 ? reject(new Error('updateInto answered more than once')) : undefined), 50);
+        });
+      const steps: [number, number][] = [
+        [1, 0],
+        [2, 0],
+        [1, 0],
+        [0, 0],
+        [1, 60_000],
+        [-2, 0],
+        [3, 0],
+      ];
+      const byUpdate = [];
+      for (const [cost, slackMs] of steps) byUpdate.push(await viaUpdate('u', cost, slackMs));
+      if (store.synchronous) expect(typeof (store.reset(policy, 'u') as Partial<PromiseLike<void>> | undefined)?.then).not.toBe('function');
+      if (typeof store.updateInto !== 'function') return;
+      const byCallback = [];
+      for (const [cost, slackMs] of steps) byCallback.push(await viaCallback('c', cost, slackMs));
+      expect(byCallback).toEqual(byUpdate);
+    });
 
     it('allows a burst of capacity, then denies without taking, with exact retryAfter and reset', async () => {
       const { limiter } = setup(t, { capacity: 5, refillRate: 1, interval: '1s' });
@@ -134,7 +181,7 @@ export function storeContract(name: string, target: ContractTarget | undefined):
       expect(reservedAgain.allowed).toBe(true);
     });
 
-    it('decides exactly like MemoryStore on random call sequences', async () => {
+    it('decides exactly like the reference model on random call sequences', async () => {
       const op = fc.record({
         key: fc.constantFrom('a', 'b'),
         kind: fc.constantFrom('consume', 'consume', 'consume', 'peek', 'giveBack', 'reset'),
@@ -153,29 +200,40 @@ export function storeContract(name: string, target: ContractTarget | undefined):
       );
       await fc.assert(
         fc.asyncProperty(limits, fc.array(op, { minLength: 1, maxLength: 25 }), async (limit, ops) => {
-          const memory = setup({ makeStore: () => new MemoryStore() }, limit);
+          const modelLimits = (limit.limits ?? [limit]) as readonly ModelLimit[];
+          const models = new Map<string, GcraModel>();
+          const model = (key: string) => {
+            let found = models.get(key);
+            if (found === undefined) {
+              found = new GcraModel(modelLimits);
+              models.set(key, found);
+            }
+            return found;
+          };
           const other = setup(t, limit);
           // Redis expires a key (PX) in wall time. The fake clock must never run behind wall time, or on a slow
           // machine Redis forgets a bucket that the fake clock still sees a fraction of a token short of full.
-          const start = memory.clock.now;
+          const start = other.clock.now;
           const wallStart = performance.now();
           let advanced = 0;
           for (const { key, kind, cost, advance } of ops) {
             advanced += advance;
-            memory.clock.now = start + advanced + Math.ceil(performance.now() - wallStart); // whole ms: exact arithmetic
-            other.clock.now = memory.clock.now;
+            other.clock.now = start + advanced + Math.ceil(performance.now() - wallStart); // whole ms: exact arithmetic
+            const now = other.clock.now;
             if (kind === 'reset') {
-              await memory.limiter.reset(key);
+              models.delete(key);
               await other.limiter.reset(key);
             } else if (kind === 'giveBack') {
-              memory.limiter.store.update(memory.limiter.policy, key, -cost, 0, memory.clock.now);
-              await other.limiter.store.update(other.limiter.policy, key, -cost, 0, other.clock.now);
+              model(key).refund(now, cost);
+              await other.limiter.store.update(other.limiter.policy, key, -cost, 0, now);
             } else {
-              const want = kind === 'peek' ? await memory.limiter.peek(key) : await memory.limiter.consume(key, cost);
+              const want = model(key).call(now, kind === 'peek' ? 0 : cost);
               const got = kind === 'peek' ? await other.limiter.peek(key) : await other.limiter.consume(key, cost);
-              expect(essentials(got)).toEqual(essentials(want));
-              expect(got.bands?.map((b) => [b.remaining, b.retryAfterMs, b.resetMs])).toEqual(
-                want.bands?.map((b) => [b.remaining, b.retryAfterMs, b.resetMs]),
+              expect(essentials(got)).toEqual(essentials({ ...want, degraded: false, bands: undefined }));
+              expect(got.degraded).toBe(false);
+              const gotBands = got.bands?.map((b) => [b.remaining, b.retryAfterMs, b.resetMs]);
+              expect(gotBands).toEqual(
+                modelLimits.length > 1 ? want.bands.map((b) => [b.remaining, b.retryAfterMs, b.resetMs]) : undefined,
               );
             }
           }
