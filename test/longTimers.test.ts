@@ -68,7 +68,12 @@ describe('RateLimiter timeoutMs beyond setTimeout range', () => {
     for (let i = 0; i < 10_000; i++) await limiter.consume(`k${i % 10}`);
     type Entry = { next: Entry | undefined };
     let queued = 0;
-    for (let entry = (limiter as unknown as { deadlines: { head: Entry | undefined } }).deadlines.head; entry; entry = entry.next) queued++;
+    for (
+      let entry = (limiter as unknown as { call: { deadlines: { head: Entry | undefined } } }).call.deadlines.head;
+      entry;
+      entry = entry.next
+    )
+      queued++;
     expect(queued).toBeLessThanOrEqual(1);
     expect((await limiter.peek('k1')).remaining).toBe(1e6 - 1_000);
   });
