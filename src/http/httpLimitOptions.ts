@@ -52,7 +52,8 @@ export interface HttpOptions<Req, Res> {
   warnings?: boolean;
 }
 
-type NoInlineLimit = { [K in keyof RateLimiterOptions | 'limits']?: undefined };
+/** No inline limit option: beside a ready `limiter`, every one must be absent. */
+export type NoInlineLimit = { [K in keyof RateLimiterOptions | 'limits']?: undefined };
 
 /** Either a ready `limiter` (e.g. on a Redis store) or the options of a new one, inline. */
 export type LimiterChoice = ({ limiter: RateLimiter } & NoInlineLimit) | (RateLimiterOptions & { limiter?: undefined });
