@@ -9,6 +9,8 @@
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { SluiceConfigError } from '../src/core/errors.js';
+import { declareOptions } from '../src/core/optionSchema.js';
+import { PEER_OPTION_NAMES } from '../src/core/peerOptionNames.js';
 import type { CountedMark } from '../src/http/countedRequests.js';
 import type { HttpFramework, Next } from '../src/http/httpFramework.js';
 import { HttpLimiter } from '../src/http/httpLimiter.js';
@@ -77,11 +79,17 @@ interface Installed {
   readonly handler: Hook;
 }
 
-function hookName(value: unknown, option: string): FastifyRateLimitHook {
-  if (value === undefined) return 'onRequest';
-  if (!HOOKS.includes(value as FastifyRateLimitHook)) throw new SluiceConfigError(option, value, "must be 'onRequest' or 'preHandler'");
-  return value as FastifyRateLimitHook;
-}
+/** The plugin's own options, beside the HTTP and limiter options; a route may set them too. */
+const FASTIFY_OPTIONS = declareOptions(
+  {
+    hook: (value = 'onRequest', path): FastifyRateLimitHook => {
+      if (!HOOKS.includes(value as FastifyRateLimitHook)) throw new SluiceConfigError(path, value, "must be 'onRequest' or 'preHandler'");
+      return value as FastifyRateLimitHook;
+    },
+  },
+  PEER_OPTION_NAMES,
+);
+const hookName = FASTIFY_OPTIONS.schema.hook;
 
 /**
  * The route hook for one limiter: created once per route, so a request allocates no closure here. A
@@ -106,7 +114,7 @@ const plugin: FastifyPluginCallback<FastifyRateLimitOptions> = (instance, option
 function register(instance: FastifyInstance, options: FastifyRateLimitOptions): void {
   const pluginOptions = options as unknown as Record<string, unknown>;
   const pluginHook = hookName(pluginOptions.hook, 'hook');
-  const pluginCore = new HttpLimiter<FastifyRequest, FastifyReply>(options, fastify, ['hook']);
+  const pluginCore = new HttpLimiter<FastifyRequest, FastifyReply>(options, fastify, FASTIFY_OPTIONS.names);
   const pluginEntry: Installed = { hook: pluginHook, handler: hookFor(pluginCore) };
   const sawRoute = pluginCore.options.warnings ? watchEarlyRoutes(instance, () => warnOnce('SLUICE_ROUTES_BEFORE_PLUGIN')) : undefined;
   // Cheap double-count marks: a field every request of this context starts with.
@@ -115,7 +123,7 @@ function register(instance: FastifyInstance, options: FastifyRateLimitOptions): 
     pluginOptions,
     pluginCore.limiter,
     fastify,
-    ['hook'],
+    FASTIFY_OPTIONS.names,
     (core, merged) => ({
       hook: hookName(merged.hook, 'config.rateLimit.hook'),
       handler: hookFor(core),

@@ -135,7 +135,8 @@ export class HttpLimiter<Req extends object, Res> {
   }
 
   private fromAllow(req: Req, key: string): Decision | Promise<Decision | undefined> | undefined {
-    const { allowFunction } = this.options;
+    const { allowFunction, allowKeys } = this.options;
+    if (allowKeys?.has(key)) return undefined;
     if (allowFunction !== undefined) {
       const allowed = allowFunction(req);
       if (allowed) return isThenable(allowed) ? this.resume(req, Step.Allow, allowed, key) : undefined;

@@ -9,11 +9,13 @@
  * HTTP options only, the plugin's limiter.
  */
 import { SluiceConfigError } from '../core/errors.js';
+import { declareOptions } from '../core/optionSchema.js';
+import { PEER_OPTION_NAMES } from '../core/peerOptionNames.js';
 import { LIMIT_OPTION_NAMES, type RateLimiterOptions } from '../limiter/limiterOptions.js';
 import type { RateLimiter } from '../limiter/rateLimiter.js';
 import type { HttpFramework } from './httpFramework.js';
 import { HttpLimiter } from './httpLimiter.js';
-import { HTTP_OPTION_NAMES, type HttpOptions, type NoInlineLimit } from './httpLimitOptions.js';
+import { HTTP_OPTION_NAMES, type HttpOptions, httpAndLimiterNames, type NoInlineLimit } from './httpLimitOptions.js';
 import { groupPrefix, routePrefix } from './routePrefix.js';
 
 /** What the core needs to know of a route. */
@@ -47,6 +49,21 @@ export type RouteLimitOptions<Req, Res> = HttpOptions<Req, Res> &
 /** Limiter options a route's own limiter takes from the plugin's inline options (not the limit itself). */
 const INHERITED_LIMITER_OPTIONS = ['store', 'clock', 'timeoutMs', 'onStoreError', 'onDegraded'] as const;
 
+/** What a route takes beside the HTTP and limiter options (and the adapter's own, such as Fastify's `hook`). */
+const ROUTE_OPTIONS = declareOptions(
+  {
+    groupId: (value, path): string | undefined => {
+      if (value !== undefined && (typeof value !== 'string' || value === ''))
+        throw new SluiceConfigError(path, value, 'must be a non-empty string');
+      return value;
+    },
+  },
+  PEER_OPTION_NAMES,
+);
+
+/** Where a route's options are, in errors. */
+const ROUTE_PATH = 'config.rateLimit';
+
 /** One route limiter, as the adapter made it: `made` is what the adapter built (its hook) from the core. */
 interface RouteLimiter<Made> {
   readonly methods: readonly string[];
@@ -70,11 +87,9 @@ export function routeOptions(
   const merged: Record<string, unknown> = {};
   for (const name of [...HTTP_OPTION_NAMES, ...adapterNames])
     if (name !== 'limiter' && plugin[name] !== undefined) merged[name] = plugin[name];
-  const { groupId, ...own } = route;
+  const { groupId } = ROUTE_OPTIONS.read(route, ROUTE_PATH, httpAndLimiterNames(adapterNames));
+  const { groupId: _, ...own } = route;
   const ownLimit = own.limits !== undefined || LIMIT_OPTION_NAMES.some((name) => own[name] !== undefined);
-  if (groupId !== undefined && (typeof groupId !== 'string' || groupId === '')) {
-    throw new SluiceConfigError('config.rateLimit.groupId', groupId, 'must be a non-empty string');
-  }
   if (own.limiter !== undefined) {
     if (groupId !== undefined) {
       throw new SluiceConfigError(
