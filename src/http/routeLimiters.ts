@@ -10,7 +10,7 @@
  */
 import { SluiceConfigError } from '../core/errors.js';
 import { declareOptions } from '../core/optionSchema.js';
-import { PEER_OPTION_NAMES } from '../core/peerOptionNames.js';
+import { PEER_OPTION_NAMES, type PeerOptionName } from '../core/peerOptionNames.js';
 import { LIMIT_OPTION_NAMES, type RateLimiterOptions } from '../limiter/limiterOptions.js';
 import type { RateLimiter } from '../limiter/rateLimiter.js';
 import type { HttpFramework } from './httpFramework.js';
@@ -32,8 +32,12 @@ export interface RouteShape {
  * of a GET shares the GET's. With `groupId`, the routes of that group share one bucket instead (with the
  * route's limits, or the plugin's). With a ready `limiter`, the route uses it as it is. With HTTP options
  * only, it uses the plugin's limiter with those options. HTTP options not given are the plugin's.
+ *
+ * A peer library's option name is a type error here even where the framework infers the options' type from
+ * the object literal (Fastify does for a route's `config`, so excess-property checks do not run there).
  */
 export type RouteLimitOptions<Req, Res> = HttpOptions<Req, Res> &
+  NoPeerOptions &
   (
     | ({ limiter?: RateLimiter; groupId?: undefined } & NoInlineLimit)
     | (Partial<RateLimiterOptions> & {
@@ -45,6 +49,9 @@ export type RouteLimitOptions<Req, Res> = HttpOptions<Req, Res> &
         groupId?: string;
       })
   );
+
+/** Every peer library's option name, as a property that cannot be set. */
+export type NoPeerOptions = { [K in PeerOptionName]?: never };
 
 /** Limiter options a route's own limiter takes from the plugin's inline options (not the limit itself). */
 const INHERITED_LIMITER_OPTIONS = ['store', 'clock', 'timeoutMs', 'onStoreError', 'onDegraded'] as const;
