@@ -208,7 +208,10 @@ describe.each([
   }
 
   it.each([
-    [{ max: 5, timeWindow: '1 minute' }, /`config\.rateLimit\.max, config\.rateLimit\.timeWindow` are not known options .*use `capacity`.*use `interval`/],
+    [
+      { max: 5, timeWindow: '1 minute' },
+      /`config\.rateLimit\.max, config\.rateLimit\.timeWindow` are not known options .*use `capacity`.*use `interval`/,
+    ],
     [{ windowMs: 1000 }, /`config\.rateLimit\.windowMs` is not a known option \(another library's option: use `interval`/],
     [{ limit: 5 }, /`config\.rateLimit\.limit` .*use `capacity`/],
     [{ capasity: 5 }, /`config\.rateLimit\.capasity` is not a known option \(did you mean `capacity`\?\)/],
