@@ -26,18 +26,9 @@ const UNITS = {
   d: 86_400_000,
   day: 86_400_000,
   days: 86_400_000,
-  w: 604_800_000,
-  week: 604_800_000,
-  weeks: 604_800_000,
-  // A Julian year, as `ms` counts it.
-  y: 31_557_600_000,
-  yr: 31_557_600_000,
-  yrs: 31_557_600_000,
-  year: 31_557_600_000,
-  years: 31_557_600_000,
 } as const;
 
-/** A unit word of a {@link Duration}: `ms`, `s`, `sec`, `second(s)`, `m`, `min`, `minute(s)`, `h`, `hr`, `hour(s)`, `d`, `day(s)`, `w`, `week(s)`, `y`, `year(s)`... in any case. */
+/** A unit word of a {@link Duration}: `ms`, `s`, `sec`, `second(s)`, `m`, `min`, `minute(s)`, `h`, `hr`, `hour(s)`, `d`, `day(s)`, in any case; weeks and years are not units here. */
 export type DurationUnit = keyof typeof UNITS;
 type AnyCaseUnit = DurationUnit | Uppercase<DurationUnit> | Capitalize<DurationUnit>;
 

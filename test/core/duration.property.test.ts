@@ -18,8 +18,6 @@ const UNIT_WORDS: Record<string, number> = {
   m: MINUTE, min: MINUTE, mins: MINUTE, minute: MINUTE, minutes: MINUTE,
   h: HOUR, hr: HOUR, hrs: HOUR, hour: HOUR, hours: HOUR,
   d: DAY, day: DAY, days: DAY,
-  w: 7 * DAY, week: 7 * DAY, weeks: 7 * DAY,
-  y: 365.25 * DAY, yr: 365.25 * DAY, yrs: 365.25 * DAY, year: 365.25 * DAY, years: 365.25 * DAY,
 }; // biome-ignore format: one line per unit
 
 const casing = fc.constantFrom(
@@ -40,7 +38,7 @@ describe('parseDuration', () => {
     ['1m', MINUTE],
     ['1.5 hours', 1.5 * HOUR],
     ['1.005s', 1005],
-    ['1 Week', 7 * DAY],
+    ['1 Day', DAY],
   ])('reads %s', (text, ms) => {
     expect(parseDuration(text, 'interval')).toBe(ms);
   });
@@ -62,6 +60,8 @@ describe('parseDuration', () => {
 
   it.each([
     ['1 fortnight'],
+    ['5 weeks'],
+    ['1 year'],
     ['minute'],
     ['-1 minute'],
     ['1e3 ms'],
