@@ -5,7 +5,7 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { connectionMarks } from '../src/http/countedRequests.js';
-import type { HttpFramework } from '../src/http/httpLimiter.js';
+import type { HttpFramework } from '../src/http/httpFramework.js';
 import { HttpLimiter } from '../src/http/httpLimiter.js';
 import type { HttpLimitOptions } from '../src/http/httpLimitOptions.js';
 

@@ -55,7 +55,7 @@ it('types config.rateLimit (checked by tsc)', async () => {
   // @ts-expect-error: capacity is a number
   app.get('/bad-capacity', { config: { rateLimit: { capacity: '5', refillRate: 5 } } }, async () => 'ok');
   // @ts-expect-error: not a header mode
-  app.get('/bad-headers', { config: { rateLimit: { headers: 'draft-7' } } }, async () => 'ok');
+  app.get('/bad-headers', { config: { rateLimit: { headers: 'draft-9' } } }, async () => 'ok');
   await app.ready();
   expect(app.hasRoute({ method: 'GET', url: '/own' })).toBe(true);
 });

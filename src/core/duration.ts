@@ -1,12 +1,45 @@
 import { parseDecimal, reduce } from './decimalFraction.js';
 import { SluiceConfigError } from './errors.js';
 
-/** A duration: milliseconds as a number, or a number with a unit, e.g. `'500ms'`, `'1s'`, `'1.5m'`, `'1h'`, `'1d'`. */
-export type Duration = number | `${number}${DurationUnit}` | `${number} ${DurationUnit}`;
-export type DurationUnit = 'ms' | 's' | 'm' | 'h' | 'd';
+/** The unit words a duration may use, as the `ms` package (and so @fastify/rate-limit's `timeWindow`) spells them. */
+const UNITS = {
+  ms: 1,
+  msec: 1,
+  msecs: 1,
+  millisecond: 1,
+  milliseconds: 1,
+  s: 1000,
+  sec: 1000,
+  secs: 1000,
+  second: 1000,
+  seconds: 1000,
+  m: 60_000,
+  min: 60_000,
+  mins: 60_000,
+  minute: 60_000,
+  minutes: 60_000,
+  h: 3_600_000,
+  hr: 3_600_000,
+  hrs: 3_600_000,
+  hour: 3_600_000,
+  hours: 3_600_000,
+  d: 86_400_000,
+  day: 86_400_000,
+  days: 86_400_000,
+} as const;
 
-const UNIT_MS: Record<DurationUnit, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const DURATION_PATTERN = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|h|d)\s*$/;
+/** A unit word of a {@link Duration}: `ms`, `s`, `sec`, `second(s)`, `m`, `min`, `minute(s)`, `h`, `hr`, `hour(s)`, `d`, `day(s)`, in any case; weeks and years are not units here. */
+export type DurationUnit = keyof typeof UNITS;
+type AnyCaseUnit = DurationUnit | Uppercase<DurationUnit> | Capitalize<DurationUnit>;
+
+/**
+ * A duration: milliseconds as a number, or a positive decimal with a unit, with or without a space:
+ * `'500ms'`, `'1s'`, `'1.5m'`, `'1 minute'`, `'2 hours'`, `'30 seconds'`, `'1 day'`.
+ */
+export type Duration = number | `${number}${AnyCaseUnit}` | `${number} ${AnyCaseUnit}`;
+
+const DURATION_PATTERN = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-z]+)\s*$/i;
+const EXPECTED = "must be milliseconds as a number or a string like '500ms', '30 seconds', '1m', '15 minutes', '2 hours', '1 day'";
 
 /** Parses a {@link Duration} into milliseconds; throws a SluiceConfigError naming `option` when it is not a positive, finite duration. */
 export function parseDuration(value: unknown, option: string): number {
@@ -15,18 +48,14 @@ export function parseDuration(value: unknown, option: string): number {
     ms = value;
   } else if (typeof value === 'string') {
     const match = DURATION_PATTERN.exec(value);
-    if (!match) {
-      throw new SluiceConfigError(option, value, "must be milliseconds as a number or a string like '500ms', '1s', '1m', '1h', '1d'");
-    }
+    const unit = match?.[2]?.toLowerCase();
+    if (!match || unit === undefined || !Object.hasOwn(UNITS, unit)) throw new SluiceConfigError(option, value, EXPECTED);
     // Exactly: '1.005s' is 1005 ms, where 1.005 * 1000 would be 1004.9999999999999.
     const amount = parseDecimal(match[1] as string);
-    const { numerator, denominator } = reduce(
-      (amount?.numerator ?? 0n) * BigInt(UNIT_MS[match[2] as DurationUnit]),
-      amount?.denominator ?? 1n,
-    );
+    const { numerator, denominator } = reduce((amount?.numerator ?? 0n) * BigInt(UNITS[unit as DurationUnit]), amount?.denominator ?? 1n);
     ms = Number(numerator) / Number(denominator);
   } else {
-    throw new SluiceConfigError(option, value, "must be milliseconds as a number or a string like '500ms', '1s', '1m', '1h', '1d'");
+    throw new SluiceConfigError(option, value, EXPECTED);
   }
   if (!Number.isFinite(ms) || ms <= 0) {
     throw new SluiceConfigError(option, value, 'must be a positive, finite duration');

@@ -5,7 +5,7 @@ import type { PeerOptionNames } from './optionSchema.js';
  * with the sluice option to use instead. An unknown option with one of these names gets this hint rather
  * than a typo suggestion (`limit` is not a typo of `limits`). MIGRATING.md has the full tables.
  */
-export const PEER_OPTION_NAMES: PeerOptionNames = {
+export const PEER_OPTION_NAMES = {
   windowMs: 'use `interval` (with `capacity` and `refillRate`: `{ capacity: max, refillRate: max, interval: windowMs }`)',
   max: 'use `capacity` (the burst) and `refillRate` (tokens per `interval`)',
   limit: 'use `capacity` (the burst) and `refillRate` (tokens per `interval`)',
@@ -32,4 +32,7 @@ export const PEER_OPTION_NAMES: PeerOptionNames = {
   execEvenly: 'use `limiter.wait(key)`, which delays each call until its token is due',
   requestPropertyName: 'sluice passes the decision to `onDecision`',
   validate: 'sluice validates every option at construction and warns once about proxy setup (`warnings`)',
-};
+} as const satisfies PeerOptionNames;
+
+/** A peer library's option name that sluice answers with its own option. */
+export type PeerOptionName = keyof typeof PEER_OPTION_NAMES;

@@ -3,6 +3,12 @@
  * - `draft-8`: the IETF httpapi-ratelimit-headers syntax since draft-08 (unchanged through draft-11):
  *   `RateLimit-Policy: "name";q=<capacity>;w=<seconds to refill from empty>` (one item per band, a
  *   constant computed once per limiter) and `RateLimit: "name";r=<remaining>;t=<seconds>` per response.
+ * - `draft-7` (express-rate-limit's `standardHeaders: 'draft-7'`): `RateLimit-Policy: <limit>;w=<seconds>` and
+ *   `RateLimit: limit=<limit>, remaining=<remaining>, reset=<seconds until full>`.
+ * - `draft-6` (express-rate-limit's `'draft-6'`): the same `RateLimit-Policy`, and `RateLimit-Limit`,
+ *   `RateLimit-Remaining`, `RateLimit-Reset` (seconds until full) as separate headers.
+ *   Both report the band the decision reports (the one that refused, or the one with the fewest tokens
+ *   left); their `RateLimit-Policy` lists every band.
  * - `legacy`: `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset` (seconds from now until
  *   the bucket is full, as @fastify/rate-limit does: no clock in it, so no clock skew between hosts).
  * - `Retry-After` (whole seconds, rounded up) goes on every refusal, whatever the format.
@@ -10,8 +16,10 @@
 import type { BandDecision, Decision } from '../core/decision.js';
 import type { Band } from '../core/gcra.js';
 
-export type HeadersMode = 'draft-8' | 'legacy' | 'both' | false;
-export const HEADERS_MODES: readonly HeadersMode[] = ['draft-8', 'legacy', 'both', false];
+import { type HeadersMode, headersFormats } from './headersMode.js';
+
+export type { HeadersMode } from './headersMode.js';
+export { readHeadersMode } from './headersMode.js';
 
 /** Sets one response header; a plain function per adapter, so writing headers allocates no closure. */
 export type SetHeader<Res> = (res: Res, name: string, value: string) => void;
@@ -21,14 +29,21 @@ export function policyName(band: Band, index: number, count: number): string {
   return band.name ?? (count === 1 ? 'default' : `band-${index + 1}`);
 }
 
+/** Seconds to refill a band from empty, rounded up: the window `w` of its policy. */
+function windowSeconds(band: Band): number {
+  return Math.ceil((band.capacity * band.intervalMs) / band.refillRate / 1000);
+}
+
 /** The `RateLimit-Policy` value of a limiter: one item per band. */
 export function policyHeader(bands: readonly Band[]): string {
   return bands
-    .map((band, i) => {
-      const window = Math.ceil((band.capacity * band.intervalMs) / band.refillRate / 1000);
-      return `"${policyName(band, i, bands.length)}";q=${Math.floor(band.capacity)};w=${window}`;
-    })
+    .map((band, i) => `"${policyName(band, i, bands.length)}";q=${Math.floor(band.capacity)};w=${windowSeconds(band)}`)
     .join(', ');
+}
+
+/** The `RateLimit-Policy` value of drafts 6 and 7: `<limit>;w=<seconds>` per band. */
+export function oldPolicyHeader(bands: readonly Band[]): string {
+  return bands.map((band) => `${Math.floor(band.capacity)};w=${windowSeconds(band)}`).join(', ');
 }
 
 /** Whole seconds, rounded up, of a duration in ms. */
@@ -58,15 +73,19 @@ export class RateLimitHeaders {
   private readonly bands: readonly Band[];
   /** Per band, `"name";r=`: each `RateLimit` item is this, the remaining count, `;t=` and seconds. */
   private readonly itemPrefixes: readonly string[];
-  private readonly draft8: boolean;
+  /** The `RateLimit-Policy` value of drafts 6 and 7. */
+  private readonly oldPolicy: string;
+  private readonly draft: 'draft-6' | 'draft-7' | 'draft-8' | undefined;
   private readonly legacy: boolean;
 
   constructor(bands: readonly Band[], mode: HeadersMode) {
     this.bands = bands;
     this.policy = policyHeader(bands);
     this.itemPrefixes = bands.map((band, i) => `"${policyName(band, i, bands.length)}";r=`);
-    this.draft8 = mode === 'draft-8' || mode === 'both';
-    this.legacy = mode === 'legacy' || mode === 'both';
+    this.oldPolicy = oldPolicyHeader(bands);
+    const formats = headersFormats(mode);
+    this.draft = formats.draft;
+    this.legacy = formats.legacy;
   }
 
   /** The `RateLimit` value for a decision. */
@@ -86,9 +105,20 @@ export class RateLimitHeaders {
 
   /** Writes the configured headers for `decision`, and `Retry-After` when it is a refusal. */
   write<Res>(res: Res, decision: Decision, set: SetHeader<Res>): void {
-    if (this.draft8) {
+    if (this.draft === 'draft-8') {
       set(res, 'RateLimit-Policy', this.policy);
       set(res, 'RateLimit', this.rateLimit(decision));
+    } else if (this.draft !== undefined) {
+      const limit = Math.floor(decision.limit);
+      const reset = toSeconds(decision.resetMs);
+      set(res, 'RateLimit-Policy', this.oldPolicy);
+      if (this.draft === 'draft-7') {
+        set(res, 'RateLimit', `limit=${limit}, remaining=${decision.remaining}, reset=${reset}`);
+      } else {
+        set(res, 'RateLimit-Limit', String(limit));
+        set(res, 'RateLimit-Remaining', String(decision.remaining));
+        set(res, 'RateLimit-Reset', String(reset));
+      }
     }
     if (this.legacy) {
       set(res, 'X-RateLimit-Limit', String(Math.floor(decision.limit)));

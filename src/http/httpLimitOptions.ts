@@ -4,12 +4,13 @@
  */
 import type { Decision } from '../core/decision.js';
 import { SluiceConfigError } from '../core/errors.js';
-import { rejectUnknownOptions } from '../core/optionSchema.js';
+import { declareOptions, type OptionReader, type ReadOptions } from '../core/optionSchema.js';
+import { PEER_OPTION_NAMES } from '../core/peerOptionNames.js';
 import { RATE_LIMITER_OPTION_NAMES, type RateLimiterOptions } from '../limiter/limiterOptions.js';
 import { RateLimiter } from '../limiter/rateLimiter.js';
+import { readAllowList } from './allowList.js';
 import type { Awaitable } from './callbackResults.js';
-import { HEADERS_MODES, type HeadersMode } from './headers.js';
-import { IpRangeSet } from './ipRange.js';
+import { type HeadersMode, readHeadersMode } from './headers.js';
 
 /**
  * The HTTP part of the options: how a request maps to a call, and what the response says. Every callback
@@ -52,7 +53,8 @@ export interface HttpOptions<Req, Res> {
   warnings?: boolean;
 }
 
-type NoInlineLimit = { [K in keyof RateLimiterOptions | 'limits']?: undefined };
+/** No inline limit option: beside a ready `limiter`, every one must be absent. */
+export type NoInlineLimit = { [K in keyof RateLimiterOptions | 'limits']?: undefined };
 
 /** Either a ready `limiter` (e.g. on a Redis store) or the options of a new one, inline. */
 export type LimiterChoice = ({ limiter: RateLimiter } & NoInlineLimit) | (RateLimiterOptions & { limiter?: undefined });
@@ -60,20 +62,74 @@ export type LimiterChoice = ({ limiter: RateLimiter } & NoInlineLimit) | (RateLi
 /** The options of `rateLimit()` (Express) and of the Fastify plugin. */
 export type HttpLimitOptions<Req, Res> = HttpOptions<Req, Res> & LimiterChoice;
 
-export const HTTP_OPTION_NAMES: readonly string[] = [
-  'limiter',
-  'key',
-  'cost',
-  'skip',
-  'allowList',
-  'ipv6Subnet',
-  'headers',
-  'statusCode',
-  'message',
-  'onLimited',
-  'onDecision',
-  'warnings',
-];
+/** An optional callback: a function or undefined. */
+function optionalFunction<F>(): OptionReader<F | undefined> {
+  return (value, path) => {
+    if (value !== undefined && typeof value !== 'function') throw new SluiceConfigError(path, value, 'must be a function');
+    return value as F | undefined;
+  };
+}
+
+/** The HTTP options of the Express middleware and the Fastify plugin, declared once: name → reader (type, default, check). */
+const HTTP_OPTIONS = declareOptions(
+  {
+    limiter: (value, path): RateLimiter | undefined => {
+      if (value !== undefined && !(value instanceof RateLimiter)) throw new SluiceConfigError(path, value, 'must be a RateLimiter');
+      return value;
+    },
+    key: optionalFunction<(req: never) => unknown>(),
+    cost: (value = 1, path): number | ((req: never) => unknown) => {
+      if (typeof value === 'function') return value as (req: never) => unknown;
+      if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
+        throw new SluiceConfigError(path, value, 'must be a finite number ≥ 0 or a function (req) => number');
+      }
+      return value;
+    },
+    skip: optionalFunction<(req: never) => unknown>(),
+    allowList: readAllowList,
+    ipv6Subnet: (value = 56, path): number | false => {
+      if (value !== false && (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 128)) {
+        throw new SluiceConfigError(path, value, 'must be a prefix length from 1 to 128, or false');
+      }
+      return value;
+    },
+    headers: readHeadersMode,
+    statusCode: (value = 429, path): number => {
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 400 || value > 599) {
+        throw new SluiceConfigError(path, value, 'must be an HTTP error status from 400 to 599');
+      }
+      return value;
+    },
+    message: (value, path): unknown => {
+      if (
+        value !== undefined &&
+        typeof value !== 'string' &&
+        typeof value !== 'function' &&
+        (value === null || typeof value !== 'object')
+      ) {
+        throw new SluiceConfigError(path, value, 'must be a string, an object (sent as JSON) or a function (req, decision) => body');
+      }
+      return value;
+    },
+    onLimited: optionalFunction<(req: never, res: never, decision: Decision) => unknown>(),
+    onDecision: optionalFunction<(req: never, decision: Decision, key: string) => unknown>(),
+    warnings: (value = true, path): boolean => {
+      if (typeof value !== 'boolean') throw new SluiceConfigError(path, value, 'must be true or false');
+      return value;
+    },
+  },
+  PEER_OPTION_NAMES,
+);
+
+/** The HTTP option names, from their declaration. */
+export const HTTP_OPTION_NAMES: readonly string[] = HTTP_OPTIONS.names;
+
+/** Option names the adapters take beside the limiter's: the HTTP options. */
+export function httpAndLimiterNames(extraNames: readonly string[] = []): string[] {
+  return [...HTTP_OPTION_NAMES, ...RATE_LIMITER_OPTION_NAMES, ...extraNames];
+}
+
+type Read = ReadOptions<typeof HTTP_OPTIONS.schema>;
 
 /** The options after validation, with defaults filled in. */
 export interface ResolvedHttpOptions<Req, Res> {
@@ -81,7 +137,10 @@ export interface ResolvedHttpOptions<Req, Res> {
   readonly key: ((req: Req) => unknown) | undefined;
   readonly cost: number | ((req: Req) => unknown);
   readonly skip: ((req: Req) => unknown) | undefined;
-  readonly allowRanges: IpRangeSet | undefined;
+  /** Client IP ranges of `allowList`. */
+  readonly allowRanges: Read['allowList']['ranges'];
+  /** Keys of `allowList`, matched against the request's key. */
+  readonly allowKeys: Read['allowList']['keys'];
   readonly allowFunction: ((req: Req) => unknown) | undefined;
   readonly ipv6Subnet: number | false;
   readonly headers: HeadersMode;
@@ -92,14 +151,8 @@ export interface ResolvedHttpOptions<Req, Res> {
   readonly warnings: boolean;
 }
 
-function optionalFunction<T>(options: Record<string, unknown>, name: string): T | undefined {
-  const value = options[name];
-  if (value !== undefined && typeof value !== 'function') throw new SluiceConfigError(name, value, 'must be a function');
-  return value as T | undefined;
-}
-
-/** Splits the limiter options off and builds the limiter, unless a ready one was passed. */
-function resolveLimiter(options: Record<string, unknown>): RateLimiter {
+/** Builds the limiter from the inline limiter options, unless a ready one was passed. */
+function resolveLimiter(options: Record<string, unknown>, ready: RateLimiter | undefined): RateLimiter {
   const inline: Record<string, unknown> = {};
   let any = false;
   for (const name of RATE_LIMITER_OPTION_NAMES) {
@@ -108,14 +161,12 @@ function resolveLimiter(options: Record<string, unknown>): RateLimiter {
       any = true;
     }
   }
-  const { limiter } = options;
-  if (limiter !== undefined) {
-    if (!(limiter instanceof RateLimiter)) throw new SluiceConfigError('limiter', limiter, 'must be a RateLimiter');
+  if (ready !== undefined) {
     if (any) {
       const name = Object.keys(inline)[0] as string;
       throw new SluiceConfigError(name, inline[name], 'cannot be combined with `limiter`; set it on the RateLimiter instead');
     }
-    return limiter;
+    return ready;
   }
   if (!any) {
     throw new SluiceConfigError(
@@ -129,83 +180,36 @@ function resolveLimiter(options: Record<string, unknown>): RateLimiter {
 
 /**
  * Validates adapter options and fills in defaults. `extraNames` are adapter-specific option names that
- * the adapter reads itself (e.g. Fastify's `hook`).
+ * the adapter reads itself (e.g. Fastify's `hook`). Throws one SluiceConfigError for all unknown names (a
+ * peer library's option name is answered with the sluice option to use), or for the first unusable value.
  */
 export function resolveHttpOptions<Req, Res>(options: unknown, extraNames: readonly string[] = []): ResolvedHttpOptions<Req, Res> {
   if (options === null || typeof options !== 'object') {
     throw new SluiceConfigError('options', options, 'must be an object, e.g. { capacity: 20, refillRate: 100, interval: "1m" }');
   }
   const raw = options as Record<string, unknown>;
-  rejectUnknownOptions(raw, [...HTTP_OPTION_NAMES, ...RATE_LIMITER_OPTION_NAMES, ...extraNames], '');
-  const limiter = resolveLimiter(raw);
-
-  const key = optionalFunction<(req: Req) => unknown>(raw, 'key');
-  const skip = optionalFunction<(req: Req) => unknown>(raw, 'skip');
-  const onLimited = optionalFunction<HttpOptions<Req, Res>['onLimited']>(raw, 'onLimited');
-  const onDecision = optionalFunction<HttpOptions<Req, Res>['onDecision']>(raw, 'onDecision');
-
-  const cost = raw.cost ?? 1;
-  if (typeof cost !== 'function' && (typeof cost !== 'number' || !(cost >= 0) || !Number.isFinite(cost))) {
-    throw new SluiceConfigError('cost', cost, 'must be a finite number ≥ 0 or a function (req) => number');
-  }
+  HTTP_OPTIONS.rejectUnknown(raw, '', [...RATE_LIMITER_OPTION_NAMES, ...extraNames]);
+  // The limiter first: its own errors (and a missing limit) come before the HTTP options'.
+  const limiter = resolveLimiter(raw, HTTP_OPTIONS.schema.limiter(raw.limiter, 'limiter'));
+  const read = HTTP_OPTIONS.read(raw, '', [...RATE_LIMITER_OPTION_NAMES, ...extraNames]);
+  const { cost } = read;
   if (typeof cost === 'number' && cost > Math.min(...limiter.limits.map((band) => band.capacity))) {
     throw new SluiceConfigError('cost', cost, 'must be at most the capacity, or no request could ever pass');
   }
-
-  const { allowList } = raw;
-  let allowRanges: IpRangeSet | undefined;
-  let allowFunction: ((req: Req) => unknown) | undefined;
-  if (typeof allowList === 'function') allowFunction = allowList as (req: Req) => unknown;
-  else if (Array.isArray(allowList)) allowRanges = allowList.length > 0 ? new IpRangeSet(allowList, 'allowList') : undefined;
-  else if (allowList !== undefined) {
-    throw new SluiceConfigError(
-      'allowList',
-      allowList,
-      "must be an array of IPs or CIDR ranges (e.g. ['10.0.0.0/8']) or a function (req) => boolean",
-    );
-  }
-
-  const ipv6Subnet = raw.ipv6Subnet ?? 56;
-  if (ipv6Subnet !== false && (typeof ipv6Subnet !== 'number' || !Number.isInteger(ipv6Subnet) || ipv6Subnet < 1 || ipv6Subnet > 128)) {
-    throw new SluiceConfigError('ipv6Subnet', ipv6Subnet, 'must be a prefix length from 1 to 128, or false');
-  }
-
-  const headers = raw.headers === undefined ? 'draft-8' : raw.headers;
-  if (!HEADERS_MODES.includes(headers as HeadersMode)) {
-    throw new SluiceConfigError('headers', headers, "must be 'draft-8', 'legacy', 'both' or false");
-  }
-
-  const statusCode = raw.statusCode ?? 429;
-  if (typeof statusCode !== 'number' || !Number.isInteger(statusCode) || statusCode < 400 || statusCode > 599) {
-    throw new SluiceConfigError('statusCode', statusCode, 'must be an HTTP error status from 400 to 599');
-  }
-
-  const { message } = raw;
-  if (
-    message !== undefined &&
-    typeof message !== 'string' &&
-    typeof message !== 'function' &&
-    (message === null || typeof message !== 'object')
-  ) {
-    throw new SluiceConfigError('message', message, 'must be a string, an object (sent as JSON) or a function (req, decision) => body');
-  }
-
-  const warnings = raw.warnings ?? true;
-  if (typeof warnings !== 'boolean') throw new SluiceConfigError('warnings', warnings, 'must be true or false');
-
   return {
     limiter,
-    key,
+    key: read.key as ((req: Req) => unknown) | undefined,
     cost: cost as number | ((req: Req) => unknown),
-    skip,
-    allowRanges,
-    allowFunction,
-    ipv6Subnet,
-    headers: headers as HeadersMode,
-    statusCode,
-    message: message as HttpOptions<Req, Res>['message'],
-    onLimited,
-    onDecision,
-    warnings,
+    skip: read.skip as ((req: Req) => unknown) | undefined,
+    allowRanges: read.allowList.ranges,
+    allowKeys: read.allowList.keys,
+    allowFunction: read.allowList.allows as ((req: Req) => unknown) | undefined,
+    ipv6Subnet: read.ipv6Subnet,
+    headers: read.headers,
+    statusCode: read.statusCode,
+    message: read.message as HttpOptions<Req, Res>['message'],
+    onLimited: read.onLimited as HttpOptions<Req, Res>['onLimited'],
+    onDecision: read.onDecision as HttpOptions<Req, Res>['onDecision'],
+    warnings: read.warnings,
   };
 }

@@ -8,41 +8,14 @@ import { describeValue, SluiceArgumentError } from '../core/errors.js';
 import type { RateLimiter } from '../limiter/rateLimiter.js';
 import { asError, isThenable, usableCost, usableKey } from './callbackResults.js';
 import { clientKey } from './clientKey.js';
-import { CountedRequests, type RequestMarks, weakMapMarks } from './countedRequests.js';
-import { RateLimitHeaders, type SetHeader, toSeconds } from './headers.js';
+import { CountedRequests, weakMapMarks } from './countedRequests.js';
+import type { HttpFramework, Next } from './httpFramework.js';
 import { type ResolvedHttpOptions, resolveHttpOptions } from './httpLimitOptions.js';
-import { warned, warnOnce } from './warnings.js';
+import { ProxyWatch } from './proxyWatch.js';
+import { Responder } from './responder.js';
+import { warnOnce } from './warnings.js';
 
-/** How an adapter reads its framework's request and writes its response. */
-export interface HttpFramework<Req, Res> {
-  /** The client IP as the framework resolved it (honouring its trust proxy setting). */
-  ip(req: Req): string | undefined;
-  /**
-   * The client IP when the framework would take it straight from the socket (no X-Forwarded-For, no app
-   * override of the IP), else undefined. Node writes that one, so it is an address by construction and an
-   * IPv4 one is the key as it is, without a parse.
-   */
-  directIp(req: Req): string | undefined;
-  /** The address of the TCP peer (the proxy, behind one). */
-  socketAddress(req: Req): string | undefined;
-  /** The raw X-Forwarded-For header, only to detect proxy misconfiguration. */
-  forwardedFor(req: Req): string | string[] | undefined;
-  /**
-   * Whether trust proxy is `true` (trust every hop); undefined when the framework does not tell (Fastify
-   * keeps `trustProxy` private, and a hop count cannot be told from `true` by looking at requests).
-   */
-  trustsEveryProxy(req: Req): boolean | undefined;
-  /** Whether the response was sent already (by a timeout, or a callback that answered itself): then it is left alone. */
-  responded(res: Res): boolean;
-  setHeader: SetHeader<Res>;
-  /** Sends the refusal body (a string, or an object as JSON) with `statusCode`. */
-  send(res: Res, statusCode: number, body: unknown): void;
-  /** Where a request's double-count marks live, if the framework has a cheaper place than the default WeakMap. */
-  marks?: RequestMarks<Req>;
-}
-
-/** How the adapter goes on: `next()` to the handler, `next(error)` to the framework's error handler. */
-export type Next = (error?: unknown) => void;
+export type { HttpFramework, Next } from './httpFramework.js';
 
 /** The steps of `decide` that run a user callback, where a returned promise is awaited. */
 enum Step {
@@ -52,38 +25,28 @@ enum Step {
   Cost,
 }
 
-const PROXY_CHECKS_IN_FULL = 1024;
-/** A power of two: the sampling test is a mask. */
-const PROXY_CHECK_EVERY = 64;
-
 export class HttpLimiter<Req extends object, Res> {
   readonly limiter: RateLimiter;
   /** True when the store is synchronous: `decide` then returns a Decision, unless a callback returned a promise. */
   readonly synchronous: boolean;
   readonly options: ResolvedHttpOptions<Req, Res>;
-  private readonly headers: RateLimitHeaders;
+  private readonly responder: Responder<Req, Res>;
   private readonly framework: HttpFramework<Req, Res>;
   private readonly counted: CountedRequests<Req>;
   /** The key of each request in flight, kept only when `onDecision` needs it. */
   private readonly keys: WeakMap<Req, string> | undefined;
-  /**
-   * Proxy checks run until the warning fired (or never, with `warnings: false` or a custom key): on each of
-   * the first PROXY_CHECKS_IN_FULL requests, then on one in PROXY_CHECK_EVERY. Behind a misconfigured proxy
-   * every request shows it, so sampling finds it as surely, at a counter's cost per request.
-   */
-  private watchProxy: boolean;
-  private requestsSeen = 0;
-  private trustChecked = false;
+  /** Proxy checks, only for the default IP key (and not with `warnings: false`). */
+  private readonly proxyWatch: ProxyWatch<Req, Res>;
 
   constructor(options: unknown, framework: HttpFramework<Req, Res>, extraOptionNames: readonly string[] = []) {
     this.options = resolveHttpOptions<Req, Res>(options, extraOptionNames);
     this.limiter = this.options.limiter;
     this.synchronous = this.limiter.store.synchronous;
-    this.headers = new RateLimitHeaders(this.limiter.limits, this.options.headers);
+    this.responder = new Responder(this.options, framework);
     this.framework = framework;
     this.counted = new CountedRequests<Req>(this.limiter, framework.marks ?? weakMapMarks);
     this.keys = this.options.onDecision === undefined ? undefined : new WeakMap();
-    this.watchProxy = this.options.warnings && this.options.key === undefined;
+    this.proxyWatch = new ProxyWatch(framework, this.options.warnings && this.options.key === undefined);
   }
 
   /**
@@ -156,9 +119,7 @@ export class HttpLimiter<Req extends object, Res> {
       const direct = this.framework.directIp(req);
       const ip = direct ?? this.framework.ip(req);
       if (options.allowRanges !== undefined && ip !== undefined && options.allowRanges.has(ip)) return undefined;
-      if (this.watchProxy && (++this.requestsSeen <= PROXY_CHECKS_IN_FULL || (this.requestsSeen & (PROXY_CHECK_EVERY - 1)) === 0)) {
-        this.checkProxy(req, ip);
-      }
+      this.proxyWatch.see(req, ip);
       key = direct !== undefined && direct.indexOf(':') === -1 ? direct : (clientKey(ip, options.ipv6Subnet) ?? this.notAnAddress(ip));
     } else {
       if (options.allowRanges !== undefined) {
@@ -174,7 +135,8 @@ export class HttpLimiter<Req extends object, Res> {
   }
 
   private fromAllow(req: Req, key: string): Decision | Promise<Decision | undefined> | undefined {
-    const { allowFunction } = this.options;
+    const { allowFunction, allowKeys } = this.options;
+    if (allowKeys?.has(key)) return undefined;
     if (allowFunction !== undefined) {
       const allowed = allowFunction(req);
       if (allowed) return isThenable(allowed) ? this.resume(req, Step.Allow, allowed, key) : undefined;
@@ -238,61 +200,6 @@ export class HttpLimiter<Req extends object, Res> {
    * was refused, or `onDecision` answered it); a promise of that when a callback returned a promise.
    */
   respond(req: Req, res: Res, decision: Decision): boolean | Promise<boolean> {
-    const options = this.options;
-    this.headers.write(res, decision, this.framework.setHeader);
-    if (options.onDecision !== undefined) {
-      const reported = options.onDecision(req, decision, this.keys?.get(req) as string);
-      if (isThenable(reported)) return this.afterReport(req, res, decision, reported);
-      if (this.framework.responded(res)) return false;
-    }
-    return this.refuse(req, res, decision);
-  }
-
-  private async afterReport(req: Req, res: Res, decision: Decision, reported: PromiseLike<unknown>): Promise<boolean> {
-    await reported;
-    if (this.framework.responded(res)) return false;
-    return this.refuse(req, res, decision);
-  }
-
-  /** True for an allowed decision; else sends the refusal (or lets `onLimited` send it) and returns false. */
-  private refuse(req: Req, res: Res, decision: Decision): boolean | Promise<boolean> {
-    if (decision.allowed) return true;
-    const { onLimited, message, statusCode } = this.options;
-    if (onLimited !== undefined) {
-      const handled = onLimited(req, res, decision);
-      return isThenable(handled) ? this.afterCallback(handled) : false;
-    }
-    if (message === undefined) {
-      this.framework.send(res, statusCode, { error: 'Too Many Requests', retryAfter: toSeconds(decision.retryAfterMs) });
-    } else if (typeof message !== 'function') {
-      this.framework.send(res, statusCode, message);
-    } else {
-      const body = message(req, decision);
-      if (isThenable(body)) return this.sendLater(res, body);
-      this.framework.send(res, statusCode, body);
-    }
-    return false;
-  }
-
-  private async afterCallback(pending: PromiseLike<unknown>): Promise<boolean> {
-    await pending;
-    return false;
-  }
-
-  private async sendLater(res: Res, body: PromiseLike<unknown>): Promise<boolean> {
-    const settled = await body;
-    if (!this.framework.responded(res)) this.framework.send(res, this.options.statusCode, settled);
-    return false;
-  }
-
-  private checkProxy(req: Req, ip: string | undefined): void {
-    const forwarded = this.framework.forwardedFor(req);
-    if (!this.trustChecked) {
-      this.trustChecked = true;
-      if (this.framework.trustsEveryProxy(req) === true) warnOnce('SLUICE_TRUST_PROXY_ALL');
-    }
-    // Forwarded, yet the client IP is the peer's: the header is ignored and every client shares the proxy's bucket.
-    if (forwarded !== undefined && ip !== undefined && ip === this.framework.socketAddress(req)) warnOnce('SLUICE_TRUST_PROXY_OFF');
-    if (warned('SLUICE_TRUST_PROXY_OFF')) this.watchProxy = false;
+    return this.responder.respond(req, res, decision, this.keys?.get(req) as string);
   }
 }

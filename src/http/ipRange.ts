@@ -179,10 +179,10 @@ export class IpRangeSet {
   private readonly v4: Ipv4Range[] = [];
   private readonly v6: Ipv6Range[] = [];
 
-  /** `option` names the option in errors, e.g. `allowList`. */
-  constructor(entries: readonly string[], option: string) {
+  /** `option` names the option in errors, e.g. `allowList`; `paths`, when given, name each entry instead. */
+  constructor(entries: readonly string[], option: string, paths?: readonly string[]) {
     entries.forEach((entry, i) => {
-      const where = `${option}[${i}]`;
+      const where = paths?.[i] ?? `${option}[${i}]`;
       if (typeof entry !== 'string') throw new SluiceConfigError(where, entry, "must be an IP or a CIDR range such as '10.0.0.0/8'");
       const slash = entry.indexOf('/');
       const address = (slash === -1 ? entry : entry.slice(0, slash)).trim();

@@ -1,0 +1,184 @@
+/**
+ * Per-route limiters of a framework that registers routes with options (Fastify's `config.rateLimit`):
+ * which limiter each route gets, and under which prefix its buckets live. Framework-free: the adapter
+ * passes a route's methods, URL pattern and constraints, and turns each limiter into its framework's hook.
+ *
+ * A route's options are the plugin's HTTP options overridden by the route's own. With limit options of
+ * its own (`capacity`, `limits`...) the route gets its own limiter on the plugin's store, under a prefix of
+ * the route (methods, URL pattern, constraints) or of its `groupId`; with a ready `limiter`, that one; with
+ * HTTP options only, the plugin's limiter.
+ */
+import { SluiceConfigError } from '../core/errors.js';
+import { declareOptions } from '../core/optionSchema.js';
+import { PEER_OPTION_NAMES, type PeerOptionName } from '../core/peerOptionNames.js';
+import { LIMIT_OPTION_NAMES, type RateLimiterOptions } from '../limiter/limiterOptions.js';
+import type { RateLimiter } from '../limiter/rateLimiter.js';
+import type { HttpFramework } from './httpFramework.js';
+import { HttpLimiter } from './httpLimiter.js';
+import { HTTP_OPTION_NAMES, type HttpOptions, httpAndLimiterNames, type NoInlineLimit } from './httpLimitOptions.js';
+import { groupPrefix, routePrefix } from './routePrefix.js';
+
+/** What the core needs to know of a route. */
+export interface RouteShape {
+  readonly method: string | readonly string[];
+  readonly url: string;
+  readonly constraints?: unknown;
+}
+
+/**
+ * A route's own options (`config.rateLimit` on Fastify). With limit options (`capacity`, `limits`...), the
+ * route gets a limiter of its own, on the plugin's store, whose buckets belong to the route: its methods
+ * and URL pattern (and constraints), so `GET /item` and `POST /item` never share one; the automatic HEAD
+ * of a GET shares the GET's. With `groupId`, the routes of that group share one bucket instead (with the
+ * route's limits, or the plugin's). With a ready `limiter`, the route uses it as it is. With HTTP options
+ * only, it uses the plugin's limiter with those options. HTTP options not given are the plugin's.
+ *
+ * A peer library's option name is a type error here even where the framework infers the options' type from
+ * the object literal (Fastify does for a route's `config`, so excess-property checks do not run there).
+ */
+export type RouteLimitOptions<Req, Res> = HttpOptions<Req, Res> &
+  NoPeerOptions &
+  (
+    | ({ limiter?: RateLimiter; groupId?: undefined } & NoInlineLimit)
+    | (Partial<RateLimiterOptions> & {
+        limiter?: undefined;
+        /**
+         * Routes with the same `groupId` (under one plugin registration) share one bucket per key, e.g. the
+         * steps of a login flow. They must have the same limits; without limits of their own, the plugin's.
+         */
+        groupId?: string;
+      })
+  );
+
+/** Every peer library's option name, as a property that cannot be set. */
+export type NoPeerOptions = { [K in PeerOptionName]?: never };
+
+/** Limiter options a route's own limiter takes from the plugin's inline options (not the limit itself). */
+const INHERITED_LIMITER_OPTIONS = ['store', 'clock', 'timeoutMs', 'onStoreError', 'onDegraded'] as const;
+
+/** What a route takes beside the HTTP and limiter options (and the adapter's own, such as Fastify's `hook`). */
+const ROUTE_OPTIONS = declareOptions(
+  {
+    groupId: (value, path): string | undefined => {
+      if (value !== undefined && (typeof value !== 'string' || value === ''))
+        throw new SluiceConfigError(path, value, 'must be a non-empty string');
+      return value;
+    },
+  },
+  PEER_OPTION_NAMES,
+);
+
+/** Where a route's options are, in errors. */
+const ROUTE_PATH = 'config.rateLimit';
+
+/** One route limiter, as the adapter made it: `made` is what the adapter built (its hook) from the core. */
+interface RouteLimiter<Made> {
+  readonly methods: readonly string[];
+  /** The route's URL pattern and constraints (routePrefix without methods), to find the GET of an automatic HEAD. */
+  readonly where: string;
+  readonly made: Made;
+}
+
+/**
+ * The options of a route's own limiter: the plugin's HTTP options (and `adapterNames`), overridden by the
+ * route's; the plugin's limiter when the route has no limit of its own, else its store under the route's
+ * or group's prefix.
+ */
+export function routeOptions(
+  plugin: Readonly<Record<string, unknown>>,
+  pluginLimiter: RateLimiter,
+  route: Readonly<Record<string, unknown>>,
+  shape: RouteShape,
+  adapterNames: readonly string[] = [],
+): Record<string, unknown> {
+  const merged: Record<string, unknown> = {};
+  for (const name of [...HTTP_OPTION_NAMES, ...adapterNames])
+    if (name !== 'limiter' && plugin[name] !== undefined) merged[name] = plugin[name];
+  const { groupId } = ROUTE_OPTIONS.read(route, ROUTE_PATH, httpAndLimiterNames(adapterNames));
+  const { groupId: _, ...own } = route;
+  const ownLimit = own.limits !== undefined || LIMIT_OPTION_NAMES.some((name) => own[name] !== undefined);
+  if (own.limiter !== undefined) {
+    if (groupId !== undefined) {
+      throw new SluiceConfigError(
+        'config.rateLimit.groupId',
+        groupId,
+        'cannot be combined with `limiter`: routes given one limiter share its buckets already',
+      );
+    }
+  } else if (!ownLimit && groupId === undefined) {
+    merged.limiter = pluginLimiter;
+  } else {
+    for (const name of INHERITED_LIMITER_OPTIONS) if (plugin[name] !== undefined) merged[name] = plugin[name];
+    // The plugin's store (even its default MemoryStore), under a prefix of the route's or the group's own.
+    merged.store = pluginLimiter.store;
+    const base = pluginLimiter.policy.prefix;
+    merged.prefix = groupId === undefined ? routePrefix(base, shape.method, shape.url, shape.constraints) : groupPrefix(base, groupId);
+    if (!ownLimit) {
+      merged.limits = pluginLimiter.limits.map((band) => ({
+        capacity: band.capacity,
+        refillRate: band.refillRate,
+        interval: band.intervalMs,
+        name: band.name,
+      }));
+    }
+  }
+  for (const [name, value] of Object.entries(own)) if (value !== undefined) merged[name] = value;
+  return merged;
+}
+
+/**
+ * The route limiters under one plugin registration. Each route options object gets its limiter once; the
+ * automatic HEAD route of a GET shares the GET's; the routes of one `groupId` must share store and limits.
+ */
+export class RouteLimiters<Req extends object, Res, Made> {
+  /** A route's options object → the limiters made for it. */
+  private readonly byConfig = new WeakMap<object, RouteLimiter<Made>[]>();
+  /** groupId → its first route's limiter: every route of a group must share its namespace and store. */
+  private readonly groups = new Map<string, { limiter: RateLimiter; route: string }>();
+
+  /**
+   * @param make turns a route's core (and its merged options, for adapter options such as a hook) into what
+   *   the adapter installs on the route.
+   */
+  constructor(
+    private readonly plugin: Readonly<Record<string, unknown>>,
+    private readonly pluginLimiter: RateLimiter,
+    private readonly framework: HttpFramework<Req, Res>,
+    private readonly adapterNames: readonly string[],
+    private readonly make: (core: HttpLimiter<Req, Res>, options: Readonly<Record<string, unknown>>) => Made,
+  ) {}
+
+  /** What the adapter installs on a route with this options object. Throws a SluiceConfigError for bad options. */
+  forRoute(config: Readonly<Record<string, unknown>>, shape: RouteShape): Made {
+    const methods = typeof shape.method === 'string' ? [shape.method] : [...shape.method];
+    const where = routePrefix('', '', shape.url, shape.constraints);
+    let made = this.byConfig.get(config);
+    if (made === undefined) {
+      made = [];
+      this.byConfig.set(config, made);
+    }
+    if (methods.length === 1 && methods[0] === 'HEAD') {
+      const get = made.find((limiter) => limiter.where === where && limiter.methods.includes('GET'));
+      if (get !== undefined) return get.made;
+    }
+    const merged = routeOptions(this.plugin, this.pluginLimiter, config, shape, this.adapterNames);
+    const core = new HttpLimiter<Req, Res>(merged, this.framework, this.adapterNames);
+    this.checkGroup(config.groupId, core.limiter, `${methods.join(',')} ${shape.url}`);
+    const limiter = { methods, where, made: this.make(core, merged) };
+    made.push(limiter);
+    return limiter.made;
+  }
+
+  private checkGroup(groupId: unknown, limiter: RateLimiter, route: string): void {
+    if (typeof groupId !== 'string') return;
+    const first = this.groups.get(groupId);
+    if (first === undefined) this.groups.set(groupId, { limiter, route });
+    else if (first.limiter.store !== limiter.store || first.limiter.policy.namespace !== limiter.policy.namespace) {
+      throw new SluiceConfigError(
+        'config.rateLimit.groupId',
+        groupId,
+        `is used by ${first.route} and ${route} with other limits, prefixes or stores; give the routes of one group the same limits`,
+      );
+    }
+  }
+}
