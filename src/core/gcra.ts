@@ -212,8 +212,8 @@ export function applyCall(
     const part = same ? cost : (cost[i] as number);
     if (part === 0) continue;
     const next = (aheads[i] as number) + part * band.emission;
-    // Only a charge can run past the cap; a debt that large would take over 100,000 years to clear at 1 token/ms.
-    const ahead = next < 0 ? 0 : next > MAX_AHEAD_UNITS ? MAX_AHEAD_UNITS : next;
+    // Only a charge can run past the cap, which keeps every later sum below 2^53 and so exact.
+    const ahead = Math.min(Math.max(next, 0), MAX_AHEAD_UNITS);
     aheads[i] = ahead;
     writeTat(band, now, ahead, tats, shorts, offset + i);
   }
