@@ -178,8 +178,9 @@ export type BandCosts = number | ArrayLike<number>;
  *   `slackMs` into the future. `Infinity` is a charge: never refused, the bucket may go into debt (a TAT
  *   beyond now + tolerance), capped at MAX_AHEAD_UNITS ahead of now so it stays exact.
  * - A negative cost gives tokens back: never refused, never beyond a full bucket.
- * - `blockMs` (whole ms, default 0): a denied call that takes tokens pushes every band that refused it to
- *   `blockMs` beyond empty (a TAT of now + tolerance + blockMs), so no call fits for `blockMs`.
+ * - `blockMs` (whole ms, default 0): a denied call that takes tokens pushes every band that refused it out
+ *   to a TAT of now + tolerance + blockMs − T (unless it is further already): no call fits for `blockMs`,
+ *   and then the band holds one token and refills as usual.
  */
 export function applyCall(
   bands: readonly Band[],
@@ -241,7 +242,7 @@ function block(
     const part = same ? cost : (cost[i] as number);
     const ahead = aheads[i] as number;
     if (part < 0 || ahead + part * band.emission - band.tolerance <= slackMs * band.scale) continue;
-    const blocked = Math.min(band.tolerance + blockMs * band.scale, MAX_AHEAD_UNITS);
+    const blocked = Math.min(band.tolerance + blockMs * band.scale - band.emission, MAX_AHEAD_UNITS);
     if (blocked <= ahead) continue;
     aheads[i] = blocked;
     writeTat(band, now, blocked, tats, shorts, offset + i);
