@@ -6,16 +6,16 @@ import type { RateLimiter } from '../../limiter/rateLimiter.js';
 import { Batcher, type BatchLane } from './batcher.js';
 import { clusterSlot } from './clusterSlot.js';
 import { DenyCache } from './denyCache.js';
+import { DECIDE_BATCH } from './lua/decideBatch.js';
 import { connectionError, type RedisClientLike, type ScriptClient } from './redisClientAdapter.js';
 import { bandKey, bandKeys, baseKey } from './redisKeys.js';
-import { DECIDE_BATCH_SCRIPT, DECIDE_BATCH_SHA } from './redisScripts.js';
 import { type RedisStoreOptions, readRedisStoreOptions } from './redisStoreOptions.js';
 
 export type { RedisStoreOptions };
 
 import { callResult, replyNow, type ScriptReply } from './replyDecoder.js';
 import { type EncodableCall, encodeBatch, type PolicyArgs, policyArgs } from './scriptArgs.js';
-import { type CachedScript, runScript } from './scriptCall.js';
+import { runScript } from './scriptCall.js';
 import { ServerLanes } from './serverLanes.js';
 
 /**
@@ -24,8 +24,6 @@ import { ServerLanes } from './serverLanes.js';
  * a batch per tick until the socket gives up, minutes later.
  */
 const UNANSWERED_BATCH_LIMIT = 1024;
-
-const DECIDE_BATCH: CachedScript = { body: DECIDE_BATCH_SCRIPT, sha: DECIDE_BATCH_SHA };
 
 /** One call waiting for the next flush. */
 interface PendingCall extends EncodableCall {
@@ -41,9 +39,9 @@ interface PendingCall extends EncodableCall {
  * for band i of a several-band one, so all bands of a key live in one cluster slot (see baseKey). The
  * namespace holds the limits' fingerprint, so limiters with other limits never share a key, and the user
  * key is escaped, so any string is a safe key. Each holds the band's TAT in ms (exactly: see
- * DECIDE_BATCH_SCRIPT) with a PX until the band is full again.
+ * lua/decideBatch.ts) with a PX until the band is full again.
  *
- * Calls that arrive in one event-loop tick are queued and decided by one EVALSHA of DECIDE_BATCH_SCRIPT
+ * Calls that arrive in one event-loop tick are queued and decided by one EVALSHA of the decide script
  * (one per hash slot in a Cluster): it runs atomically and in arrival order, so coalescing changes
  * no decision, only the number of round trips and of script invocations.
  */
