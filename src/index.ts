@@ -27,4 +27,12 @@ export type {
   RedisClientLike,
   RedisStoreClient,
 } from './stores/redis/redisClientAdapter.js';
-export { RedisStore, type RedisStoreOptions } from './stores/redis/redisStore.js';
+
+import { RedisStore as RedisStoreClass, type RedisStoreOptions as RedisStoreClassOptions } from './stores/redis/redisStore.js';
+
+/** @deprecated Import `RedisStore` from `sluice/redis`: the same class, without loading it into memory-only apps. */
+export const RedisStore = RedisStoreClass;
+/** @deprecated Import `RedisStore` from `sluice/redis`. */
+export type RedisStore = RedisStoreClass;
+/** @deprecated Import `RedisStoreOptions` from `sluice/redis`. */
+export type RedisStoreOptions = RedisStoreClassOptions;
