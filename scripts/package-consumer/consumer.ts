@@ -5,7 +5,15 @@ import express, { type RequestHandler } from 'express';
 import Fastify from 'fastify';
 import { Cluster, Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { CostExceedsCapacityError, type Decision, MemoryStore, RateLimiter, RedisStore as RootRedisStore, SluiceArgumentError, SluiceError } from 'sluice';
+import {
+  CostExceedsCapacityError,
+  type Decision,
+  MemoryStore,
+  RateLimiter,
+  RedisStore as RootRedisStore,
+  SluiceArgumentError,
+  SluiceError,
+} from 'sluice';
 import { type ExpressRateLimitOptions, rateLimit } from 'sluice/express';
 import sluice, { type FastifyRateLimitOptions } from 'sluice/fastify';
 import { RedisStore, type RedisStoreOptions } from 'sluice/redis';
