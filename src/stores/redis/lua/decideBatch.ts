@@ -88,7 +88,7 @@ local out = {}
 local o = 1
 local k = 0
 local keyCount = #KEYS
-local aheads = {}
+local afters = {}
 a = 3
 -- applyCall from core/gcra.ts, once per call: all bands or none, a refund (cost < 0) never refused.
 while true do
@@ -113,30 +113,30 @@ while true do
   local bands = policies[index]
   local n = #bands
   local allowed = 1
+  -- Per band: its deficit now (the reply, unless the call is applied) and after the call.
   for b = 1, n do
     local band = bands[b]
     local scale = band[1]
     local stored = call('GET', KEYS[k + b])
     local ahead = 0
     if stored then ahead = aheadOf(stored, now, scale) end
-    aheads[b] = ahead
-    if cost >= 0 and ahead + cost * band[2] - band[3] > slack * scale then allowed = 0 end
+    local after = ahead + cost * band[2]
+    out[o + b] = ahead
+    afters[b] = after
+    if cost >= 0 and after - band[3] > slack * scale then allowed = 0 end
   end
   out[o] = allowed
   if allowed == 1 and cost ~= 0 then
     for b = 1, n do
-      local band = bands[b]
-      local ahead = aheads[b] + cost * band[2]
-      if ahead > 0 then
-        writeTat(KEYS[k + b], now, ahead, band)
+      local after = afters[b]
+      if after > 0 then
+        writeTat(KEYS[k + b], now, after, bands[b])
       else
-        ahead = 0
+        after = 0
         call('DEL', KEYS[k + b])
       end
-      out[o + b] = ahead
+      out[o + b] = after
     end
-  else
-    for b = 1, n do out[o + b] = aheads[b] end
   end
   o = o + 1 + n
   k = k + n
