@@ -19,16 +19,10 @@ export type {
   StoreErrorPolicy,
 } from './limiter/limiterOptions.js';
 export { RateLimiter, type WaitOptions } from './limiter/rateLimiter.js';
+export type { NodeRedisClient, NodeRedisClusterClient, NodeRedisSentinelClient, RedisClientLike, RedisStoreClient } from './redis.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory/memoryStore.js';
-export type {
-  NodeRedisClient,
-  NodeRedisClusterClient,
-  NodeRedisSentinelClient,
-  RedisClientLike,
-  RedisStoreClient,
-} from './stores/redis/redisClientAdapter.js';
 
-import { RedisStore as RedisStoreClass, type RedisStoreOptions as RedisStoreClassOptions } from './stores/redis/redisStore.js';
+import { RedisStore as RedisStoreClass, type RedisStoreOptions as RedisStoreClassOptions } from './redis.js';
 
 /** @deprecated Import `RedisStore` from `sluice/redis`: the same class, without loading it into memory-only apps. */
 export const RedisStore = RedisStoreClass;
