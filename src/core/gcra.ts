@@ -257,15 +257,17 @@ export function maxChargeTokens(band: Band): number {
   return Math.floor(MAX_AHEAD_UNITS / band.emission);
 }
 
-/** Whether any band is in debt: its TAT beyond now + tolerance (a charge beyond the bucket, or a block). */
-export function inDebt(bands: readonly Band[], aheads: ArrayLike<number>): boolean {
-  for (let i = 0; i < bands.length; i++) if ((aheads[i] as number) > (bands[i] as Band).tolerance) return true;
-  return false;
+/**
+ * ms until every band, band i being `aheads[i]` band units ahead, holds `cost` tokens (0 when all do already):
+ * a denial's retry-after, the longest wait of any band. Rounded up to whole ms.
+ */
+export function msUntilAllFit(bands: readonly Band[], aheads: ArrayLike<number>, cost: number): number {
+  let wait = 0;
+  for (let i = 0; i < bands.length; i++) wait = Math.max(wait, msUntilFits(bands[i] as Band, aheads[i] as number, cost));
+  return wait;
 }
 
 /** ms from the call until a reservation made with `applyCall(..., slackMs)` may go ahead (0 when at once). */
 export function reservationDelayMs(bands: readonly Band[], aheads: ArrayLike<number>): number {
-  let delay = 0;
-  for (let i = 0; i < bands.length; i++) delay = Math.max(delay, msUntilFits(bands[i] as Band, aheads[i] as number, 0));
-  return delay;
+  return msUntilAllFit(bands, aheads, 0);
 }
