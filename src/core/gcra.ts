@@ -195,9 +195,17 @@ export function applyCall(
   return true;
 }
 
+/**
+ * ms until every band, band i being `aheads[i]` band units ahead, holds `cost` tokens (0 when all do already):
+ * a denial's retry-after, the longest wait of any band. Rounded up to whole ms.
+ */
+export function msUntilAllFit(bands: readonly Band[], aheads: ArrayLike<number>, cost: number): number {
+  let wait = 0;
+  for (let i = 0; i < bands.length; i++) wait = Math.max(wait, msUntilFits(bands[i] as Band, aheads[i] as number, cost));
+  return wait;
+}
+
 /** ms from the call until a reservation made with `applyCall(..., slackMs)` may go ahead (0 when at once). */
 export function reservationDelayMs(bands: readonly Band[], aheads: ArrayLike<number>): number {
-  let delay = 0;
-  for (let i = 0; i < bands.length; i++) delay = Math.max(delay, msUntilFits(bands[i] as Band, aheads[i] as number, 0));
-  return delay;
+  return msUntilAllFit(bands, aheads, 0);
 }

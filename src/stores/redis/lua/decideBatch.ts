@@ -1,21 +1,18 @@
 import { createHash } from 'node:crypto';
+import type { CachedScript } from '../scriptCall.js';
 
 /**
- * The Redis side of RedisStore: one script that decides a batch of calls, in order, atomically.
- * It is `applyCall` from core/gcra.ts written again in Lua, operation for operation: every decision
- * is taken on how far a TAT is ahead of now in band units, an integer below 2^53, so Lua's doubles hold
- * it exactly, as JS numbers do, and both stores make identical decisions.
+ * The Redis side of RedisStore: one script that decides a batch of calls, in order, atomically, on one
+ * path for every call. It is `applyCall` from core/gcra.ts written again in Lua, operation for operation:
+ * every decision is taken on how far a TAT is ahead of now in band units, an integer below 2^53, so Lua's
+ * doubles hold it exactly, as JS numbers do, and both stores make identical decisions.
  *
- * ARGV[1]  '1': every call is decided at Redis' own clock (TIME, ms); '0': each call brings its `now`.
- * ARGV[2]  the index in ARGV where the policies start; or 'S' when every call of the batch is the common
- *   one (policy 1, cost 1, no slack, Redis' clock): then no per-call arguments follow, KEYS says it all.
- * then per call, either one argument: the policy index p (1-based), for the common call of cost 1,
- *   no slack, at Redis' clock; or four: -p, cost, slackMs, now (whole ms; cost < 0 is a refund).
- * then the policies: per policy, the band count n, then n × (scale, emission, tolerance)
- * KEYS     every call's band keys, call after call (n keys per call, in band order).
+ * Arguments: see scriptArgs.ts (the wire format). In short: ARGV[1] whose clock; ARGV[2] where the
+ * policies start, or 'S' when no per-call arguments follow (every call is policy 1, cost 1, no slack, at
+ * Redis' clock); the per-call arguments; the policies. KEYS: every call's band keys, in order.
  *
  * Reply: per call, allowed (1|0) then per band how far its TAT is ahead of now in band units (integer
- * replies), and last the `now` of the batch.
+ * replies), and last the `now` of the batch (see replyDecoder.ts).
  *
  * Stored value, one per key and band: the TAT in ms as a decimal. A whole ms is stored as an integer
  * (which Redis keeps integer-encoded); otherwise as the whole ms below it, a point, and as many digits
@@ -91,74 +88,55 @@ local out = {}
 local o = 1
 local k = 0
 local keyCount = #KEYS
-
--- The common batch (one one-band limiter, every call of cost 1): the loop below, without its generality.
-if simple and #policies[1] == 1 then
-  local b = policies[1][1]
-  local scale = b[1]
-  local emission = b[2]
-  local tolerance = b[3]
-  for k = 1, keyCount do
-    local key = KEYS[k]
-    local stored = call('GET', key)
-    local ahead = 0
-    if stored then ahead = aheadOf(stored, now, scale) end
-    local next = ahead + emission
-    if next > tolerance then
-      out[o] = 0
-      out[o + 1] = ahead
-    else
-      out[o] = 1
-      out[o + 1] = next
-      writeTat(key, now, next, b)
-    end
-    o = o + 2
-  end
-  out[o] = now
-  return out
-end
-
-local aheads = {}
+local afters = {}
 a = 3
-while (simple and k < keyCount) or (not simple and a < policiesAt) do
+-- applyCall from core/gcra.ts, once per call: all bands or none, a refund (cost < 0) never refused.
+while true do
   local index = 1
   local cost = 1
   local slack = 0
-  if not simple then index = tonumber(ARGV[a]) end
-  if index > 0 then
-    a = a + 1
+  if simple then
+    if k >= keyCount then break end
   else
-    index = -index
-    cost = tonumber(ARGV[a + 1])
-    slack = tonumber(ARGV[a + 2])
-    if not serverTime then now = tonumber(ARGV[a + 3]) end
-    a = a + 4
+    if a >= policiesAt then break end
+    index = tonumber(ARGV[a])
+    if index > 0 then
+      a = a + 1
+    else
+      index = -index
+      cost = tonumber(ARGV[a + 1])
+      slack = tonumber(ARGV[a + 2])
+      if not serverTime then now = tonumber(ARGV[a + 3]) end
+      a = a + 4
+    end
   end
   local bands = policies[index]
   local n = #bands
   local allowed = 1
+  -- Per band: its deficit now (the reply, unless the call is applied) and after the call.
   for b = 1, n do
     local band = bands[b]
+    local scale = band[1]
     local stored = call('GET', KEYS[k + b])
     local ahead = 0
-    if stored then ahead = aheadOf(stored, now, band[1]) end
-    aheads[b] = ahead
-    -- A refund (cost < 0) is never refused.
-    if cost >= 0 and ahead + cost * band[2] - band[3] > slack * band[1] then allowed = 0 end
+    if stored then ahead = aheadOf(stored, now, scale) end
+    local after = ahead + cost * band[2]
+    out[o + b] = ahead
+    afters[b] = after
+    if cost >= 0 and after - band[3] > slack * scale then allowed = 0 end
   end
   out[o] = allowed
-  for b = 1, n do
-    local ahead = aheads[b]
-    if allowed == 1 and cost ~= 0 then
-      ahead = ahead + cost * bands[b][2]
-      if ahead > 0 then
-        writeTat(KEYS[k + b], now, ahead, bands[b])
+  if allowed == 1 and cost ~= 0 then
+    for b = 1, n do
+      local after = afters[b]
+      if after > 0 then
+        writeTat(KEYS[k + b], now, after, bands[b])
       else
-        ahead = 0
+        after = 0
         call('DEL', KEYS[k + b])
       end
+      out[o + b] = after
     end
-    out[o + b] = ahead
   end
   o = o + 1 + n
   k = k + n
@@ -169,3 +147,6 @@ return out
 
 /** SHA1 of the script, for EVALSHA. */
 export const DECIDE_BATCH_SHA = createHash('sha1').update(DECIDE_BATCH_SCRIPT).digest('hex');
+
+/** The decide script with its SHA1, as RedisStore runs it. */
+export const DECIDE_BATCH: CachedScript = { body: DECIDE_BATCH_SCRIPT, sha: DECIDE_BATCH_SHA };
