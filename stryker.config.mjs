@@ -22,6 +22,8 @@ export default {
   // Two cores at most: the Redis tests run their own servers beside the test runner.
   concurrency: 2,
   timeoutMS: 30_000,
+  // The first, uninstrumented-timing run of the whole suite; on a busy machine it outlasts the default 5 minutes.
+  dryRunTimeoutMinutes: 30,
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
 };
