@@ -183,3 +183,25 @@ describe('a store written outside sluice', () => {
     }
   });
 });
+
+describe('per-band costs in wait()', () => {
+  it('reserves a per-band cost, and an abort gives back exactly each band its part', async () => {
+    const clock = { now: 1_000_000 };
+    const limiter = new RateLimiter({
+      clock: () => clock.now,
+      limits: [
+        { capacity: 2, refillRate: 2, interval: '1m', name: 'requests' },
+        { capacity: 1000, refillRate: 1000, interval: '1m', name: 'tokens' },
+      ],
+    });
+    const granted = await limiter.wait('k', { requests: 1, tokens: 900 });
+    expect(granted.bands?.map((b) => b.remaining)).toEqual([1, 100]);
+    const controller = new AbortController();
+    // 100 of the 200 tokens are 6 s away: reserved now, then aborted before they are due.
+    const held = limiter.wait('k', { requests: 1, tokens: 200 }, { maxWaitMs: 10_000, signal: controller.signal });
+    expect((await limiter.peek('k')).bands?.map((b) => b.remaining)).toEqual([0, 0]);
+    controller.abort(new Error('gone'));
+    await expect(held).rejects.toThrow('gone');
+    expect((await limiter.peek('k')).bands?.map((b) => b.remaining)).toEqual([1, 100]);
+  });
+});
