@@ -20,8 +20,6 @@ export interface ModelBandDecision {
 
 export interface ModelDecision extends ModelBandDecision {
   allowed: boolean;
-  /** A refusal while some band's TAT is beyond now + tolerance (in debt, or blocked). */
-  blocked: boolean;
   limit: number;
   /** Per band (also for one band). */
   bands: ModelBandDecision[];
@@ -157,6 +155,12 @@ export class GcraModel {
     return { ...this.pick(at, allowed, parts), delayMs: Number(delay) };
   }
 
+  /** Whether a decision at `clockMs` is `blocked`: a refusal while some band's TAT is beyond now + tolerance (in debt). */
+  blocked(clockMs: number, allowed: boolean): boolean {
+    const now = BigInt(Math.floor(clockMs));
+    return !allowed && this.bands.some((band) => band.ahead(now) > band.tolerance);
+  }
+
   /** Gives `cost` tokens back (per band, or the same in each): never refused, never beyond a full bucket. */
   refund(clockMs: number, cost: number | readonly number[]): ModelDecision {
     return this.call(clockMs, typeof cost === 'number' ? -cost : cost.map((part) => -part));
@@ -164,7 +168,6 @@ export class GcraModel {
 
   private pick(now: bigint, allowed: boolean, parts: bigint[]): Omit<ModelDecision, 'delayMs'> {
     const all = this.bands.map((band, i) => band.describe(now, allowed, parts[i] as bigint));
-    const blocked = !allowed && this.bands.some((band) => band.ahead(now) > band.tolerance);
     let chosen = 0;
     for (let i = 1; i < all.length; i++) {
       const state = all[i] as ModelBandDecision;
@@ -173,7 +176,6 @@ export class GcraModel {
     }
     return {
       allowed,
-      blocked,
       limit: Number((this.bands[chosen] as ModelBand).capacity),
       ...(all[chosen] as ModelBandDecision),
       bands: all,
