@@ -1,13 +1,14 @@
 import { brand, isInstance } from '../../core/brand.js';
 import { type Duration, parseDuration } from '../../core/duration.js';
 import { SluiceConfigError } from '../../core/errors.js';
-import { applyCall } from '../../core/gcra.js';
+import { aheadAfterCall, aheadOf, applyCall, type Band, callFits, writeTat } from '../../core/gcra.js';
 import { heldKey, keyBytes, LONGEST_PLAIN_KEY, ownedKey } from '../../core/keyDigest.js';
 import { namespaceConflict, sameLimits } from '../../core/keyNamespace.js';
 import { clearLongTimeout, type LongTimeout, MAX_TIMER_MS, setLongTimeout } from '../../core/longTimeout.js';
 import { rejectUnknownOptions } from '../../core/optionSchema.js';
 import { realSetImmediate } from '../../core/realTimers.js';
 import type { Policy, Store, StoreResult } from '../../core/store.js';
+import { vouchForResults } from '../../core/wellFormedResults.js';
 
 export interface MemoryStoreOptions {
   /**
@@ -148,6 +149,7 @@ class KeyTable {
 export class MemoryStore implements Store {
   static {
     brand(MemoryStore, 'MemoryStore');
+    vouchForResults(MemoryStore.prototype.update);
   }
 
   /** True for a MemoryStore of any copy of sluice loaded in the process (see RateLimiter). */
@@ -220,6 +222,13 @@ export class MemoryStore implements Store {
     if (key.length > LONGEST_PLAIN_KEY) key = heldKey(key);
     const table = policy === this.lastPolicy ? (this.lastTable as KeyTable) : this.tableFor(policy);
     const stride = table.stride;
+    if (stride === 1) return this.updateOneBand(table, policy.bands[0] as Band, key, cost, slackMs, now);
+    return this.updateBands(table, policy, key, cost, slackMs, now);
+  }
+
+  /** `update` for a limit of several bands: `applyCall` on the key's slots, or on scratch state for a new key. */
+  private updateBands(table: KeyTable, policy: Policy, key: string, cost: number, slackMs: number, now: number): StoreResult {
+    const stride = table.stride;
     const result = this.result;
     if (this.scratchTats.length < stride) {
       // Grown once per band count; calls only ever use the first `stride` entries.
@@ -253,6 +262,39 @@ export class MemoryStore implements Store {
     // A full bucket is the same as no entry: keep memory for buckets that remember something (a look
     // that finds the bucket full drops it lazily, too). A call that takes tokens never leaves it full.
     if (cost <= 0 && allZero(aheads, stride)) this.drop(table, key, slot);
+    return result;
+  }
+
+  /**
+   * `update` for a one-band limit, the common case: `applyCall`'s steps on one band, without the scratch
+   * state and loops that several bands need.
+   */
+  private updateOneBand(table: KeyTable, band: Band, key: string, cost: number, slackMs: number, now: number): StoreResult {
+    const result = this.result;
+    result.now = now;
+    const slot = table.slots.get(key);
+    let ahead = 0;
+    if (slot !== undefined) {
+      table.referenced[slot] = 1;
+      ahead = aheadOf(band, table.tats[slot] as number, table.shorts === undefined ? 0 : (table.shorts[slot] as number), now);
+    }
+    if (!callFits(band, ahead, cost, slackMs)) {
+      result.allowed = false;
+      this.aheads[0] = ahead;
+      return result;
+    }
+    result.allowed = true;
+    if (cost !== 0) ahead = aheadAfterCall(band, ahead, cost);
+    this.aheads[0] = ahead;
+    if (slot !== undefined) {
+      if (cost !== 0) writeTat(band, now, ahead, table.tats, table.shorts, slot);
+      // As in update: a look or a refund that finds or leaves the bucket full drops its entry.
+      if (cost <= 0 && ahead === 0) this.drop(table, key, slot);
+    } else if (cost > 0) {
+      // A call that takes tokens leaves the bucket short of full: the key needs an entry.
+      const inserted = this.insert(table, key); // may grow the slabs: read them after
+      writeTat(band, now, ahead, table.tats, table.shorts, inserted);
+    }
     return result;
   }
 
