@@ -62,3 +62,33 @@ describe('result checks', () => {
     expect(limiter.consumeSync('a')).toMatchObject({ allowed: true, remaining: 2, degraded: false });
   });
 });
+
+describe('MemoryStore options', () => {
+  it.each([
+    ['maxKeys', [0, -1, 1.5, Number.NaN, '10', null, true, {}]],
+    ['maxBytes', [1024, 65_535, 1e6 + 0.5, Number.POSITIVE_INFINITY, '1e6', null, false, []]],
+    ['sweepInterval', [0, -5, Number.NaN, 'often', '', null, true, {}]],
+  ] as const)('%s: every bad value is refused, naming the option', (name, values) => {
+    for (const value of values) {
+      expect(() => new MemoryStore({ [name]: value } as never), `${name}: ${String(value)}`).toThrow(new RegExp(`\`${name}\``));
+    }
+  });
+
+  it('several unknown options in one error, with the sluice option for a peer name and the closest for a typo', () => {
+    let message = '';
+    try {
+      new MemoryStore({ maxKey: 10, cache: 5, bogus: 1 } as never);
+    } catch (error) {
+      message = String(error);
+    }
+    expect(message).toMatch(/maxKey.*cache.*bogus/);
+    expect(message).toMatch(/did you mean `maxKeys`/);
+    expect(message).toMatch(/MemoryStore\(\{ maxKeys \}\)/);
+  });
+
+  it('reads the defaults', () => {
+    const store = new MemoryStore();
+    expect({ maxKeys: store.maxKeys, maxBytes: store.maxBytes }).toEqual({ maxKeys: 1_000_000, maxBytes: 128 * 1024 * 1024 });
+    expect(() => new MemoryStore({ sweepInterval: false })).not.toThrow();
+  });
+});
