@@ -182,13 +182,12 @@ export function applyCall(
     const band = bands[i] as Band;
     const ahead = aheadOf(band, tats[offset + i] as number, shorts === undefined ? 0 : (shorts[offset + i] as number), now);
     aheads[i] = ahead;
-    if (cost >= 0 && ahead + cost * band.emission - band.tolerance > slackMs * band.scale) allowed = false;
+    if (!callFits(band, ahead, cost, slackMs)) allowed = false;
   }
   if (!allowed || cost === 0) return allowed;
   for (let i = 0; i < count; i++) {
     const band = bands[i] as Band;
-    const next = (aheads[i] as number) + cost * band.emission;
-    const ahead = Math.max(next, 0);
+    const ahead = aheadAfterCall(band, aheads[i] as number, cost);
     aheads[i] = ahead;
     writeTat(band, now, ahead, tats, shorts, offset + i);
   }
@@ -203,6 +202,23 @@ export function msUntilAllFit(bands: readonly Band[], aheads: ArrayLike<number>,
   let wait = 0;
   for (let i = 0; i < bands.length; i++) wait = Math.max(wait, msUntilFits(bands[i] as Band, aheads[i] as number, cost));
   return wait;
+}
+
+/**
+ * Whether a call of `cost` tokens fits in a band whose TAT is `ahead` band units ahead of now, with the
+ * tolerance widened by `slackMs` (whole ms, reservations). A refund (cost < 0) always fits.
+ * One step of `applyCall`, exported so that a store's one-band path takes the same step.
+ */
+export function callFits(band: Band, ahead: number, cost: number, slackMs: number): boolean {
+  return cost < 0 || ahead + cost * band.emission - band.tolerance <= slackMs * band.scale;
+}
+
+/**
+ * How far (band units, ≥ 0) the TAT is ahead of now once a call of `cost` tokens that fits is applied to a
+ * band `ahead` units ahead: a refund never takes the bucket beyond full. One step of `applyCall`.
+ */
+export function aheadAfterCall(band: Band, ahead: number, cost: number): number {
+  return Math.max(ahead + cost * band.emission, 0);
 }
 
 /** ms from the call until a reservation made with `applyCall(..., slackMs)` may go ahead (0 when at once). */

@@ -113,13 +113,7 @@ export class RateLimiter {
    */
   consumeSync(key: string, cost = 1): Decision {
     this.checkCall(key, cost);
-    if (!this.store.synchronous) {
-      throw new SluiceConfigError(
-        'store',
-        this.store.constructor.name,
-        'is asynchronous; consumeSync needs a synchronous store such as MemoryStore (use consume)',
-      );
-    }
+    if (!this.store.synchronous) throw asynchronousStoreError(this.store);
     return this.call.decideSync(key, cost, this.now());
   }
 
@@ -183,27 +177,40 @@ export class RateLimiter {
   private now(): number {
     const clock = this.clock;
     const now = clock === undefined ? Date.now() : clock();
-    if (typeof now !== 'number' || !(now >= 0 && now <= MAX_CLOCK_MS)) {
-      throw new SluiceConfigError('clock', now, `must return ms as a number from 0 to 2^52 (${MAX_CLOCK_MS})`);
-    }
+    if (typeof now !== 'number' || !(now >= 0 && now <= MAX_CLOCK_MS)) throw badClockError(now);
     return Math.floor(now);
   }
 
   private checkKey(key: string): void {
-    if (typeof key !== 'string' || key.length === 0) {
-      throw new SluiceArgumentError('key', key, 'must be a non-empty string');
-    }
+    if (typeof key !== 'string' || key.length === 0) throw badKeyError(key);
   }
 
+  // The checks of every call stay small, and their errors are built out of line, so the hot path inlines.
   private checkCall(key: string, cost: number): void {
-    if (typeof key !== 'string' || key.length === 0) {
-      throw new SluiceArgumentError('key', key, 'must be a non-empty string');
-    }
-    if (cost !== 1) {
-      if (typeof cost !== 'number' || !Number.isInteger(cost) || cost < 0) {
-        throw new SluiceArgumentError('cost', cost, 'must be a whole number of tokens ≥ 0');
-      }
-      if (cost > this.maxCost) throw new CostExceedsCapacityError(cost, this.maxCost);
-    }
+    if (typeof key !== 'string' || key.length === 0) throw badKeyError(key);
+    if (cost !== 1) this.checkCost(cost);
   }
+
+  private checkCost(cost: number): void {
+    if (typeof cost !== 'number' || !Number.isInteger(cost) || cost < 0) {
+      throw new SluiceArgumentError('cost', cost, 'must be a whole number of tokens ≥ 0');
+    }
+    if (cost > this.maxCost) throw new CostExceedsCapacityError(cost, this.maxCost);
+  }
+}
+
+function badKeyError(key: unknown): SluiceArgumentError {
+  return new SluiceArgumentError('key', key, 'must be a non-empty string');
+}
+
+function badClockError(now: unknown): SluiceConfigError {
+  return new SluiceConfigError('clock', now, `must return ms as a number from 0 to 2^52 (${MAX_CLOCK_MS})`);
+}
+
+function asynchronousStoreError(store: Store): SluiceConfigError {
+  return new SluiceConfigError(
+    'store',
+    store.constructor.name,
+    'is asynchronous; consumeSync needs a synchronous store such as MemoryStore (use consume)',
+  );
 }
