@@ -3,8 +3,10 @@
  * mounted and keys on what the scenario says, and the per-round statistics pair the right slices.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HttpBenchResult } from '../bench/http/bench.js';
 import { HTTP_CONTENDERS, KEY_HEADER, LIMITS } from '../bench/http/contenders.js';
 import { contenderFigures, type SliceSample } from '../bench/http/figures.js';
+import { targetChecks } from '../bench/http/report.js';
 import { ContenderServer } from '../bench/http/serverHandle.js';
 import { markdownTable } from '../bench/lib/markdown.js';
 import { median, rotate } from '../bench/lib/stats.js';
@@ -55,6 +57,37 @@ describe('bench:http statistics', () => {
   it('pairs a slice only with the bare slice run next to it', () => {
     const baseline = [sample(0, 1000, 100_000, 'other'), sample(0, 1000, 200_000, 'x')];
     expect(contenderFigures([sample(0, 1000, 210_000, 'x')], baseline).addedCpuUs.median).toBeCloseTo(10, 10);
+  });
+
+  it("judges sluice on Fastify against @fastify/rate-limit's added CPU in the same run (memory 1×, Redis 0.5×)", () => {
+    const base = [sample(0, 1000, 100_000), sample(1, 1000, 100_000)];
+    const contender = (id: string, cpuMicros: number) => {
+      const samples = [sample(0, 1000, cpuMicros, id), sample(1, 1000, cpuMicros, id)];
+      const baseline = base.map((slice) => ({ ...slice, pair: id }));
+      return { contender: HTTP_CONTENDERS.find((c) => c.id === id), samples, figures: contenderFigures(samples, baseline) };
+    };
+    const result = {
+      groups: [
+        {
+          framework: 'fastify',
+          scenario: 'overhead',
+          contenders: [
+            contender('fastify-sluice-memory', 103_000),
+            contender('fastify-frl-memory', 104_000),
+            contender('fastify-sluice-redis', 110_000),
+            contender('fastify-frl-redis', 116_000),
+          ],
+        },
+        { framework: 'express', scenario: 'overhead', contenders: [contender('express-sluice-memory', 101_000)] },
+      ],
+    } as unknown as HttpBenchResult;
+    const checks = targetChecks(result).map((check) => [check.contender, check.addedUs.median, check.targetUs, check.met, check.peer]);
+    expect(checks).toEqual([
+      ['fastify-sluice-memory', 3, 4, true, '1× fastify-frl-memory'],
+      ['fastify-sluice-redis', 10, 8, false, '0.5× fastify-frl-redis'],
+      // No peer target: the absolute one.
+      ['express-sluice-memory', 1, 2, true, undefined],
+    ]);
   });
 
   it('leaves out slices that served nothing, and rounds the baseline lacks', () => {

@@ -6,7 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Framework } from '../bench/http/contenders.js';
 import { ALL_ARMS, ARM_HEADER, armPath, armsByIds, KEY_HEADER } from '../bench/inprocess/arms.js';
+import type { FrameworkResult, InProcessResult } from '../bench/inprocess/bench.js';
 import { type ArmRound, armFigures, armRound } from '../bench/inprocess/figures.js';
+import { inProcessTargetChecks } from '../bench/inprocess/report.js';
 import { ArmServer } from '../bench/inprocess/serverHandle.js';
 
 const counts = { unfinished: 0, non2xx: 0, headerMismatches: 0 };
@@ -42,6 +44,32 @@ describe('bench:http:inprocess statistics', () => {
     expect(sluice?.addedMedian.median).toBe(2);
     expect(sluice?.trimmedMean).toEqual({ median: 12, min: 11, max: 22 });
     expect(sluice?.count).toBe(6);
+  });
+
+  it('judges a sluice arm on its distance from the headers-only arm of the same round (Express 3 µs, Fastify 1 µs)', () => {
+    // Round 2 is slow for every arm: the per-round distances (4, 2, 4 µs) stay small.
+    const rounds = new Map<'bare' | 'bare2' | 'headers-only' | 'sluice', ArmRound[]>([
+      ['bare', [round([10]), round([30]), round([10])]],
+      ['bare2', [round([10]), round([30]), round([10])]],
+      ['headers-only', [round([15]), round([40]), round([15])]],
+      ['sluice', [round([19]), round([42]), round([19])]],
+    ]);
+    const group = (framework: Framework): FrameworkResult => ({
+      framework,
+      requestsPerSec: { median: 1, min: 1, max: 1 },
+      clientErrors: 0,
+      clientNon2xx: 0,
+      unknownArm: 0,
+      arms: armFigures(rounds, 'bare'),
+    });
+    const result = { options: { quick: false }, frameworks: [group('express'), group('fastify')] } as unknown as InProcessResult;
+    const checks = inProcessTargetChecks(result);
+    expect(checks.map((check) => [check.framework, check.arm.id, check.beyondHeadersUs.median, check.targetUs, check.met])).toEqual([
+      ['express', 'sluice', 4, 3, false],
+      ['fastify', 'sluice', 4, 1, false],
+    ]);
+    expect(checks[0]?.addedUs.median).toBe(9);
+    expect(checks[0]?.headersOnlyUs).toBe(5);
   });
 
   it('always runs the baseline, and rejects an unknown arm', () => {
@@ -88,4 +116,22 @@ describe.each(['express', 'fastify'] as const)('bench:http:inprocess %s server',
     const flagged = arms.find((recording) => recording.id === sluice.id);
     expect((flagged?.unfinished ?? 0) + (flagged?.non2xx ?? 0)).toBe(1);
   });
+});
+
+describe('bench:http:inprocess --clock cpu', () => {
+  it("records each request's process CPU time, in whole µs", async () => {
+    const server = await ArmServer.fork('fastify', { arms: ['sluice'], clock: 'cpu' });
+    try {
+      for (let i = 0; i < 20; i++) {
+        await (await fetch(`http://127.0.0.1:${server.port}/d`, { headers: { [ARM_HEADER]: 'sluice' } })).text();
+      }
+      const sluice = (await server.take()).arms.find((recording) => recording.id === 'sluice');
+      expect(sluice?.times.length).toBe(20);
+      const times = Array.from(sluice?.times ?? []);
+      expect(times.every((ns) => ns % 1000 === 0)).toBe(true);
+      expect(times.some((ns) => ns > 0)).toBe(true);
+    } finally {
+      await server.stop();
+    }
+  }, 30_000);
 });

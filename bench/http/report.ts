@@ -8,12 +8,23 @@ import { SCENARIOS } from './contenders.js';
 /** The CPU µs sluice may add per request over the bare framework, headers included: the project's performance targets. */
 export const TARGET_ADDED_US = { memory: 2, redis: 8 } as const;
 
+/**
+ * Targets relative to a peer in the same run: sluice's added CPU per request at most `ratio` times the
+ * peer's (same framework, store and scenario). Contenders not listed keep the absolute TARGET_ADDED_US.
+ */
+export const PEER_TARGETS: Readonly<Record<string, { readonly peer: string; readonly ratio: number }>> = {
+  'fastify-sluice-memory': { peer: 'fastify-frl-memory', ratio: 1 },
+  'fastify-sluice-redis': { peer: 'fastify-frl-redis', ratio: 0.5 },
+};
+
 export interface TargetCheck {
   readonly framework: string;
   readonly scenario: string;
   readonly contender: string;
   readonly addedUs: Stat;
   readonly targetUs: number;
+  /** The peer the target is relative to (its added µs times the ratio), when there is one and it ran. */
+  readonly peer: string | undefined;
   readonly met: boolean;
   /** |A/A added µs| in the same group: differences smaller than this are noise. */
   readonly noiseUs: number;
@@ -31,13 +42,17 @@ export function targetChecks(result: HttpBenchResult): TargetCheck[] {
     group.contenders
       .filter(({ contender }) => contender.library === 'sluice' && contender.store !== 'none')
       .map(({ contender, figures }) => {
-        const targetUs = TARGET_ADDED_US[contender.store as 'memory' | 'redis'];
+        const relative = PEER_TARGETS[contender.id];
+        const peer = relative && group.contenders.find((other) => other.contender.id === relative.peer);
+        const targetUs =
+          relative && peer ? relative.ratio * peer.figures.addedCpuUs.median : TARGET_ADDED_US[contender.store as 'memory' | 'redis'];
         return {
           framework: group.framework,
           scenario: group.scenario,
           contender: contender.id,
           addedUs: figures.addedCpuUs,
           targetUs,
+          peer: relative && peer ? `${relative.ratio}× ${relative.peer}` : undefined,
           met: figures.addedCpuUs.median <= targetUs,
           noiseUs: aaNoise(group).addedUs,
         };
@@ -109,7 +124,7 @@ export function httpResultsMarkdown(result: HttpBenchResult, command: string): s
           check.contender,
           check.scenario,
           statRange(check.addedUs, 1, signed),
-          `≤ ${check.targetUs}`,
+          `≤ ${fixed(check.targetUs, 1)}${check.peer ? ` (${check.peer})` : ''}`,
           check.met ? 'yes' : 'no',
           fixed(check.noiseUs, 1),
         ]),

@@ -17,10 +17,12 @@
  */
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express, { type Express, type Request, type RequestHandler } from 'express';
-import Fastify, { type FastifyRequest, type onRequestHookHandler } from 'fastify';
+import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
+import Fastify, { type FastifyReply, type FastifyRequest, type onRequestHookHandler } from 'fastify';
 import { rateLimit } from '../../adapters/express.js';
 import sluice, { type FastifyRouteRateLimitOptions } from '../../adapters/fastify.js';
+
+import { RateLimitHeaders } from '../../src/http/headers.js';
 import { MemoryStore, RateLimiter } from '../../src/index.js';
 import type { Framework } from '../http/contenders.js';
 import { ARM_HEADER, type Arm, KEY_HEADER, NEW_KEY_LIMITS, ONE_CLIENT_LIMITS } from './arms.js';
@@ -43,9 +45,18 @@ const POLICY_VALUE = '"default";q=1000000000;w=1';
 let remaining = 0;
 const rateLimitValue = () => `"default";r=${999_999_000 + (remaining++ % 1000)};t=0`;
 
+/** The second limiter of the sluice-twice arm: other limits, so another namespace (not a double count). */
+const SECOND_LIMITS = { ...ONE_CLIENT_LIMITS, capacity: ONE_CLIENT_LIMITS.capacity - 1 } as const;
+
+/** The core-headers arm: the limiter and the header writer without the adapter around them. */
+function coreAndHeaders(): { limiter: RateLimiter; headers: RateLimitHeaders } {
+  const limiter = new RateLimiter({ ...ONE_CLIENT_LIMITS });
+  return { limiter, headers: new RateLimitHeaders(limiter.limits, 'draft-8') };
+}
+
 // --- Express ---------------------------------------------------------------------------------------
 
-function expressLimiter(arm: Arm): RequestHandler | undefined {
+function expressLimiter(arm: Arm): RequestHandler | RequestHandler[] | undefined {
   switch (arm.id) {
     case 'bare':
     case 'bare2':
@@ -75,6 +86,16 @@ function expressLimiter(arm: Arm): RequestHandler | undefined {
         next();
       };
     }
+    case 'core-headers': {
+      const { limiter, headers } = coreAndHeaders();
+      const set = (res: Response, name: string, value: string) => res.setHeader(name, value);
+      return (req, res, next) => {
+        headers.write(res, limiter.consumeSync(req.socket.remoteAddress ?? ''), set);
+        next();
+      };
+    }
+    case 'sluice-twice':
+      return [rateLimit({ ...ONE_CLIENT_LIMITS }), rateLimit({ ...SECOND_LIMITS })];
   }
 }
 
@@ -89,7 +110,7 @@ function expressListener(arms: readonly Arm[]): RequestListener {
     app.request = first.request;
     app.response = first.response;
     const limiter = expressLimiter(arm);
-    if (limiter) app.use(limiter);
+    for (const handler of Array.isArray(limiter) ? limiter : limiter ? [limiter] : []) app.use(handler);
     app.get('/', (_req, res) => {
       res.send('ok');
     });
@@ -146,6 +167,16 @@ function fastifyHook(arm: Arm): onRequestHookHandler | undefined {
         done();
       };
     }
+    case 'core-headers': {
+      const { limiter, headers } = coreAndHeaders();
+      const set = (reply: FastifyReply, name: string, value: string) => {
+        reply.header(name, value);
+      };
+      return (request, reply, done) => {
+        headers.write(reply, limiter.consumeSync(request.ip), set);
+        done();
+      };
+    }
     default:
       return undefined;
   }
@@ -163,6 +194,16 @@ async function fastifyListener(arms: readonly Arm[]): Promise<{ listener: Reques
   });
   await app.register(sluice, { ...ONE_CLIENT_LIMITS });
   for (const arm of arms) {
+    if (arm.id === 'sluice-twice') {
+      // A child context with a second sluice plugin: its route gets the outer limiter's hook, then this one's.
+      await app.register(async (child) => {
+        await child.register(sluice, { ...SECOND_LIMITS });
+        child.get(arm.fastifyPath, (_request, reply) => {
+          reply.send('ok');
+        });
+      });
+      continue;
+    }
     const hook = fastifyHook(arm);
     app.get(
       arm.fastifyPath,

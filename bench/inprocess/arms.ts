@@ -20,7 +20,9 @@ export type ArmId =
   | 'sluice-no-headers'
   | 'sluice-no-warnings'
   | 'sluice-fixed-key'
-  | 'core-only';
+  | 'core-only'
+  | 'core-headers'
+  | 'sluice-twice';
 
 export interface Arm {
   readonly id: ArmId;
@@ -103,6 +105,22 @@ export const DIAGNOSTIC_ARMS: readonly Arm[] = [
     fastifyPath: '/j',
     newKey: false,
     rateLimitHeader: false,
+  },
+  {
+    id: 'core-headers',
+    label: '{framework} + {empty} that calls `limiter.consumeSync(ip)` and writes its headers (no adapter)',
+    role: 'diagnostic',
+    fastifyPath: '/k',
+    newKey: false,
+    rateLimitHeader: true,
+  },
+  {
+    id: 'sluice-twice',
+    label: '{framework} + sluice, then a second sluice limiter (other limits): the second one runs warm',
+    role: 'diagnostic',
+    fastifyPath: '/l',
+    newKey: false,
+    rateLimitHeader: true,
   },
 ];
 

@@ -10,6 +10,7 @@ import { type Machine, machine, packageVersions } from '../lib/environment.js';
 import { type Stat, stat } from '../lib/stats.js';
 import { ARM_HEADER, type Arm, type ArmId, armPath, armsByIds, KEY_HEADER } from './arms.js';
 import { type ArmFigures, type ArmRound, armFigures, armRound } from './figures.js';
+import type { RequestClock } from './requestTimer.js';
 import { ArmServer } from './serverHandle.js';
 
 export interface InProcessOptions {
@@ -26,6 +27,8 @@ export interface InProcessOptions {
   frameworks: readonly Framework[];
   /** The arms to run (the baseline is always run); see ./arms.ts. */
   arms: readonly ArmId[];
+  /** What a request's time is: its wall-clock time (default) or the process' CPU time during it (see RequestClock). */
+  clock?: RequestClock;
   /** Write a CPU profile of each server (`inprocess-<framework>.cpuprofile`) into this directory. */
   cpuProfileDir?: string;
   onProgress?: (event: { framework: Framework; step: string; done: number; total: number }) => void;
@@ -135,6 +138,7 @@ async function runFramework(framework: Framework, options: InProcessOptions, pro
   const arms = armsByIds(options.arms);
   const server = await ArmServer.fork(framework, {
     arms: arms.map((arm) => arm.id),
+    ...(options.clock ? { clock: options.clock } : {}),
     ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}),
   });
   try {

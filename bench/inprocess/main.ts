@@ -11,6 +11,8 @@
  *   --diagnose             add arms that take the one-client sluice arm apart (no headers, a fixed key, the
  *                          headers alone, the core alone): where its time goes
  *   --arms id,id           only these arms (and bare); ids in ./arms.ts
+ *   --clock wall|cpu       a request's time: wall-clock inside the listener (default), or the process' CPU time
+ *                          during it (µs resolution; not inflated by preemption on a crowded machine)
  *   --profile              CPU-profile the servers (.tmp/cpu-profiles/inprocess-<framework>.cpuprofile; read them with
  *                          bench/lib/cpuProfileSummary.ts, Chrome DevTools or speedscope)
  *   --no-write             do not write bench/RESULTS.md (nor bench/results/http-inprocess.json)
@@ -23,6 +25,7 @@ import { writeResultsJson, writeResultsSection } from '../lib/results.js';
 import { ALL_ARMS, ARMS, type ArmId, armsByIds } from './arms.js';
 import { FULL_OPTIONS, type InProcessOptions, QUICK_OPTIONS, runInProcessBench } from './bench.js';
 import { inProcessMarkdown, inProcessTargetChecks, targetLine } from './report.js';
+import type { RequestClock } from './requestTimer.js';
 
 const SCRIPT = 'bench:http:inprocess';
 const FRAMEWORKS: readonly Framework[] = ['express', 'fastify'];
@@ -40,6 +43,7 @@ const { values, command } = parseCommandLine(
     profile: { type: 'boolean', default: false },
     diagnose: { type: 'boolean', default: false },
     arms: { type: 'string' },
+    clock: { type: 'string' },
   },
   { script: SCRIPT, notInCommand: ['write', 'no-write', 'profile'] },
 );
@@ -55,6 +59,7 @@ const arms: ArmId[] = armsByIds(
   ) ?? (values.diagnose ? ALL_ARMS : ARMS).map((arm) => arm.id),
 ).map((arm) => arm.id);
 
+const clock = listOption(SCRIPT, 'clock', values.clock, ['wall', 'cpu'])?.[0] as RequestClock | undefined;
 const base = values.quick ? QUICK_OPTIONS : FULL_OPTIONS;
 const cpuProfileDir = values.profile ? CPU_PROFILE_DIR : undefined;
 if (cpuProfileDir) mkdirSync(cpuProfileDir, { recursive: true });
@@ -67,6 +72,7 @@ const options: InProcessOptions = {
   quick: values.quick,
   frameworks,
   arms,
+  ...(clock ? { clock } : {}),
   ...(cpuProfileDir ? { cpuProfileDir } : {}),
   onProgress: ({ framework, step, done, total }) => log(`[${done}/${total} runs] ${framework}: ${step}`),
 };

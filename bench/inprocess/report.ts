@@ -1,17 +1,25 @@
 /** The `http-inprocess` section of bench/RESULTS.md, and its target checks, from a bench:http:inprocess result. */
-import { TARGET_ADDED_US } from '../http/report.js';
 import { versionList } from '../lib/environment.js';
 import { fixed, markdownTable, signed, statRange } from '../lib/markdown.js';
-import type { Stat } from '../lib/stats.js';
+import { type Stat, stat } from '../lib/stats.js';
 import { type Arm, armById, armLabel } from './arms.js';
 import type { FrameworkResult, InProcessResult } from './bench.js';
 import { type ArmFigures, TRIM } from './figures.js';
 
+/**
+ * µs sluice may add per request beyond the headers-only arm (the two headers set by an empty middleware or
+ * hook, no limiter) in the same run: what the framework charges for headers is a floor under any limiter
+ * that sends them, and differs by machine, so the target is the distance from it.
+ */
+export const TARGET_BEYOND_HEADERS_US: Readonly<Record<string, number>> = { express: 3, fastify: 1 };
+
 export interface InProcessTargetCheck {
   readonly framework: string;
   readonly arm: Arm;
-  /** Over rounds, (arm − bare) of the per-round trimmed means, µs per request: the median is judged. */
+  /** Over rounds, (arm − bare) of the per-round trimmed means, µs per request. */
   readonly addedUs: Stat;
+  /** Over rounds, (arm − headers-only) of the per-round trimmed means: the median is judged. */
+  readonly beyondHeadersUs: Stat;
   readonly targetUs: number;
   /** Every request of the arm ended inside the listener call, with a 2xx and the RateLimit header. */
   readonly valid: boolean;
@@ -34,18 +42,24 @@ export function inProcessTargetChecks(result: InProcessResult): InProcessTargetC
     const headersOnly = group.arms.find((figures) => figures.id === 'headers-only');
     return group.arms.flatMap((figures) => {
       const arm = armById(figures.id);
-      if (arm?.role !== 'judged') return [];
+      if (arm?.role !== 'judged' || headersOnly === undefined) return [];
       const valid = isClean(figures) && figures.count > 0;
-      const targetUs = TARGET_ADDED_US.memory;
-      const addedUs = figures.addedTrimmedMean;
+      const targetUs = TARGET_BEYOND_HEADERS_US[group.framework] ?? 0;
+      const beyondHeadersUs = stat(
+        figures.rounds.flatMap((round, i) => {
+          const headers = headersOnly.rounds[i];
+          return headers === undefined ? [] : [round.trimmedMean - headers.trimmedMean];
+        }),
+      );
       const check: InProcessTargetCheck = {
         framework: group.framework,
         arm,
-        addedUs,
+        addedUs: figures.addedTrimmedMean,
+        beyondHeadersUs,
         targetUs,
         valid,
         smoke: result.options.quick,
-        met: valid && addedUs.median <= targetUs,
+        met: valid && beyondHeadersUs.median <= targetUs,
         aaUs: aa?.addedTrimmedMean.median ?? Number.NaN,
         headersOnlyUs: headersOnly?.addedTrimmedMean.median ?? Number.NaN,
       };
@@ -65,10 +79,10 @@ export function targetLine(check: InProcessTargetCheck): string {
         ? 'met'
         : 'MISSED';
   return (
-    `${frameworkName(check.framework)}, ${what}: sluice (memory) adds ${fixed(check.addedUs.median, 2)} µs per request ` +
-    `(≤ ${check.targetUs}): ${verdict} · over rounds ${fixed(check.addedUs.min, 2)} … ${fixed(check.addedUs.max, 2)}; ` +
-    `A/A (bare2 − bare) ${signed(check.aaUs, 2)} µs` +
-    (Number.isFinite(check.headersOnlyUs) ? `; the two headers alone, no limiter: ${signed(check.headersOnlyUs, 2)} µs` : '')
+    `${frameworkName(check.framework)}, ${what}: sluice (memory) adds ${signed(check.beyondHeadersUs.median, 2)} µs per request ` +
+    `beyond the two headers alone (≤ ${check.targetUs}): ${verdict} · over rounds ${fixed(check.beyondHeadersUs.min, 2)} … ` +
+    `${fixed(check.beyondHeadersUs.max, 2)}; over bare ${signed(check.addedUs.median, 2)} µs, the two headers alone ` +
+    `${signed(check.headersOnlyUs, 2)} µs; A/A (bare2 − bare) ${signed(check.aaUs, 2)} µs`
   );
 }
 
@@ -133,6 +147,11 @@ export function inProcessMarkdown(result: InProcessResult, command: string): str
     .replace('{roundMs}', String(options.roundMs))
     .replace('{warmupMs}', String(options.warmupMs))
     .replaceAll('{trim}', String(TRIM * 100));
+  const clock =
+    options.clock === 'cpu'
+      ? " This run timed CPU, not wall-clock (`--clock cpu`): each request's figure is the process' CPU time (user + system, " +
+        'µs resolution) during the call, which a preemption does not inflate.'
+      : '';
   const versions = versionList(result.versions);
   const lines = [
     '## HTTP overhead inside one server (`npm run bench:http:inprocess`)',
@@ -140,7 +159,7 @@ export function inProcessMarkdown(result: InProcessResult, command: string): str
     `Command: \`${command}\` · ${result.startedAt} · Node ${result.node} · ${result.cores} cores (${result.cpuModel}) · ` +
       `${versions} · ${result.seconds.toFixed(0)} s`,
     '',
-    method,
+    method + clock,
   ];
   for (const group of result.frameworks) {
     const problems = group.clientErrors + group.clientNon2xx + group.unknownArm;
@@ -157,7 +176,7 @@ export function inProcessMarkdown(result: InProcessResult, command: string): str
   if (checks.length > 0) {
     lines.push(
       '',
-      '### Targets: µs sluice (memory) adds per request, judged on the trimmed-mean difference',
+      '### Targets: µs sluice (memory) adds per request beyond the headers-only arm, judged on the per-round trimmed-mean difference',
       '',
       ...checks.map((check) => `- ${targetLine(check)}`),
     );

@@ -1,6 +1,6 @@
 /**
  * The server process of `npm run bench:http:inprocess` (forked by ./serverHandle.ts with the arguments
- * `express|fastify <arm,arm,...>`): serves these arms of one framework on one loopback port, times each
+ * `express|fastify <arm,arm,...> [wall|cpu]`): serves these arms of one framework on one loopback port, times each
  * request, and hands the times over when the orchestrator asks.
  */
 import { serveParent } from '../lib/childServer.js';
@@ -10,7 +10,8 @@ import { RequestTimer } from './requestTimer.js';
 
 const framework = process.argv[2];
 const arms = armsByIds((process.argv[3] ?? '').split(',').filter(Boolean));
-const timer = new RequestTimer(arms);
+const timer = new RequestTimer(arms, process.argv[4] === 'cpu' ? 'cpu' : 'wall');
+
 let server: RunningServer | undefined;
 
 const api = {

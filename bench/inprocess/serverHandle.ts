@@ -7,7 +7,7 @@
 import type { Framework } from '../http/contenders.js';
 import { ChildServer, STEADY_HEAP_FLAGS } from '../lib/childServer.js';
 import { scriptPath } from '../lib/paths.js';
-import type { ArmRecording } from './requestTimer.js';
+import type { ArmRecording, RequestClock } from './requestTimer.js';
 import type { ArmServerApi } from './server.js';
 
 const SERVER_SCRIPT = scriptPath('./server.ts', import.meta.url);
@@ -17,6 +17,8 @@ export interface ArmServerOptions {
   readonly arms: readonly string[];
   /** Directory for a CPU profile of the server (`inprocess-<framework>.cpuprofile`), from `startCpuProfile()` until it stops. */
   readonly cpuProfileDir?: string;
+  /** What each request's time is (see RequestClock); wall by default. */
+  readonly clock?: RequestClock;
 }
 
 export class ArmServer {
@@ -28,7 +30,7 @@ export class ArmServer {
   static async fork(framework: Framework, options: ArmServerOptions): Promise<ArmServer> {
     const child = await ChildServer.fork<number, ArmServerApi>(SERVER_SCRIPT, {
       name: `${framework} server`,
-      args: [framework, options.arms.join(',')],
+      args: [framework, options.arms.join(','), options.clock ?? 'wall'],
       execArgv: STEADY_HEAP_FLAGS,
       serialization: 'advanced',
       ...(options.cpuProfileDir ? { cpuProfilePath: `${options.cpuProfileDir}/inprocess-${framework}.cpuprofile` } : {}),

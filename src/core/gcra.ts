@@ -201,7 +201,7 @@ export function applyCall(
     const ahead = aheadOf(band, tats[offset + i] as number, shorts === undefined ? 0 : (shorts[offset + i] as number), now);
     aheads[i] = ahead;
     const part = same ? cost : (cost[i] as number);
-    if (part >= 0 && ahead + part * band.emission - band.tolerance > slackMs * band.scale) allowed = false;
+    if (!callFits(band, ahead, part, slackMs)) allowed = false;
   }
   if (!allowed) {
     // Only a call that takes tokens blocks, so a look never does.
@@ -210,7 +210,7 @@ export function applyCall(
         const band = bands[i] as Band;
         const part = same ? cost : (cost[i] as number);
         const ahead = aheads[i] as number;
-        if (part < 0 || ahead + part * band.emission - band.tolerance <= slackMs * band.scale) continue;
+        if (callFits(band, ahead, part, slackMs)) continue;
         const blocked = Math.min(band.tolerance + blockMs * band.scale - band.emission, MAX_AHEAD_UNITS);
         if (blocked <= ahead) continue;
         aheads[i] = blocked;
@@ -224,9 +224,7 @@ export function applyCall(
     const band = bands[i] as Band;
     const part = same ? cost : (cost[i] as number);
     if (part === 0) continue;
-    const next = (aheads[i] as number) + part * band.emission;
-    // Only a charge can run past the cap, which keeps every later sum below 2^53 and so exact.
-    const ahead = Math.min(Math.max(next, 0), MAX_AHEAD_UNITS);
+    const ahead = aheadAfterCall(band, aheads[i] as number, part);
     aheads[i] = ahead;
     writeTat(band, now, ahead, tats, shorts, offset + i);
   }
@@ -251,6 +249,24 @@ export function msUntilAllFit(bands: readonly Band[], aheads: ArrayLike<number>,
   let wait = 0;
   for (let i = 0; i < bands.length; i++) wait = Math.max(wait, msUntilFits(bands[i] as Band, aheads[i] as number, cost));
   return wait;
+}
+
+/**
+ * Whether a call of `cost` tokens fits in a band whose TAT is `ahead` band units ahead of now, with the
+ * tolerance widened by `slackMs` (whole ms, reservations; Infinity for a charge). A refund (cost < 0) always fits.
+ * One step of `applyCall`, exported so that a store's one-band path takes the same step.
+ */
+export function callFits(band: Band, ahead: number, cost: number, slackMs: number): boolean {
+  return cost < 0 || ahead + cost * band.emission - band.tolerance <= slackMs * band.scale;
+}
+
+/**
+ * How far (band units, ≥ 0) the TAT is ahead of now once a call of `cost` tokens that fits is applied to a
+ * band `ahead` units ahead: a refund never takes the bucket beyond full. One step of `applyCall`.
+ */
+export function aheadAfterCall(band: Band, ahead: number, cost: number): number {
+  // Only a charge can run past the cap, which keeps every later sum below 2^53 and so exact.
+  return Math.min(Math.max(ahead + cost * band.emission, 0), MAX_AHEAD_UNITS);
 }
 
 /** ms from the call until a reservation made with `applyCall(..., slackMs)` may go ahead (0 when at once). */

@@ -26,8 +26,9 @@ export interface RequestMarks<Req> {
 const marksByRequest = new WeakMap<object, CountedMark>();
 
 /**
- * The default place, for a framework that offers no cheaper one: a WeakMap. It costs about a microsecond per
- * request (the collector treats every entry whose key is young specially), so the adapters use a field instead.
+ * The default place, for a framework that offers no cheaper one: a WeakMap. The collector treats an entry
+ * whose key is young specially, so Fastify uses a decorated request field instead; on Express, whose
+ * requests each have a hidden class of their own, any field read or written on the request costs more.
  */
 export const weakMapMarks: RequestMarks<object> = {
   read: (request) => marksByRequest.get(request),
@@ -35,50 +36,6 @@ export const weakMapMarks: RequestMarks<object> = {
     marksByRequest.set(request, mark);
   },
 };
-
-/** A connection's last request and its marks. */
-interface ConnectionSlot {
-  request: object;
-  mark: CountedMark;
-}
-const CONNECTION_SLOT = Symbol.for('sluice.connectionMarks');
-type SlotHolder = { [CONNECTION_SLOT]?: ConnectionSlot };
-
-/**
- * Marks kept on the request's connection, for a framework whose request objects are dear to add a field to
- * (Express swaps their prototype, after which adding a property costs microseconds). HTTP/1.1 serves the
- * requests of a connection one after another, so the connection's last request is almost always the one
- * asking, and a field of the socket (added once per connection) costs nothing per request. When a request
- * arrives while the connection's last one is still unfinished (pipelining), the older one's marks move to
- * the WeakMap, so overlapping requests stay apart. The slot keeps the connection's last request until the
- * next one, or until the connection goes.
- */
-export function connectionMarks<Req extends object>(
-  connectionOf: (request: Req) => object | null | undefined,
-  finished: (request: Req) => boolean,
-): RequestMarks<Req> {
-  return {
-    read(request) {
-      const slot = (connectionOf(request) as SlotHolder | null | undefined)?.[CONNECTION_SLOT];
-      return slot !== undefined && slot.request === request ? slot.mark : marksByRequest.get(request);
-    },
-    write(request, mark) {
-      const connection = connectionOf(request) as SlotHolder | null | undefined;
-      if (connection === null || connection === undefined) {
-        marksByRequest.set(request, mark);
-        return;
-      }
-      const slot = connection[CONNECTION_SLOT];
-      if (slot === undefined) {
-        connection[CONNECTION_SLOT] = { request, mark };
-        return;
-      }
-      if (slot.request !== request && !finished(slot.request as Req)) marksByRequest.set(slot.request, slot.mark);
-      slot.request = request;
-      slot.mark = mark;
-    },
-  };
-}
 
 /** One object per store and namespace: the identity that marks name. */
 const guards = new WeakMap<Store, Map<string, object>>();

@@ -231,16 +231,12 @@ export class RateLimiter {
   private now(): number {
     const clock = this.clock;
     const now = clock === undefined ? Date.now() : clock();
-    if (typeof now !== 'number' || !(now >= 0 && now <= MAX_CLOCK_MS)) {
-      throw new SluiceConfigError('clock', now, `must return ms as a number from 0 to 2^52 (${MAX_CLOCK_MS})`);
-    }
+    if (typeof now !== 'number' || !(now >= 0 && now <= MAX_CLOCK_MS)) throw badClockError(now);
     return Math.floor(now);
   }
 
   private checkKey(key: string): void {
-    if (typeof key !== 'string' || key.length === 0) {
-      throw new SluiceArgumentError('key', key, 'must be a non-empty string');
-    }
+    if (typeof key !== 'string' || key.length === 0) throw badKeyError(key);
   }
 
   /** A charge or a refund: `consume`'s path with the cost read for `use`, at `slackMs`. */
@@ -258,21 +254,13 @@ export class RateLimiter {
 
   /** Checks a call's arguments and returns its cost as the store receives it (see CallCost). */
   private checkCall(key: string, cost: Cost, use: CostUse): BandCosts {
-    if (typeof key !== 'string' || key.length === 0) {
-      throw new SluiceArgumentError('key', key, 'must be a non-empty string');
-    }
+    if (typeof key !== 'string' || key.length === 0) throw badKeyError(key);
     // The common call (cost 1 in every band) needs no further look.
     return cost === 1 && use === 'take' ? 1 : this.costs.read(cost, use);
   }
 
   private checkSynchronous(method: string, instead: string): void {
-    if (!this.store.synchronous) {
-      throw new SluiceConfigError(
-        'store',
-        this.store.constructor.name,
-        `is asynchronous; ${method} needs a synchronous store such as MemoryStore (use ${instead})`,
-      );
-    }
+    if (!this.store.synchronous) throw asynchronousStoreError(this.store, method, instead);
   }
 }
 
@@ -287,4 +275,20 @@ function checkedBlockMs(blockDuration: number | undefined, longestMs: number): n
     );
   }
   return Math.floor(blockDuration);
+}
+
+function badKeyError(key: unknown): SluiceArgumentError {
+  return new SluiceArgumentError('key', key, 'must be a non-empty string');
+}
+
+function badClockError(now: unknown): SluiceConfigError {
+  return new SluiceConfigError('clock', now, `must return ms as a number from 0 to 2^52 (${MAX_CLOCK_MS})`);
+}
+
+function asynchronousStoreError(store: Store, method: string, instead: string): SluiceConfigError {
+  return new SluiceConfigError(
+    'store',
+    store.constructor.name,
+    `is asynchronous; ${method} needs a synchronous store such as MemoryStore (use ${instead})`,
+  );
 }

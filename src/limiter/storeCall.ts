@@ -1,8 +1,9 @@
-import { type Decision, toDecision } from '../core/decision.js';
+import { type Decision, oneBandDecision, toDecision } from '../core/decision.js';
 import { StoreTimeoutError } from '../core/errors.js';
 import type { Band, BandCosts } from '../core/gcra.js';
 import { checkedStoreResult, type Policy, type Store, type StoreCallback, type StoreResult } from '../core/store.js';
 import { isThenable } from '../core/thenable.js';
+import { answersWellFormed } from '../core/wellFormedResults.js';
 import { type Deadline, DeadlineQueue } from './deadlineQueue.js';
 import type { StoreFailure } from './storeFailure.js';
 
@@ -19,6 +20,10 @@ export class StoreCall {
    */
   readonly decide: (key: string, cost: BandCosts, now: number, slackMs?: number) => Promise<Decision>;
   private readonly bands: readonly Band[];
+  /** The band of a one-band limit (the common case, decided without toDecision's loop); else undefined. */
+  private readonly oneBand: Band | undefined;
+  /** True when the store's results need no check (see wellFormedResults). */
+  private readonly wellFormed: boolean;
   /** One timer for every pending call of an asynchronous store. */
   private readonly deadlines: DeadlineQueue | undefined;
 
@@ -29,6 +34,8 @@ export class StoreCall {
     readonly failure: StoreFailure,
   ) {
     this.bands = policy.bands;
+    this.oneBand = policy.bands.length === 1 ? policy.bands[0] : undefined;
+    this.wellFormed = store.synchronous && answersWellFormed(store);
     this.deadlines = store.synchronous ? undefined : new DeadlineQueue(timeoutMs);
     if (store.synchronous) this.decide = this.decideAtOnce;
     else if (typeof store.updateInto === 'function') this.decide = this.decideByCallback;
@@ -39,11 +46,20 @@ export class StoreCall {
   decideSync(key: string, cost: BandCosts, now: number, slackMs = 0): Decision {
     let result: StoreResult;
     try {
-      result = checkedStoreResult(this.store.update(this.policy, key, cost, slackMs, now), this.bands.length);
+      result = this.updateAtOnce(key, cost, now, slackMs);
     } catch (error) {
       return this.failure.answerSync(key, cost, error);
     }
-    return toDecision(this.bands, result, cost);
+    const band = this.oneBand;
+    return band !== undefined && typeof cost === 'number'
+      ? oneBandDecision(band, result.allowed, result.aheads[0] as number, cost)
+      : toDecision(this.bands, result, cost);
+  }
+
+  /** A synchronous store's result, checked unless the store is one whose results sluice vouches for. */
+  private updateAtOnce(key: string, cost: BandCosts, now: number, slackMs: number): StoreResult {
+    const result = this.store.update(this.policy, key, cost, slackMs, now);
+    return this.wellFormed ? (result as StoreResult) : checkedStoreResult(result, this.bands.length);
   }
 
   /** Races a store call against `timeoutMs`, with one shared timer (see DeadlineQueue). */
@@ -77,11 +93,16 @@ export class StoreCall {
   private decideAtOnce(key: string, cost: BandCosts, now: number, slackMs = 0): Promise<Decision> {
     let result: StoreResult;
     try {
-      result = checkedStoreResult(this.store.update(this.policy, key, cost, slackMs, now), this.bands.length);
+      result = this.updateAtOnce(key, cost, now, slackMs);
     } catch (error) {
       return this.failure.answer(key, cost, error);
     }
-    return Promise.resolve(toDecision(this.bands, result, cost));
+    const band = this.oneBand;
+    return Promise.resolve(
+      band !== undefined && typeof cost === 'number'
+        ? oneBandDecision(band, result.allowed, result.aheads[0] as number, cost)
+        : toDecision(this.bands, result, cost),
+    );
   }
 
   private decideByCallback(key: string, cost: BandCosts, now: number, slackMs = 0): Promise<Decision> {
