@@ -141,8 +141,9 @@ export class GcraModel {
     const slack = slackMs === Number.POSITIVE_INFINITY ? undefined : BigInt(Math.floor(slackMs));
     const fits = this.bands.map((band, i) => band.fits(now, parts[i] as bigint, slack));
     const allowed = fits.every(Boolean);
-    if (allowed) this.bands.forEach((band, i) => band.take(now, parts[i] as bigint));
-    else if (blockMs > 0 && parts.some((part) => part > 0n)) {
+    if (allowed) {
+      for (const [i, band] of this.bands.entries()) band.take(now, parts[i] as bigint);
+    } else if (blockMs > 0 && parts.some((part) => part > 0n)) {
       this.bands.forEach((band, i) => {
         if (!fits[i]) band.block(now, BigInt(blockMs));
       });

@@ -285,7 +285,7 @@ export function storeContract(name: string, target: ContractTarget | undefined):
     });
 
     it('takes a different cost from each band in one atomic call (60 requests/min and 90,000 model tokens/min)', async () => {
-      const { limiter, clock } = setup(t, {
+      const { limiter } = setup(t, {
         limits: [
           { capacity: 60, refillRate: 60, interval: '1m', name: 'requests' },
           { capacity: 90_000, refillRate: 90_000, interval: '1m', name: 'tokens' },
