@@ -128,8 +128,10 @@ export class RateLimiter {
    * limiting on hot paths. Throws what `consume` rejects with, and a SluiceConfigError with an asynchronous store.
    */
   consumeSync(key: string, cost: Cost = 1): Decision {
-    const costs = this.checkCall(key, cost, 'take');
-    this.checkSynchronous('consumeSync', 'consume');
+    if (typeof key !== 'string' || key.length === 0) throw badKeyError(key);
+    // The common call (cost 1 in every band) needs no further look.
+    const costs = cost === 1 ? 1 : this.costs.read(cost, 'take');
+    if (!this.store.synchronous) throw asynchronousStoreError(this.store, 'consumeSync', 'consume');
     return this.call.decideSync(key, costs, this.now());
   }
 
