@@ -10,7 +10,9 @@ import { RATE_LIMITER_OPTION_NAMES, type RateLimiterOptions } from '../limiter/l
 import { RateLimiter } from '../limiter/rateLimiter.js';
 import { readAllowList } from './allowList.js';
 import type { Awaitable } from './callbackResults.js';
+import { type DelayOptions, type ResolvedDelay, readDelay } from './delay.js';
 import { type HeadersMode, readHeadersMode } from './headers.js';
+import { type PlanChoice, readPlan, readPlans, resolvePlans } from './plans.js';
 
 /**
  * The HTTP part of the options: how a request maps to a call, and what the response says. Every callback
@@ -51,16 +53,36 @@ export interface HttpOptions<Req, Res> {
   onDecision?: (req: Req, decision: Decision, key: string) => unknown;
   /** One-time warnings about proxy setup and double counting. Default true. */
   warnings?: boolean;
+  /**
+   * Delay instead of refusing: a request over the limit is held until its tokens are due (at most
+   * `maxWaitMs`) and then let through, with the headers of that final decision; at most `maxHeld` (default
+   * 1000) held at once, beyond which (or beyond `maxWaitMs`) the normal refusal is sent. A client that
+   * disconnects while held gives its reservation back.
+   */
+  delay?: DelayOptions;
 }
 
 /** No inline limit option: beside a ready `limiter`, every one must be absent. */
 export type NoInlineLimit = { [K in keyof RateLimiterOptions | 'limits']?: undefined };
 
-/** Either a ready `limiter` (e.g. on a Redis store) or the options of a new one, inline. */
-export type LimiterChoice = ({ limiter: RateLimiter } & NoInlineLimit) | (RateLimiterOptions & { limiter?: undefined });
+/** No plan option: beside a `limiter` or inline limits. */
+export type NoPlans = { plans?: undefined; plan?: undefined };
+
+/**
+ * Either a ready `limiter` (e.g. on a Redis store), the options of a new one inline, or `plans` with a
+ * `plan` function choosing one per request.
+ */
+export type LimiterChoice<Req = unknown> =
+  | ({ limiter: RateLimiter } & NoInlineLimit & NoPlans)
+  | (RateLimiterOptions & { limiter?: undefined } & NoPlans)
+  | (PlanChoice<Req> & { limiter?: undefined } & NoLimit & Partial<Omit<RateLimiterOptions, LimitName>>);
+
+type LimitName = 'capacity' | 'refillRate' | 'interval' | 'name' | 'limits';
+/** No limit option (the limits come from the plans); the other limiter options are shared by plans given as options. */
+type NoLimit = { [K in LimitName]?: undefined };
 
 /** The options of `rateLimit()` (Express) and of the Fastify plugin. */
-export type HttpLimitOptions<Req, Res> = HttpOptions<Req, Res> & LimiterChoice;
+export type HttpLimitOptions<Req, Res> = HttpOptions<Req, Res> & LimiterChoice<Req>;
 
 /** An optional callback: a function or undefined. */
 function optionalFunction<F>(): OptionReader<F | undefined> {
@@ -117,6 +139,9 @@ const HTTP_OPTIONS = declareOptions(
       if (typeof value !== 'boolean') throw new SluiceConfigError(path, value, 'must be true or false');
       return value;
     },
+    delay: readDelay,
+    plans: readPlans,
+    plan: readPlan,
   },
   PEER_OPTION_NAMES,
 );
@@ -149,6 +174,11 @@ export interface ResolvedHttpOptions<Req, Res> {
   readonly onLimited: HttpOptions<Req, Res>['onLimited'];
   readonly onDecision: HttpOptions<Req, Res>['onDecision'];
   readonly warnings: boolean;
+  /** The `delay` option, or undefined when over-limit requests are refused at once. */
+  readonly delay: ResolvedDelay | undefined;
+  /** The plans' limiters by name (`limiter` is then the first), or undefined without plans. */
+  readonly plans: ReadonlyMap<string, RateLimiter> | undefined;
+  readonly plan: ((req: Req) => unknown) | undefined;
 }
 
 /** Builds the limiter from the inline limiter options, unless a ready one was passed. */
@@ -190,11 +220,15 @@ export function resolveHttpOptions<Req, Res>(options: unknown, extraNames: reado
   const raw = options as Record<string, unknown>;
   HTTP_OPTIONS.rejectUnknown(raw, '', [...RATE_LIMITER_OPTION_NAMES, ...extraNames]);
   // The limiter first: its own errors (and a missing limit) come before the HTTP options'.
-  const limiter = resolveLimiter(raw, HTTP_OPTIONS.schema.limiter(raw.limiter, 'limiter'));
+  const ready = HTTP_OPTIONS.schema.limiter(raw.limiter, 'limiter');
+  const plans = raw.plans === undefined && raw.plan === undefined ? undefined : resolvePlans(raw, ready);
+  const limiter = plans === undefined ? resolveLimiter(raw, ready) : (plans.values().next().value as RateLimiter);
   const read = HTTP_OPTIONS.read(raw, '', [...RATE_LIMITER_OPTION_NAMES, ...extraNames]);
   const { cost } = read;
-  if (typeof cost === 'number' && cost > Math.min(...limiter.limits.map((band) => band.capacity))) {
-    throw new SluiceConfigError('cost', cost, 'must be at most the capacity, or no request could ever pass');
+  for (const chosen of plans?.values() ?? [limiter]) {
+    if (typeof cost === 'number' && cost > Math.min(...chosen.limits.map((band) => band.capacity))) {
+      throw new SluiceConfigError('cost', cost, 'must be at most the capacity, or no request could ever pass');
+    }
   }
   return {
     limiter,
@@ -211,5 +245,8 @@ export function resolveHttpOptions<Req, Res>(options: unknown, extraNames: reado
     onLimited: read.onLimited as HttpOptions<Req, Res>['onLimited'],
     onDecision: read.onDecision as HttpOptions<Req, Res>['onDecision'],
     warnings: read.warnings,
+    delay: read.delay,
+    plans,
+    plan: read.plan as ((req: Req) => unknown) | undefined,
   };
 }
