@@ -8,8 +8,9 @@ export {
   SluiceStoreError,
   StoreTimeoutError,
 } from './core/errors.js';
-export { applyCall, type Band, compileBand } from './core/gcra.js';
+export { applyCall, type Band, type BandCosts, compileBand } from './core/gcra.js';
 export type { CallbackStore, Policy, Store, StoreCallback, StoreResult } from './core/store.js';
+export type { Cost } from './limiter/callCost.js';
 export type {
   DegradedEvent,
   FallbackLimiter,

@@ -1,4 +1,4 @@
-import { type Band, msUntilFits } from './gcra.js';
+import { type Band, type BandCosts, msUntilFits } from './gcra.js';
 import type { StoreResult } from './store.js';
 
 /** One band's part of a decision (multi-band limiters only). */
@@ -30,19 +30,31 @@ export interface Decision {
   readonly resetMs: number;
   /** True when the store failed and `onStoreError` answered instead. */
   readonly degraded: boolean;
+  /**
+   * True on a refusal while the key is in debt: some band's TAT is beyond now + tolerance, after a
+   * `blockDuration` block or a `charge` beyond the bucket. False when allowed.
+   */
+  readonly blocked: boolean;
   /** Every band's state, for limiters with several `limits`; undefined for one band. */
   readonly bands: readonly BandDecision[] | undefined;
 }
 
-/** Builds the decision for a store result: the band closest to refusing speaks for all. */
-export function toDecision(bands: readonly Band[], result: StoreResult, cost: number): Decision {
+/**
+ * Builds the decision for a store result: the band closest to refusing speaks for all. `cost` is what the
+ * call asked of every band (or of each band), for a refusal's retry-after.
+ */
+export function toDecision(bands: readonly Band[], result: StoreResult, cost: BandCosts): Decision {
   const { allowed, aheads } = result;
-  if (bands.length === 1) return oneBandDecision(bands[0] as Band, allowed, aheads[0] as number, cost);
+  const same = typeof cost === 'number';
+  if (bands.length === 1) return oneBandDecision(bands[0] as Band, allowed, aheads[0] as number, same ? cost : (cost[0] as number));
   const all: BandDecision[] = [];
   let pick: BandDecision | undefined;
+  let blocked = false;
   for (let i = 0; i < bands.length; i++) {
     const band = bands[i] as Band;
-    const { limit, remaining, retryAfterMs, resetMs } = oneBandDecision(band, allowed, aheads[i] as number, cost);
+    const ahead = aheads[i] as number;
+    if (!allowed && ahead > band.tolerance) blocked = true;
+    const { limit, remaining, retryAfterMs, resetMs } = oneBandDecision(band, allowed, ahead, same ? cost : (cost[i] as number));
     const state: BandDecision = { limit, remaining, retryAfterMs, resetMs, name: band.name, band };
     all.push(state);
     if (pick === undefined || (allowed ? state.remaining < pick.remaining : state.retryAfterMs > pick.retryAfterMs)) {
@@ -57,6 +69,7 @@ export function toDecision(bands: readonly Band[], result: StoreResult, cost: nu
     retryAfterMs: chosen.retryAfterMs,
     resetMs: chosen.resetMs,
     degraded: false,
+    blocked,
     bands: all,
   };
 }
@@ -75,6 +88,7 @@ export function oneBandDecision(band: Band, allowed: boolean, ahead: number, cos
     retryAfterMs: allowed ? 0 : msUntilFits(band, ahead, cost),
     resetMs: Math.ceil(ahead / band.scale),
     degraded: false,
+    blocked: !allowed && ahead > band.tolerance,
     bands: undefined,
   };
 }
@@ -84,15 +98,17 @@ export function oneBandDecision(band: Band, allowed: boolean, ahead: number, cos
  * when nothing is known, full when allowed (`cost` taken), empty when denied (retry once `cost` tokens, at
  * least one, could have refilled). `resetMs` is 0: nothing is known to be outstanding.
  */
-export function unknownStateDecision(bands: readonly Band[], allowed: boolean, cost: number): Decision {
+export function unknownStateDecision(bands: readonly Band[], allowed: boolean, cost: BandCosts): Decision {
+  const part = typeof cost === 'number' ? cost : (cost[0] as number);
   const band = bands[0] as Band;
   return {
     allowed,
     limit: band.capacity,
-    remaining: allowed ? band.capacity - cost : 0,
-    retryAfterMs: allowed ? 0 : msUntilFits(band, band.tolerance, cost || 1),
+    remaining: allowed ? Math.max(band.capacity - Math.max(part, 0), 0) : 0,
+    retryAfterMs: allowed ? 0 : msUntilFits(band, band.tolerance, Math.min(Math.max(part, 1), band.capacity)),
     resetMs: 0,
     degraded: true,
+    blocked: false,
     bands: undefined,
   };
 }

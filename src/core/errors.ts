@@ -78,8 +78,10 @@ export class CostExceedsCapacityError extends SluiceArgumentError {
   constructor(
     readonly cost: number,
     readonly capacity: number,
+    /** The argument: `cost`, or `cost.<band>` for one band's part of a per-band cost. */
+    argument = 'cost',
   ) {
-    super('cost', cost, `must be at most the capacity (${capacity}), or the call could never succeed`);
+    super(argument, cost, `must be at most the capacity (${capacity}), or the call could never succeed`);
   }
 }
 

@@ -7,8 +7,10 @@
  *   an empty one has TAT = now + τ.
  * - A call of cost c at `now`: tat0 = max(tat, now), newTat = tat0 + c × T. It is allowed iff
  *   newTat − now ≤ τ (that is, the bucket holds at least c tokens), and then newTat is stored.
- *   A denied call stores nothing. A refund (c < 0) is never refused: newTat = max(tat0 + c × T, now),
- *   so a bucket never holds more than its capacity.
+ *   A denied call stores nothing (unless the limit blocks: see applyCall). A refund (c < 0) is never
+ *   refused: newTat = max(tat0 + c × T, now), so a bucket never holds more than its capacity.
+ * - A charge is never refused either: newTat may pass now + τ. The bucket is then in debt: the debt of
+ *   newTat − (now + τ), that is N tokens, clears after N × T, and then the bucket refills as usual.
  * - Tokens in the bucket at `now`: (τ − (tat0 − now)) / T, which is the continuous-refill formula
  *   min(capacity, tokens + elapsed × rate / interval) in other clothes.
  *
@@ -157,14 +159,27 @@ export function aheadsAfter(bands: readonly Band[], aheads: ArrayLike<number>, e
 }
 
 /**
+ * A call's cost as a store receives it: a whole number of tokens taken from every band, or one whole number
+ * per band (in the order of the bands) when they differ. Negative numbers give tokens back.
+ */
+export type BandCosts = number | ArrayLike<number>;
+
+/**
  * Applies one call to every band of a key, all or nothing, in place.
  *
  * Band i's TAT is `tats[offset + i]` whole ms (rounded up) less `shorts[offset + i]` band units; anything
  * ≤ now (e.g. `now` itself, short 0) is a full bucket. `shorts` may be undefined when every band has scale 1.
- * `now` is whole ms. On success the TATs are replaced with the new ones; on denial they are left as they
- * were. Either way `aheads[i]` receives band i's deficit after the call, in band units (what a decision is
- * built from). `slackMs` (whole ms) widens the tolerance for reservations (`wait`): the call may then run
- * up to `slackMs` into the future. A negative cost gives tokens back: never refused, never beyond a full bucket.
+ * `now` is whole ms. `cost` is the tokens taken from every band, or per band (`cost[i]` from band i).
+ * On success the TATs are replaced with the new ones; on denial they are left as they were, unless
+ * `blockMs` > 0. Either way `aheads[i]` receives band i's deficit after the call, in band units (what a
+ * decision is built from), so a store keeps the TATs when any of them is ahead of now.
+ *
+ * - `slackMs` (whole ms) widens the tolerance for reservations (`wait`): the call may then run up to
+ *   `slackMs` into the future. `Infinity` is a charge: never refused, the bucket may go into debt (a TAT
+ *   beyond now + tolerance), capped at MAX_AHEAD_UNITS ahead of now so it stays exact.
+ * - A negative cost gives tokens back: never refused, never beyond a full bucket.
+ * - `blockMs` (whole ms, default 0): a denied call that takes tokens pushes every band that refused it to
+ *   `blockMs` beyond empty (a TAT of now + tolerance + blockMs), so no call fits for `blockMs`.
  */
 export function applyCall(
   bands: readonly Band[],
@@ -172,27 +187,79 @@ export function applyCall(
   shorts: { [index: number]: number } | undefined,
   offset: number,
   now: number,
-  cost: number,
+  cost: BandCosts,
   slackMs: number,
   aheads: { [index: number]: number },
+  blockMs = 0,
 ): boolean {
   const count = bands.length;
+  const same = typeof cost === 'number';
   let allowed = true;
   for (let i = 0; i < count; i++) {
     const band = bands[i] as Band;
     const ahead = aheadOf(band, tats[offset + i] as number, shorts === undefined ? 0 : (shorts[offset + i] as number), now);
     aheads[i] = ahead;
-    if (cost >= 0 && ahead + cost * band.emission - band.tolerance > slackMs * band.scale) allowed = false;
+    const part = same ? cost : (cost[i] as number);
+    if (part >= 0 && ahead + part * band.emission - band.tolerance > slackMs * band.scale) allowed = false;
   }
-  if (!allowed || cost === 0) return allowed;
+  if (!allowed) {
+    if (blockMs > 0) block(bands, tats, shorts, offset, now, cost, slackMs, aheads, blockMs);
+    return false;
+  }
+  if (cost === 0) return true;
   for (let i = 0; i < count; i++) {
     const band = bands[i] as Band;
-    const next = (aheads[i] as number) + cost * band.emission;
-    const ahead = Math.max(next, 0);
+    const part = same ? cost : (cost[i] as number);
+    if (part === 0) continue;
+    const next = (aheads[i] as number) + part * band.emission;
+    // Only a charge can run past the cap, which keeps every later sum below 2^53 and so exact.
+    const ahead = Math.min(Math.max(next, 0), MAX_AHEAD_UNITS);
     aheads[i] = ahead;
     writeTat(band, now, ahead, tats, shorts, offset + i);
   }
   return true;
+}
+
+/** The block of a denied call (see applyCall): only a call that takes tokens blocks, so a look never does. */
+function block(
+  bands: readonly Band[],
+  tats: { [index: number]: number },
+  shorts: { [index: number]: number } | undefined,
+  offset: number,
+  now: number,
+  cost: BandCosts,
+  slackMs: number,
+  aheads: { [index: number]: number },
+  blockMs: number,
+): void {
+  const same = typeof cost === 'number';
+  let takes = false;
+  for (let i = 0; i < bands.length; i++) if ((same ? cost : (cost[i] as number)) > 0) takes = true;
+  if (!takes) return;
+  for (let i = 0; i < bands.length; i++) {
+    const band = bands[i] as Band;
+    const part = same ? cost : (cost[i] as number);
+    const ahead = aheads[i] as number;
+    if (part < 0 || ahead + part * band.emission - band.tolerance <= slackMs * band.scale) continue;
+    const blocked = Math.min(band.tolerance + blockMs * band.scale, MAX_AHEAD_UNITS);
+    if (blocked <= ahead) continue;
+    aheads[i] = blocked;
+    writeTat(band, now, blocked, tats, shorts, offset + i);
+  }
+}
+
+/**
+ * The largest cost (tokens) a call may put on a band at once: its TAT then stays within MAX_AHEAD_UNITS of
+ * now, so every sum stays exact. Well above `capacity`; what a charge may ask for.
+ */
+export function maxChargeTokens(band: Band): number {
+  return Math.floor(MAX_AHEAD_UNITS / band.emission);
+}
+
+/** Whether any band is in debt: its TAT beyond now + tolerance (a charge beyond the bucket, or a block). */
+export function inDebt(bands: readonly Band[], aheads: ArrayLike<number>): boolean {
+  for (let i = 0; i < bands.length; i++) if ((aheads[i] as number) > (bands[i] as Band).tolerance) return true;
+  return false;
 }
 
 /** ms from the call until a reservation made with `applyCall(..., slackMs)` may go ahead (0 when at once). */

@@ -1,6 +1,6 @@
 import { describeValue } from './describeValue.js';
 import { SluiceStoreError } from './errors.js';
-import type { Band } from './gcra.js';
+import type { Band, BandCosts } from './gcra.js';
 
 /** What a limiter asks of a store: its key namespace and its compiled bands. */
 export interface Policy {
@@ -14,6 +14,11 @@ export interface Policy {
   readonly namespace: string;
   /** The limit bands; a call must fit in every one of them. */
   readonly bands: readonly Band[];
+  /**
+   * The limiter's `blockDuration` in whole ms (0: none): pass it to `applyCall` as `blockMs`, so a refused call
+   * pushes the bands that refused it out by that much. Optional for policies built outside sluice.
+   */
+  readonly blockMs?: number;
 }
 
 /** The outcome of one atomic call on a store. */
@@ -42,9 +47,11 @@ export interface StoreCallback {
  *
  * A store keeps, per `policy.namespace` + key, two numbers per band (the TAT as whole ms rounded up, and
  * the band units it falls short of that) and applies calls to them atomically: read them (missing =
- * full bucket: `now` and 0), call `applyCall` from `sluice` (all or nothing across bands), write them
- * back if it returned true and `cost !== 0`, ideally with a time-to-live of `max(tat) − now` ms (after
- * that the bucket is full and the key may go), and return `{ allowed, now, aheads }`.
+ * full bucket: `now` and 0), call `applyCall` from `sluice` (all or nothing across bands) with
+ * `policy.blockMs`, write them back (a denial may have changed them too when the limiter blocks: keep
+ * them whenever any of `aheads` is above 0), ideally with a time-to-live of `max(tat) − now` ms (after
+ * that the bucket is full and the key may go), and return `{ allowed, now, aheads }`. A store that passes
+ * `cost` and `slackMs` through to `applyCall` unchanged serves per-band costs and charges too.
  *
  * Two optional fast paths, which the limiter picks once, when it is built:
  * - `synchronous: true`: `update` returns the result itself, never a promise; the limiter reads it at
@@ -60,20 +67,22 @@ export interface Store {
   readonly synchronous: boolean;
   /**
    * Applies a call of `cost` tokens to `key`, atomically across all bands.
-   * `cost` is a whole number of tokens. `slackMs` (whole ms) > 0 is a reservation (`wait`): tolerance is
-   * widened by that much. `cost` < 0 gives tokens back (a refund, e.g. an aborted wait): never refused,
-   * never beyond a full bucket. `now` is the limiter's clock in whole ms; a store with a clock of its own
-   * (Redis) may use that instead and report it in the result.
+   * `cost` is a whole number of tokens taken from every band, or, when a per-band cost differs between
+   * bands, an array of one whole number per band (in the order of `policy.bands`). `slackMs` (whole ms) > 0
+   * is a reservation (`wait`): tolerance is widened by that much; `Infinity` is a charge (`charge`): never
+   * refused, the bucket may go into debt. `cost` < 0 gives tokens back (a refund, e.g. `refund` or an aborted
+   * wait): never refused, never beyond a full bucket. `now` is the limiter's clock in whole ms; a store with
+   * a clock of its own (Redis) may use that instead and report it in the result.
    * A synchronous store may return the same result object every time: the limiter reads it at once.
    */
-  update(policy: Policy, key: string, cost: number, slackMs: number, now: number): StoreResult | PromiseLike<StoreResult>;
+  update(policy: Policy, key: string, cost: BandCosts, slackMs: number, now: number): StoreResult | PromiseLike<StoreResult>;
   /**
    * Optional: `update` answering through `callback` instead of a returned value; must call exactly one of
    * `callback.settle` and `callback.fail`, once (now or later), and give the answer `update` would. When
    * present, an asynchronous store's `consume` and `peek` come this way (reservations still use `update`).
    * Throwing counts as `callback.fail`.
    */
-  updateInto?(policy: Policy, key: string, cost: number, slackMs: number, now: number, callback: StoreCallback): void;
+  updateInto?(policy: Policy, key: string, cost: BandCosts, slackMs: number, now: number, callback: StoreCallback): void;
   /** Forgets `key`: its buckets are full again. */
   reset(policy: Policy, key: string): void | PromiseLike<void>;
   /**
@@ -88,7 +97,7 @@ export interface Store {
 
 /** A store that implements the optional callback entry point `updateInto`. */
 export interface CallbackStore extends Store {
-  updateInto(policy: Policy, key: string, cost: number, slackMs: number, now: number, callback: StoreCallback): void;
+  updateInto(policy: Policy, key: string, cost: BandCosts, slackMs: number, now: number, callback: StoreCallback): void;
 }
 
 /**

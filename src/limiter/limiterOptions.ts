@@ -67,6 +67,13 @@ interface CommonOptions {
   onStoreError?: StoreErrorPolicy;
   /** Called on every decision that `onStoreError` made, so you can alert on it. */
   onDegraded?: (event: DegradedEvent) => void;
+  /**
+   * Blocks a key that keeps calling over its limit (as rate-limiter-flexible's `blockDuration`): a refused call
+   * that asks for tokens pushes each band that refused it to `blockDuration` beyond empty, so every call on the
+   * key is refused (`decision.blocked` true) for that long after each refusal; then the bucket refills as usual.
+   * ms as a number, or a string such as `'15m'`; whole ms. Default: none.
+   */
+  blockDuration?: Duration;
 }
 
 /** Options of a one-band limiter. */
@@ -167,6 +174,8 @@ export const RATE_LIMITER_OPTIONS = declareOptions(
       if (value !== undefined && typeof value !== 'function') throw new SluiceConfigError(path, value, 'must be a function');
       return value as ((event: DegradedEvent) => void) | undefined;
     },
+    // The largest block depends on the limits: the limiter checks it once the bands are compiled.
+    blockDuration: (value: unknown, path: string): number | undefined => (value === undefined ? undefined : parseDuration(value, path)),
   },
   PEER_OPTION_NAMES,
 );

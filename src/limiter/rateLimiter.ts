@@ -1,11 +1,12 @@
 import { brand, isInstance } from '../core/brand.js';
 import type { Decision } from '../core/decision.js';
 import { describeValue } from '../core/describeValue.js';
-import { CostExceedsCapacityError, SluiceArgumentError, SluiceConfigError, SluiceStoreError } from '../core/errors.js';
-import { type Band, MAX_CLOCK_MS, maxWaitMs } from '../core/gcra.js';
+import { SluiceArgumentError, SluiceConfigError, SluiceStoreError } from '../core/errors.js';
+import { type Band, type BandCosts, MAX_CLOCK_MS, maxWaitMs } from '../core/gcra.js';
 import { keyNamespace } from '../core/keyNamespace.js';
 import type { OptionDeclaration } from '../core/optionSchema.js';
 import type { Policy, Store } from '../core/store.js';
+import { CallCost, type Cost, type CostUse } from './callCost.js';
 import { declareWaitOptions, type RateLimiterOptions, readLimiterOptions } from './limiterOptions.js';
 import { reserve } from './reservation.js';
 import { StoreCall } from './storeCall.js';
@@ -49,6 +50,15 @@ export class RateLimiter {
   /** The largest cost a call may ask for: the smallest band's capacity (a larger one could never succeed). */
   readonly maxCost: number;
   /**
+   * The largest cost `charge` may put on a band at once (tokens), the smallest over the bands: a band's TAT
+   * stays within 2^52 band units of now, so a debt is counted exactly. For a limit whose emission interval is
+   * whole ms, over 4 × 10^15 / (ms per token); far above `capacity`. A debt beyond it is capped there.
+   */
+  readonly maxCharge: number;
+  /** The `blockDuration` option in whole ms (0: none). */
+  readonly blockMs: number;
+  private readonly costs: CallCost;
+  /**
    * The longest `maxWaitMs` a `wait` may ask for (ms): a reservation's TAT must stay within 2^52 band units
    * of now to be exact. At least 2^11 ms; for a limit whose emission interval is whole ms, over 100,000 years.
    */
@@ -64,12 +74,15 @@ export class RateLimiter {
 
   /** Throws a SluiceConfigError naming the first unusable option (every unknown option name at once). */
   constructor(options: RateLimiterOptions) {
-    const { bands, store, prefix, clock, timeoutMs, onStoreError, onDegraded } = readLimiterOptions(options);
+    const { bands, store, prefix, clock, timeoutMs, onStoreError, onDegraded, blockDuration } = readLimiterOptions(options);
     this.bands = bands;
-    this.maxCost = Math.min(...bands.map((band) => band.capacity));
+    this.costs = new CallCost(bands);
+    this.maxCost = this.costs.maxCost;
+    this.maxCharge = this.costs.maxCharge;
     this.maxWaitMs = maxWaitMs(bands);
+    this.blockMs = checkedBlockMs(blockDuration, this.maxWaitMs);
     this.store = store;
-    this.policy = { prefix, namespace: keyNamespace(prefix, bands), bands };
+    this.policy = { prefix, namespace: keyNamespace(prefix, bands), bands, blockMs: this.blockMs };
     this.clock = clock;
     this.timeoutMs = timeoutMs;
     this.call = new StoreCall(store, this.policy, timeoutMs, new StoreFailure(bands, onStoreError, onDegraded));
@@ -90,37 +103,87 @@ export class RateLimiter {
 
   /**
    * Takes `cost` tokens (default 1; 0 only looks) from `key`'s bucket if it holds that many; otherwise takes
-   * nothing. Resolves to the Decision. Never throws: a `key` that is not a non-empty string or a bad `cost`
-   * rejects with a SluiceArgumentError, a `cost` above the smallest band's capacity with a
-   * CostExceedsCapacityError (a SluiceArgumentError), a `clock` that returns no usable ms with a
-   * SluiceConfigError, and a failed store under `onStoreError: 'throw'` with a SluiceStoreError; under the other
-   * policies a failed store resolves with their answer (`degraded: true`).
+   * nothing (and, with `blockDuration`, blocks the key). `cost` is a whole number for every band, or an object
+   * keyed by band name (`{ requests: 1, tokens: 350 }`) naming every band. Resolves to the Decision. Never
+   * throws: a `key` that is not a non-empty string or a bad `cost` rejects with a SluiceArgumentError, a `cost`
+   * (or one band's part) above that band's capacity with a CostExceedsCapacityError (a SluiceArgumentError), a
+   * `clock` that returns no usable ms with a SluiceConfigError, and a failed store under
+   * `onStoreError: 'throw'` with a SluiceStoreError; under the other policies a failed store resolves with
+   * their answer (`degraded: true`).
    */
-  consume(key: string, cost = 1): Promise<Decision> {
+  consume(key: string, cost: Cost = 1): Promise<Decision> {
+    let costs: BandCosts;
     let now: number;
     try {
-      this.checkCall(key, cost);
+      costs = this.checkCall(key, cost, 'take');
       now = this.now();
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.call.decide(key, cost, now);
+    return this.call.decide(key, costs, now);
   }
 
   /**
    * `consume` without a promise, for synchronous stores (`MemoryStore`): the fast path for in-process
    * limiting on hot paths. Throws what `consume` rejects with, and a SluiceConfigError with an asynchronous store.
    */
-  consumeSync(key: string, cost = 1): Decision {
-    this.checkCall(key, cost);
-    if (!this.store.synchronous) {
-      throw new SluiceConfigError(
-        'store',
-        this.store.constructor.name,
-        'is asynchronous; consumeSync needs a synchronous store such as MemoryStore (use consume)',
-      );
+  consumeSync(key: string, cost: Cost = 1): Decision {
+    const costs = this.checkCall(key, cost, 'take');
+    this.checkSynchronous('consumeSync', 'consume');
+    return this.call.decideSync(key, costs, this.now());
+  }
+
+  /**
+   * Takes `cost` tokens from `key`'s bucket unconditionally (a cost settled after the fact): the bucket may go
+   * into debt, and later calls are refused until the debt is refilled (a debt of N tokens clears after
+   * N × the emission interval, and then the bucket refills as usual). `cost` as for `consume` (a whole number, or
+   * per band by name), each part at most `maxCharge`. Resolves to the Decision: `allowed` true,
+   * `retryAfterMs` 0, `remaining` 0 when in debt (never below), `resetMs` the ms until the bucket is full again.
+   * Rejects with a SluiceArgumentError for a bad `key` or `cost`, and as `consume` does when the store fails.
+   */
+  charge(key: string, cost: Cost): Promise<Decision> {
+    let costs: BandCosts;
+    let now: number;
+    try {
+      costs = this.checkCall(key, cost, 'charge');
+      now = this.now();
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return this.call.decideSync(key, cost, this.now());
+    return this.call.decide(key, costs, now, Number.POSITIVE_INFINITY);
+  }
+
+  /** `charge` without a promise, for synchronous stores (`MemoryStore`). Throws what `charge` rejects with. */
+  chargeSync(key: string, cost: Cost): Decision {
+    const costs = this.checkCall(key, cost, 'charge');
+    this.checkSynchronous('chargeSync', 'charge');
+    return this.call.decideSync(key, costs, this.now(), Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * Gives `cost` tokens back to `key`'s bucket (e.g. for a request that turned out not to count): never
+   * refused, never beyond a full bucket, so a refund larger than what was taken only fills the bucket. `cost`
+   * as for `consume` (a whole number ≥ 0, or per band by name; any size). Resolves to the Decision after it
+   * (`allowed` true). Rejects with a SluiceArgumentError for a bad `key` or `cost`, and as `consume` does when
+   * the store fails.
+   */
+  refund(key: string, cost: Cost): Promise<Decision> {
+    let costs: BandCosts;
+    let now: number;
+    try {
+      costs = this.checkCall(key, cost, 'refund');
+      now = this.now();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.call.decide(key, costs, now);
+  }
+
+  /** `refund` without a promise, for synchronous stores (`MemoryStore`). Throws what `refund` rejects with. */
+  refundSync(key: string, cost: Cost): Decision {
+    const costs = this.checkCall(key, cost, 'refund');
+    this.checkSynchronous('refundSync', 'refund');
+    return this.call.decideSync(key, costs, this.now());
   }
 
   /** The decision a call of cost 0 gets: looks at the bucket, takes nothing. Rejects as `consume` does. */
@@ -157,12 +220,13 @@ export class RateLimiter {
    * resolves at once with the denial. Rejects with a SluiceArgumentError for a bad argument, and with the
    * signal's reason when aborted (the reserved tokens are then given back).
    */
-  wait(key: string, cost = 1, options: WaitOptions = {}): Promise<Decision> {
+  wait(key: string, cost: Cost = 1, options: WaitOptions = {}): Promise<Decision> {
+    let costs: BandCosts;
     let slackMs: number;
     let signal: AbortSignal | undefined;
     let now: number;
     try {
-      this.checkCall(key, cost);
+      costs = this.checkCall(key, cost, 'take');
       if (options === null || typeof options !== 'object') {
         throw new SluiceArgumentError('options', options, 'must be an object { maxWaitMs, signal }');
       }
@@ -172,7 +236,7 @@ export class RateLimiter {
     } catch (error) {
       return Promise.reject(error);
     }
-    return reserve(this.call, this.readClock, key, cost, slackMs, now, signal);
+    return reserve(this.call, this.readClock, key, costs, slackMs, now, signal);
   }
 
   /**
@@ -195,15 +259,35 @@ export class RateLimiter {
     }
   }
 
-  private checkCall(key: string, cost: number): void {
+  /** Checks a call's arguments and returns its cost as the store receives it (see CallCost). */
+  private checkCall(key: string, cost: Cost, use: CostUse): BandCosts {
     if (typeof key !== 'string' || key.length === 0) {
       throw new SluiceArgumentError('key', key, 'must be a non-empty string');
     }
-    if (cost !== 1) {
-      if (typeof cost !== 'number' || !Number.isInteger(cost) || cost < 0) {
-        throw new SluiceArgumentError('cost', cost, 'must be a whole number of tokens ≥ 0');
-      }
-      if (cost > this.maxCost) throw new CostExceedsCapacityError(cost, this.maxCost);
+    // The common call (cost 1 in every band) needs no further look.
+    return cost === 1 && use === 'take' ? 1 : this.costs.read(cost, use);
+  }
+
+  private checkSynchronous(method: string, instead: string): void {
+    if (!this.store.synchronous) {
+      throw new SluiceConfigError(
+        'store',
+        this.store.constructor.name,
+        `is asynchronous; ${method} needs a synchronous store such as MemoryStore (use ${instead})`,
+      );
     }
   }
+}
+
+/** The `blockDuration` option in whole ms: a block's TAT must stay within 2^52 band units of now, as a wait's. */
+function checkedBlockMs(blockDuration: number | undefined, longestMs: number): number {
+  if (blockDuration === undefined) return 0;
+  if (blockDuration > longestMs) {
+    throw new SluiceConfigError(
+      'blockDuration',
+      blockDuration,
+      `must be at most ${longestMs} ms for these limits (a block is counted exactly)`,
+    );
+  }
+  return Math.floor(blockDuration);
 }

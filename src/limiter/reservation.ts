@@ -1,8 +1,9 @@
 import { type Decision, toDecision } from '../core/decision.js';
-import { aheadsAfter, reservationDelayMs } from '../core/gcra.js';
+import { aheadsAfter, type BandCosts, reservationDelayMs } from '../core/gcra.js';
 import { clearLongTimeout, type LongTimeout, setLongTimeout } from '../core/longTimeout.js';
 import { checkedStoreResult, type StoreResult } from '../core/store.js';
 import { isThenable } from '../core/thenable.js';
+import { negatedCost, takesTokens } from './callCost.js';
 import type { StoreCall } from './storeCall.js';
 
 /**
@@ -14,7 +15,7 @@ export function reserve(
   call: StoreCall,
   clock: () => number,
   key: string,
-  cost: number,
+  cost: BandCosts,
   slackMs: number,
   now: number,
   signal: AbortSignal | undefined,
@@ -44,7 +45,7 @@ export function reserve(
     const landed = (result: StoreResult) => {
       if (aborted) {
         // Aborted while the reservation was on its way: give back what it took, if it took anything.
-        if (result.allowed && cost > 0) giveBack(call, clock, key, cost);
+        if (result.allowed && takesTokens(cost)) giveBack(call, clock, key, cost);
         return;
       }
       // Answered already by onStoreError (a timeout): a late reservation keeps its tokens, as a late consume does.
@@ -103,9 +104,9 @@ export function reserve(
  * Gives an aborted reservation's `cost` tokens back to every band of `key` (a call of cost −cost: each TAT
  * moves back by cost × T, never before now). A failure here only means they come back by refill instead.
  */
-function giveBack(call: StoreCall, clock: () => number, key: string, cost: number): void {
+function giveBack(call: StoreCall, clock: () => number, key: string, cost: BandCosts): void {
   try {
-    call.withTimeout(call.store.update(call.policy, key, -cost, 0, clock())).then(undefined, () => undefined);
+    call.withTimeout(call.store.update(call.policy, key, negatedCost(cost), 0, clock())).then(undefined, () => undefined);
   } catch {
     // The store threw, or the clock did: the tokens come back by refill.
   }

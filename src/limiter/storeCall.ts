@@ -1,6 +1,6 @@
 import { type Decision, toDecision } from '../core/decision.js';
 import { StoreTimeoutError } from '../core/errors.js';
-import type { Band } from '../core/gcra.js';
+import type { Band, BandCosts } from '../core/gcra.js';
 import { checkedStoreResult, type Policy, type Store, type StoreCallback, type StoreResult } from '../core/store.js';
 import { isThenable } from '../core/thenable.js';
 import { type Deadline, DeadlineQueue } from './deadlineQueue.js';
@@ -13,8 +13,11 @@ import type { StoreFailure } from './storeFailure.js';
  * `timeoutMs`. Every Decision is built here with `toDecision`; every failure goes to `StoreFailure`.
  */
 export class StoreCall {
-  /** A `consume` (or, with cost 0, a `peek`) at `now`: resolves to the decision; rejects only under `'throw'`. */
-  readonly decide: (key: string, cost: number, now: number) => Promise<Decision>;
+  /**
+   * A `consume` (or, with cost 0, a `peek`; with a negative cost, a `refund`; with `slackMs` Infinity, a
+   * `charge`) at `now`: resolves to the decision; rejects only under `'throw'`.
+   */
+  readonly decide: (key: string, cost: BandCosts, now: number, slackMs?: number) => Promise<Decision>;
   private readonly bands: readonly Band[];
   /** One timer for every pending call of an asynchronous store. */
   private readonly deadlines: DeadlineQueue | undefined;
@@ -33,10 +36,10 @@ export class StoreCall {
   }
 
   /** `decide` for a synchronous store, without a promise (consumeSync). */
-  decideSync(key: string, cost: number, now: number): Decision {
+  decideSync(key: string, cost: BandCosts, now: number, slackMs = 0): Decision {
     let result: StoreResult;
     try {
-      result = checkedStoreResult(this.store.update(this.policy, key, cost, 0, now), this.bands.length);
+      result = checkedStoreResult(this.store.update(this.policy, key, cost, slackMs, now), this.bands.length);
     } catch (error) {
       return this.failure.answerSync(key, cost, error);
     }
@@ -71,21 +74,21 @@ export class StoreCall {
     });
   }
 
-  private decideAtOnce(key: string, cost: number, now: number): Promise<Decision> {
+  private decideAtOnce(key: string, cost: BandCosts, now: number, slackMs = 0): Promise<Decision> {
     let result: StoreResult;
     try {
-      result = checkedStoreResult(this.store.update(this.policy, key, cost, 0, now), this.bands.length);
+      result = checkedStoreResult(this.store.update(this.policy, key, cost, slackMs, now), this.bands.length);
     } catch (error) {
       return this.failure.answer(key, cost, error);
     }
     return Promise.resolve(toDecision(this.bands, result, cost));
   }
 
-  private decideByCallback(key: string, cost: number, now: number): Promise<Decision> {
+  private decideByCallback(key: string, cost: BandCosts, now: number, slackMs = 0): Promise<Decision> {
     return new Promise<Decision>((resolve) => {
       const call = new PendingDecision(this, key, cost, resolve);
       try {
-        (this.store.updateInto as NonNullable<Store['updateInto']>)(this.policy, key, cost, 0, now, call);
+        (this.store.updateInto as NonNullable<Store['updateInto']>)(this.policy, key, cost, slackMs, now, call);
       } catch (error) {
         call.fail(error);
       }
@@ -94,10 +97,10 @@ export class StoreCall {
     });
   }
 
-  private decideByPromise(key: string, cost: number, now: number): Promise<Decision> {
+  private decideByPromise(key: string, cost: BandCosts, now: number, slackMs = 0): Promise<Decision> {
     let pending: StoreResult | PromiseLike<StoreResult>;
     try {
-      pending = this.store.update(this.policy, key, cost, 0, now);
+      pending = this.store.update(this.policy, key, cost, slackMs, now);
     } catch (error) {
       return this.failure.answer(key, cost, error);
     }
@@ -109,7 +112,7 @@ export class StoreCall {
   }
 
   /** @internal The decision for a store's answer; a malformed one is a store failure. */
-  decisionOf(key: string, cost: number, result: unknown): Promise<Decision> {
+  decisionOf(key: string, cost: BandCosts, result: unknown): Promise<Decision> {
     let decision: Decision;
     try {
       decision = toDecision(this.bands, checkedStoreResult(result, this.bands.length), cost);
@@ -132,7 +135,7 @@ class PendingDecision implements StoreCallback, Deadline {
   constructor(
     private readonly call: StoreCall,
     private readonly key: string,
-    private readonly cost: number,
+    private readonly cost: BandCosts,
     private readonly resolve: (decision: Decision | Promise<Decision>) => void,
   ) {}
 

@@ -1,6 +1,7 @@
 import { type Decision, unknownStateDecision } from '../core/decision.js';
 import { SluiceStoreError } from '../core/errors.js';
-import type { Band } from '../core/gcra.js';
+import type { Band, BandCosts } from '../core/gcra.js';
+import { largestPart } from './callCost.js';
 import type { DegradedEvent, StoreErrorPolicy } from './limiterOptions.js';
 
 /**
@@ -14,23 +15,26 @@ export class StoreFailure {
     private readonly onDegraded: ((event: DegradedEvent) => void) | undefined,
   ) {}
 
-  /** The answer for a failed call; rejects with a SluiceStoreError under `'throw'`. */
-  async answer(key: string, cost: number, error: unknown): Promise<Decision> {
+  /**
+   * The answer for a failed call; rejects with a SluiceStoreError under `'throw'`. A fallback limiter is asked
+   * for the call's largest part (a refund's: 0, a look), at most its own largest cost.
+   */
+  async answer(key: string, cost: BandCosts, error: unknown): Promise<Decision> {
     const policy = this.policy;
     if (typeof policy === 'object') {
       this.report(key, error, 'fallback');
-      const decision = await policy.consume(key, Math.min(cost, policy.maxCost));
+      const decision = await policy.consume(key, fallbackCost(cost, policy.maxCost));
       return { ...decision, degraded: true };
     }
     return this.answerSync(key, cost, error);
   }
 
   /** `answer` without a promise (consumeSync): a fallback limiter must then be synchronous too. */
-  answerSync(key: string, cost: number, error: unknown): Decision {
+  answerSync(key: string, cost: BandCosts, error: unknown): Decision {
     const policy = this.policy;
     if (typeof policy === 'object') {
       this.report(key, error, 'fallback');
-      return { ...policy.consumeSync(key, Math.min(cost, policy.maxCost)), degraded: true };
+      return { ...policy.consumeSync(key, fallbackCost(cost, policy.maxCost)), degraded: true };
     }
     this.report(key, error, policy);
     if (policy === 'throw') {
@@ -47,4 +51,8 @@ export class StoreFailure {
       // A throwing alert hook must not turn a degraded answer into a crash.
     }
   }
+}
+
+function fallbackCost(cost: BandCosts, maxCost: number): number {
+  return Math.min(Math.max(largestPart(cost), 0), maxCost);
 }

@@ -67,7 +67,16 @@ describe('RateLimit per response', () => {
   });
   it('describes a degraded multi-band answer with one item', () => {
     const headers = new RateLimitHeaders([compileBand(2, 2, 1000, 'a'), compileBand(9, 9, 1000, 'b')], 'draft-8');
-    const degraded = { allowed: true, limit: 2, remaining: 1, retryAfterMs: 0, resetMs: 0, degraded: true, bands: undefined };
+    const degraded = {
+      allowed: true,
+      limit: 2,
+      remaining: 1,
+      retryAfterMs: 0,
+      resetMs: 0,
+      degraded: true,
+      blocked: false,
+      bands: undefined,
+    };
     expect(collect(headers, degraded).RateLimit).toBe('"a";r=1;t=0');
   });
 });

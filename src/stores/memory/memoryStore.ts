@@ -1,7 +1,7 @@
 import { brand, isInstance } from '../../core/brand.js';
 import { type Duration, parseDuration } from '../../core/duration.js';
 import { SluiceConfigError } from '../../core/errors.js';
-import { applyCall } from '../../core/gcra.js';
+import { applyCall, type BandCosts } from '../../core/gcra.js';
 import { heldKey, keyBytes, LONGEST_PLAIN_KEY, ownedKey } from '../../core/keyDigest.js';
 import { namespaceConflict, sameLimits } from '../../core/keyNamespace.js';
 import { clearLongTimeout, type LongTimeout, MAX_TIMER_MS, setLongTimeout } from '../../core/longTimeout.js';
@@ -214,7 +214,7 @@ export class MemoryStore implements Store {
     return this.byteCount;
   }
 
-  update(policy: Policy, key: string, cost: number, slackMs: number, now: number): StoreResult {
+  update(policy: Policy, key: string, cost: BandCosts, slackMs: number, now: number): StoreResult {
     now = Math.floor(now);
     if (now > this.latestNow) this.latestNow = now;
     if (key.length > LONGEST_PLAIN_KEY) key = heldKey(key);
@@ -238,9 +238,9 @@ export class MemoryStore implements Store {
         tats[i] = now;
         shorts[i] = 0;
       }
-      result.allowed = applyCall(policy.bands, tats, shorts, 0, now, cost, slackMs, aheads);
-      // A call that takes tokens leaves the bucket short of full; a look or a refund leaves it full.
-      if (result.allowed && cost > 0) {
+      result.allowed = applyCall(policy.bands, tats, shorts, 0, now, cost, slackMs, aheads, policy.blockMs);
+      // Keep the entry only if the call left the bucket short of full (it took tokens, or blocked the key).
+      if (!allZero(aheads, stride)) {
         slot = this.insert(table, key);
         const base = slot * stride;
         table.tats.set(tats.subarray(0, stride), base);
@@ -249,10 +249,10 @@ export class MemoryStore implements Store {
       return result;
     }
     table.referenced[slot] = 1;
-    result.allowed = applyCall(policy.bands, table.tats, table.shorts, slot * stride, now, cost, slackMs, aheads);
+    result.allowed = applyCall(policy.bands, table.tats, table.shorts, slot * stride, now, cost, slackMs, aheads, policy.blockMs);
     // A full bucket is the same as no entry: keep memory for buckets that remember something (a look
-    // that finds the bucket full drops it lazily, too). A call that takes tokens never leaves it full.
-    if (cost <= 0 && allZero(aheads, stride)) this.drop(table, key, slot);
+    // that finds the bucket full drops it lazily, too).
+    if (allZero(aheads, stride)) this.drop(table, key, slot);
     return result;
   }
 
