@@ -6,7 +6,7 @@
 import fastify5, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import fastify4 from 'fastify4';
 import { afterEach, describe, expect, it } from 'vitest';
-import sluice, { rateLimitOf } from '../adapters/fastify.js';
+import sluice, { type FastifyRateLimitHookHandler, rateLimitOf } from '../adapters/fastify.js';
 import { SluiceConfigError } from '../src/index.js';
 import { storeVariants } from './http/adapterTestSupport.js';
 
@@ -52,7 +52,9 @@ describe.each([
     it.skipIf(storeOptions === undefined)('fastify.rateLimit() limits the not-found handler: probing unknown URLs gets 429', async () => {
       const app = make(factory);
       await app.register(sluice, { global: false, capacity: 3, refillRate: 3, interval: '1m', ...storeOptions?.() });
-      app.setNotFoundHandler({ preHandler: app.rateLimit() }, async (_request, reply) => reply.code(404).send({ missing: true }));
+      // The cast only because this program also has @fastify/rate-limit's types, whose `rateLimit` overload wins here.
+      const preHandler = app.rateLimit() as unknown as FastifyRateLimitHookHandler;
+      app.setNotFoundHandler({ preHandler }, async (_request, reply) => reply.code(404).send({ missing: true }));
       const probes = [];
       for (let i = 0; i < 4; i++) probes.push((await app.inject(`/probe-${i}`)).statusCode);
       expect(probes).toEqual([404, 404, 404, 429]);

@@ -9,6 +9,7 @@
 
 import type { Decision } from '../core/decision.js';
 import type { Store } from '../core/store.js';
+import type { Cost } from '../limiter/callCost.js';
 import type { RateLimiter } from '../limiter/rateLimiter.js';
 
 /**
@@ -20,7 +21,7 @@ export interface CountedMark {
   readonly key: string;
   readonly next: CountedMark | undefined;
   /** The tokens taken up front, once the cost is known. */
-  cost: number;
+  cost: Cost;
   decision: Decision | undefined;
 }
 

@@ -8,6 +8,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Decision } from '../core/decision.js';
 import { SluiceConfigError } from '../core/errors.js';
+import type { Cost } from '../limiter/callCost.js';
 import type { RateLimiter } from '../limiter/rateLimiter.js';
 
 /** The `delay` option: hold an over-limit request up to `maxWaitMs`, at most `maxHeld` at once (default 1000). */
@@ -73,7 +74,7 @@ export class HeldRequests {
    * refusal when the wait turned out longer than `maxWaitMs`), or with undefined when the response closed
    * first (the client went away: the reservation is given back). Rejects as `limiter.wait()` does.
    */
-  async hold(key: string, cost: number, response: ServerResponse): Promise<Decision | undefined> {
+  async hold(key: string, cost: Cost, response: ServerResponse): Promise<Decision | undefined> {
     if (response.destroyed) return undefined;
     const abort = new AbortController();
     const onClose = () => abort.abort();

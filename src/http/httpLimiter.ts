@@ -5,11 +5,13 @@
  */
 import type { Decision } from '../core/decision.js';
 import { describeValue, SluiceArgumentError, SluiceConfigError } from '../core/errors.js';
+import type { Cost } from '../limiter/callCost.js';
 import type { RateLimiter } from '../limiter/rateLimiter.js';
 import { asError, isThenable, usableCost, usableKey } from './callbackResults.js';
 import { clientKey } from './clientKey.js';
 import { type CountedMark, CountedRequests, weakMapMarks } from './countedRequests.js';
 import { HeldRequests } from './delay.js';
+import { Settlement } from './settlement.js';
 import type { HttpFramework, Next } from './httpFramework.js';
 import { type ResolvedHttpOptions, resolveHttpOptions } from './httpLimitOptions.js';
 import { ProxyWatch } from './proxyWatch.js';
@@ -40,6 +42,8 @@ export class HttpLimiter<Req extends object, Res> {
   private readonly proxyWatch: ProxyWatch<Req, Res>;
   /** The requests held by `delay`; undefined without it, so a refusal is sent at once. */
   private readonly held: HeldRequests | undefined;
+  /** Settles costs after the response with `finalCost`; undefined without it. */
+  private readonly settlement: Settlement<Req, Res> | undefined;
 
   constructor(options: unknown, framework: HttpFramework<Req, Res>, extraOptionNames: readonly string[] = []) {
     this.options = resolveHttpOptions<Req, Res>(options, extraOptionNames);
@@ -54,6 +58,8 @@ export class HttpLimiter<Req extends object, Res> {
       throw new SluiceConfigError('plans', this.options.plans, 'needs the plan dispatcher: build the limiter with createHttpLimiter()');
     }
     this.held = this.options.delay === undefined ? undefined : new HeldRequests(this.limiter, this.options.delay);
+    const { finalCost } = this.options;
+    this.settlement = finalCost === undefined ? undefined : new Settlement(this.limiter, finalCost);
   }
 
   /**
@@ -91,8 +97,17 @@ export class HttpLimiter<Req extends object, Res> {
   private finish(req: Req, res: Res, next: Next, decision: Decision): void {
     const mark = this.counted.markOf(req) as CountedMark;
     mark.decision = decision;
-    if (!decision.allowed && this.held?.canHold(decision)) this.hold(req, res, next, mark);
-    else this.proceed(req, res, next, decision);
+    if (!decision.allowed && this.held?.canHold(decision)) {
+      this.hold(req, res, next, mark);
+      return;
+    }
+    if (this.settlement !== undefined && decision.allowed && !decision.degraded) this.watch(req, res, mark);
+    this.proceed(req, res, next, decision);
+  }
+
+  /** Settles the request's cost once its response is over (`finalCost`). */
+  private watch(req: Req, res: Res, mark: CountedMark): void {
+    (this.settlement as Settlement<Req, Res>).watch(req, res, this.framework.nodeResponse(res), mark);
   }
 
   /** Holds a refused request until its tokens are due, then answers with the final decision. */
@@ -102,6 +117,7 @@ export class HttpLimiter<Req extends object, Res> {
         // Undefined: the client went away while held (its reservation is given back); nothing to answer.
         if (decision === undefined || this.framework.responded(res)) return;
         mark.decision = decision;
+        if (this.settlement !== undefined && decision.allowed) this.watch(req, res, mark);
         this.proceed(req, res, next, decision);
       },
       (error) => next(asError(error)),
@@ -179,14 +195,14 @@ export class HttpLimiter<Req extends object, Res> {
     }
     this.keys?.set(req, key);
     const { cost } = this.options;
-    if (typeof cost === 'number') return this.consume(mark, cost);
+    if (typeof cost !== 'function') return this.consume(mark, cost);
     const returned = cost(req);
     if (typeof returned === 'number') return this.consume(mark, usableCost(returned));
     if (isThenable(returned)) return this.resume(req, Step.Cost, returned, key, mark);
     return this.consume(mark, usableCost(returned));
   }
 
-  private consume(mark: CountedMark, cost: number): Decision | Promise<Decision> {
+  private consume(mark: CountedMark, cost: Cost): Decision | Promise<Decision> {
     mark.cost = cost;
     return this.synchronous ? this.limiter.consumeSync(mark.key, cost) : this.limiter.consume(mark.key, cost);
   }

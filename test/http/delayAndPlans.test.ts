@@ -148,8 +148,8 @@ describe.each(FRAMEWORK_TARGETS)('$name', (target) => {
 });
 
 describe('bad input', () => {
-  const limit = { capacity: 2, refillRate: 2, interval: '1m' };
-  it.each([
+  const limit = { capacity: 2, refillRate: 2, interval: '1m' } as const;
+  const badOptions: [object, RegExp][] = [
     [{ ...limit, delay: { maxWaitMs: -1 } }, /`delay\.maxWaitMs`.*-1/],
     [{ ...limit, delay: { maxWaitMs: Number.NaN } }, /`delay\.maxWaitMs`.*NaN/],
     [{ ...limit, delay: { maxWaitMs: '1s' } }, /`delay\.maxWaitMs`.*"1s"/],
@@ -168,7 +168,8 @@ describe('bad input', () => {
     [{ plans: { free: { ...limit, capacity: -1 } }, plan: () => 'free' }, /`plans\.free\.capacity`.*-1/],
     [{ plans: { free: limit }, plan: () => 'free', capacity: 5 }, /`capacity`.*cannot be combined with `plans`/],
     [{ plans: { free: limit }, plan: () => 'free', limiter: new RateLimiter(limit) }, /`limiter`.*cannot be combined with `plans`/],
-  ])('%o is refused naming the option and value', async (options, message) => {
+  ];
+  it.each(badOptions)('%o is refused naming the option and value', async (options, message) => {
     for (const target of FRAMEWORK_TARGETS) {
       const started = target.start(options);
       await expect(started).rejects.toThrow(SluiceConfigError);
