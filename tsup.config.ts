@@ -1,12 +1,13 @@
 import { defineConfig } from 'tsup';
 
 // One build per entry point so each subpath (`sluice`, `sluice/express`,
-// `sluice/fastify`) gets its own ESM file, CJS file and declarations.
+// `sluice/fastify`, `sluice/redis`) gets its own ESM file, CJS file and declarations.
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
     express: 'adapters/express.ts',
     fastify: 'adapters/fastify.ts',
+    redis: 'src/redis.ts',
   },
   // Bundled, so the package keeps zero runtime dependencies (express and fastify are optional peers).
   noExternal: ['fastify-plugin'],

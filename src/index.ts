@@ -21,12 +21,14 @@ export type {
   StoreErrorPolicy,
 } from './limiter/limiterOptions.js';
 export { RateLimiter, type WaitOptions } from './limiter/rateLimiter.js';
+export type { NodeRedisClient, NodeRedisClusterClient, NodeRedisSentinelClient, RedisClientLike, RedisStoreClient } from './redis.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory/memoryStore.js';
-export type {
-  NodeRedisClient,
-  NodeRedisClusterClient,
-  NodeRedisSentinelClient,
-  RedisClientLike,
-  RedisStoreClient,
-} from './stores/redis/redisClientAdapter.js';
-export { RedisStore, type RedisStoreOptions } from './stores/redis/redisStore.js';
+
+import { RedisStore as RedisStoreClass, type RedisStoreOptions as RedisStoreClassOptions } from './redis.js';
+
+/** @deprecated Import `RedisStore` from `sluice/redis`: the same class, without loading it into memory-only apps. */
+export const RedisStore = RedisStoreClass;
+/** @deprecated Import `RedisStore` from `sluice/redis`. */
+export type RedisStore = RedisStoreClass;
+/** @deprecated Import `RedisStoreOptions` from `sluice/redis`. */
+export type RedisStoreOptions = RedisStoreClassOptions;

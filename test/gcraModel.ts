@@ -20,6 +20,8 @@ export interface ModelBandDecision {
 
 export interface ModelDecision extends ModelBandDecision {
   allowed: boolean;
+  /** A refusal while some band's TAT is beyond now + tolerance (in debt, or blocked). */
+  blocked: boolean;
   limit: number;
   /** Per band (also for one band). */
   bands: ModelBandDecision[];
@@ -76,6 +78,8 @@ class ModelBand {
   readonly b: bigint;
   readonly tolerance: bigint;
   readonly capacity: bigint;
+  /** The furthest a TAT may run ahead of now: 2^52 units of 1/p ms (p/q the rate in lowest terms), as sluice documents. */
+  readonly cap: bigint;
   tat = 0n;
 
   constructor(limit: ModelLimit) {
@@ -85,6 +89,7 @@ class ModelBand {
     this.b = rd * inum;
     this.capacity = BigInt(limit.capacity);
     this.tolerance = this.capacity * this.b;
+    this.cap = 2n ** 52n * gcd(this.a, this.b);
   }
 
   ahead(now: bigint): bigint {
@@ -92,13 +97,20 @@ class ModelBand {
     return this.tat > nowUnits ? this.tat - nowUnits : 0n;
   }
 
-  fits(now: bigint, cost: bigint, slackMs: bigint): boolean {
-    return this.ahead(now) + cost * this.b - this.tolerance <= slackMs * this.a;
+  /** Whether `cost` fits; `slackMs` undefined is a charge (always fits), a refund always fits. */
+  fits(now: bigint, cost: bigint, slackMs: bigint | undefined): boolean {
+    return slackMs === undefined || cost < 0n || this.ahead(now) + cost * this.b - this.tolerance <= slackMs * this.a;
   }
 
   take(now: bigint, cost: bigint): void {
     const nowUnits = now * this.a;
-    this.tat = maxBig(maxBig(this.tat, nowUnits) + cost * this.b, nowUnits);
+    this.tat = minBig(maxBig(maxBig(this.tat, nowUnits) + cost * this.b, nowUnits), nowUnits + this.cap);
+  }
+
+  /** A block: one token is due `blockMs` from now at the earliest. */
+  block(now: bigint, blockMs: bigint): void {
+    const nowUnits = now * this.a;
+    this.tat = maxBig(this.tat, minBig(nowUnits + this.tolerance + blockMs * this.a - this.b, nowUnits + this.cap));
   }
 
   describe(now: bigint, allowed: boolean, cost: bigint): ModelBandDecision {
@@ -120,38 +132,59 @@ export class GcraModel {
     this.bands = limits.map((limit) => new ModelBand(limit));
   }
 
-  /** A call of `cost` ≥ 0 tokens (a reservation when slackMs > 0) at clock `clockMs`. */
-  call(clockMs: number, cost: number, slackMs = 0): ModelDecision {
+  /**
+   * A call at clock `clockMs` of `cost` tokens from every band, or `cost[i]` from band i (negative: a refund).
+   * `slackMs` > 0 is a reservation, `Infinity` a charge (never refused). `blockMs` > 0: a refused call that
+   * takes tokens pushes each band that refused it out so that its next token is due `blockMs` later.
+   */
+  call(clockMs: number, cost: number | readonly number[], slackMs = 0, blockMs = 0): ModelDecision {
     const now = BigInt(Math.floor(clockMs));
-    const c = BigInt(cost);
-    const slack = BigInt(Math.floor(slackMs));
-    const allowed = this.bands.map((band) => band.fits(now, c, slack)).every(Boolean);
-    if (allowed) for (const band of this.bands) band.take(now, c);
+    const parts = this.bands.map((_, i) => BigInt(typeof cost === 'number' ? cost : (cost[i] as number)));
+    const slack = slackMs === Number.POSITIVE_INFINITY ? undefined : BigInt(Math.floor(slackMs));
+    const fits = this.bands.map((band, i) => band.fits(now, parts[i] as bigint, slack));
+    const allowed = fits.every(Boolean);
+    if (allowed) this.bands.forEach((band, i) => band.take(now, parts[i] as bigint));
+    else if (blockMs > 0 && parts.some((part) => part > 0n)) {
+      this.bands.forEach((band, i) => {
+        if (!fits[i]) band.block(now, BigInt(blockMs));
+      });
+    }
     let delay = 0n;
     if (allowed) for (const band of this.bands) delay = maxBig(delay, ceilDiv(band.ahead(now) - band.tolerance, band.a));
-    // A granted reservation is described when its tokens are due.
+    // A granted reservation is described when its tokens are due (a charge's or a refund's at once).
+    if (slack === undefined || parts.some((part) => part < 0n)) delay = 0n;
     const at = now + delay;
-    return { ...this.pick(at, allowed, c), delayMs: Number(delay) };
+    return { ...this.pick(at, allowed, parts), delayMs: Number(delay) };
   }
 
-  /** Gives `cost` tokens back: never refused, never beyond a full bucket. */
-  refund(clockMs: number, cost: number): void {
-    const now = BigInt(Math.floor(clockMs));
-    for (const band of this.bands) band.take(now, -BigInt(cost));
+  /** Gives `cost` tokens back (per band, or the same in each): never refused, never beyond a full bucket. */
+  refund(clockMs: number, cost: number | readonly number[]): ModelDecision {
+    return this.call(clockMs, typeof cost === 'number' ? -cost : cost.map((part) => -part));
   }
 
-  private pick(now: bigint, allowed: boolean, cost: bigint): Omit<ModelDecision, 'delayMs'> {
-    const all = this.bands.map((band) => band.describe(now, allowed, cost));
+  private pick(now: bigint, allowed: boolean, parts: bigint[]): Omit<ModelDecision, 'delayMs'> {
+    const all = this.bands.map((band, i) => band.describe(now, allowed, parts[i] as bigint));
+    const blocked = !allowed && this.bands.some((band) => band.ahead(now) > band.tolerance);
     let chosen = 0;
     for (let i = 1; i < all.length; i++) {
       const state = all[i] as ModelBandDecision;
       const best = all[chosen] as ModelBandDecision;
       if (allowed ? state.remaining < best.remaining : state.retryAfterMs > best.retryAfterMs) chosen = i;
     }
-    return { allowed, limit: Number((this.bands[chosen] as ModelBand).capacity), ...(all[chosen] as ModelBandDecision), bands: all };
+    return {
+      allowed,
+      blocked,
+      limit: Number((this.bands[chosen] as ModelBand).capacity),
+      ...(all[chosen] as ModelBandDecision),
+      bands: all,
+    };
   }
 }
 
 function maxBig(x: bigint, y: bigint): bigint {
   return x > y ? x : y;
+}
+
+function minBig(x: bigint, y: bigint): bigint {
+  return x < y ? x : y;
 }

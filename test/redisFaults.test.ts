@@ -5,7 +5,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Decision, type DegradedEvent, RateLimiter, RedisStore, StoreTimeoutError } from '../src/index.js';
-import { DECIDE_BATCH_SHA } from '../src/stores/redis/redisScripts.js';
+import { DECIDE_BATCH_SHA } from '../src/stores/redis/lua/decideBatch.js';
 import { type RedisServer, startRedisServer } from './setup/redisServers.js';
 import { redisOptions, uniquePrefix } from './setup/redisTarget.js';
 

@@ -9,7 +9,7 @@ import { createClient as createClient4 } from 'redis4';
 import { createClient as createClient5 } from 'redis5';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Decision, RateLimiter, RedisStore, SluiceConfigError } from '../src/index.js';
-import { DECIDE_BATCH_SHA } from '../src/stores/redis/redisScripts.js';
+import { DECIDE_BATCH_SHA } from '../src/stores/redis/lua/decideBatch.js';
 import { expectClusterSlotsExact, expectRedisTimeDecides } from './redisClientCases.js';
 import { type RedisServer, startRedisServer } from './setup/redisServers.js';
 import {

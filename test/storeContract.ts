@@ -229,13 +229,196 @@ export function storeContract(name: string, target: ContractTarget | undefined):
             } else {
               const want = model(key).call(now, kind === 'peek' ? 0 : cost);
               const got = kind === 'peek' ? await other.limiter.peek(key) : await other.limiter.consume(key, cost);
-              expect(essentials(got)).toEqual(essentials({ ...want, degraded: false, blocked: false, bands: undefined }));
+              expect(essentials(got)).toEqual(essentials({ ...want, degraded: false, bands: undefined }));
               expect(got.degraded).toBe(false);
               const gotBands = got.bands?.map((b) => [b.remaining, b.retryAfterMs, b.resetMs]);
               expect(gotBands).toEqual(
                 modelLimits.length > 1 ? want.bands.map((b) => [b.remaining, b.retryAfterMs, b.resetMs]) : undefined,
               );
             }
+          }
+        }),
+        { numRuns: 40 },
+      );
+    });
+
+    it('charges into debt: allowed, remaining 0, refused (blocked) until the debt of N tokens is refilled after N emission intervals', async () => {
+      const { limiter, clock } = setup(t, { capacity: 5, refillRate: 1, interval: '1s' });
+      const charged = await limiter.charge('k', 8);
+      expect(essentials(charged)).toEqual({ allowed: true, limit: 5, remaining: 0, retryAfterMs: 0, resetMs: 8000 });
+      expect(charged.blocked).toBe(false);
+      const inDebt = await limiter.consume('k');
+      // 3 tokens of debt, then 1 token to refill: 4 s.
+      expect(essentials(inDebt)).toEqual({ allowed: false, limit: 5, remaining: 0, retryAfterMs: 4000, resetMs: 8000 });
+      expect(inDebt.blocked).toBe(true);
+      clock.now += 3000; // the debt is cleared: the bucket is empty, no longer in debt
+      const empty = await limiter.consume('k');
+      expect(empty).toMatchObject({ allowed: false, blocked: false, retryAfterMs: 1000 });
+      clock.now += 1000;
+      expect(await limiter.consume('k')).toMatchObject({ allowed: true, remaining: 0 });
+      // A charge of 0 only looks; the key then refills as usual.
+      clock.now += 5000;
+      expect(await limiter.charge('k', 0)).toMatchObject({ allowed: true, remaining: 5, resetMs: 0 });
+    });
+
+    it('refunds: gives tokens back, never past a full bucket, also out of a debt', async () => {
+      const { limiter } = setup(t, { capacity: 5, refillRate: 1, interval: '1m' });
+      await limiter.consume('k', 4);
+      expect(await limiter.refund('k', 2)).toMatchObject({ allowed: true, remaining: 3, resetMs: 120_000 });
+      expect(essentials(await limiter.refund('k', 10))).toEqual({ allowed: true, limit: 5, remaining: 5, retryAfterMs: 0, resetMs: 0 });
+      await limiter.charge('k', 12);
+      expect(await limiter.refund('k', 7)).toMatchObject({ allowed: true, remaining: 0, resetMs: 300_000 });
+      expect(await limiter.refund('k', 2 ** 60)).toMatchObject({ remaining: 5, resetMs: 0 });
+    });
+
+    it('takes a different cost from each band in one atomic call (60 requests/min and 90,000 model tokens/min)', async () => {
+      const { limiter, clock } = setup(t, {
+        limits: [
+          { capacity: 60, refillRate: 60, interval: '1m', name: 'requests' },
+          { capacity: 90_000, refillRate: 90_000, interval: '1m', name: 'tokens' },
+        ],
+      });
+      const first = await limiter.consume('k', { requests: 1, tokens: 350 });
+      expect(first.allowed).toBe(true);
+      expect(first.bands?.map((b) => [b.name, b.remaining])).toEqual([
+        ['requests', 59],
+        ['tokens', 89_650],
+      ]);
+      expect((await limiter.consume('k', { requests: 1, tokens: 89_000 })).bands?.map((b) => b.remaining)).toEqual([58, 650]);
+      const refused = await limiter.consume('k', { requests: 1, tokens: 651 });
+      expect(refused.allowed).toBe(false);
+      // 1 token of the tokens band per 2/3 ms: 1 missing token is due in 1 ms.
+      expect(refused.retryAfterMs).toBe(1);
+      // Nothing was taken from the requests band by the refused call.
+      expect(refused.bands?.map((b) => b.remaining)).toEqual([58, 650]);
+      // Charged and refunded per band too.
+      await limiter.charge('k', { requests: 0, tokens: 1000 });
+      expect((await limiter.peek('k')).bands?.map((b) => b.remaining)).toEqual([58, 0]);
+      await limiter.refund('k', { requests: 2, tokens: 100_000 });
+      expect((await limiter.peek('k')).bands?.map((b) => b.remaining)).toEqual([60, 90_000]);
+      // The same cost in every band, as a number or as an object.
+      await limiter.consume('k', { requests: 5, tokens: 5 });
+      expect((await limiter.consume('k', 5)).bands?.map((b) => b.remaining)).toEqual([50, 89_990]);
+      await expect(limiter.consume('k', { requests: 61, tokens: 1 })).rejects.toThrow(
+        /`cost\.requests` must be at most the capacity \(60\)/,
+      );
+    });
+
+    it('blockDuration: a refused call blocks the key for that long (again at each refusal), then it refills as usual', async () => {
+      const { limiter, clock } = setup(t, { capacity: 2, refillRate: 1, interval: '1s', blockDuration: '10s' });
+      await limiter.consume('k', 2);
+      const refused = await limiter.consume('k');
+      expect(refused).toMatchObject({ allowed: false, blocked: true, retryAfterMs: 10_000, resetMs: 11_000, remaining: 0 });
+      clock.now += 8999;
+      // A look never blocks (nor extends a block).
+      expect(await limiter.peek('k')).toMatchObject({ allowed: false, blocked: true, retryAfterMs: 1 });
+      clock.now += 1001;
+      expect(await limiter.consume('k')).toMatchObject({ allowed: true, blocked: false, remaining: 0 });
+      // A refusal during a block starts it again.
+      await limiter.consume('again', 2);
+      expect(await limiter.consume('again')).toMatchObject({ allowed: false, retryAfterMs: 10_000 });
+      clock.now += 5000;
+      expect(await limiter.consume('again')).toMatchObject({ allowed: false, blocked: true, retryAfterMs: 10_000 });
+      expect(await limiter.peek('fresh')).toMatchObject({ allowed: true, blocked: false });
+    });
+
+    it('blockDuration on several bands pushes only the bands that refused', async () => {
+      const { limiter, clock } = setup(t, {
+        limits: [
+          { capacity: 2, refillRate: 2, interval: '1s', name: 'second' },
+          { capacity: 100, refillRate: 100, interval: '1h', name: 'hour' },
+        ],
+        blockDuration: '1m',
+      });
+      await limiter.consume('k', 2);
+      const refused = await limiter.consume('k');
+      expect(refused).toMatchObject({ allowed: false, blocked: true, retryAfterMs: 60_000 });
+      expect(refused.bands?.map((b) => [b.remaining, b.resetMs])).toEqual([
+        [0, 60_500],
+        [98, 72_000],
+      ]);
+      clock.now += 60_000;
+      expect(await limiter.consume('k')).toMatchObject({ allowed: true });
+    });
+
+    it('charges, refunds, per-band costs and blocks decide exactly like the reference model', async () => {
+      const costs = fc.oneof(fc.integer({ min: 0, max: 4 }), fc.tuple(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 6 })));
+      const op = fc.record({
+        key: fc.constantFrom('a', 'b'),
+        kind: fc.constantFrom('consume', 'consume', 'charge', 'refund', 'peek'),
+        cost: costs,
+        charge: fc.integer({ min: 0, max: 20 }),
+        advance: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 40_000 }), fc.double({ min: 0, max: 3000, noNaN: true })),
+      });
+      const limits = fc.constantFrom<LimitOnly>(
+        {
+          limits: [
+            { capacity: 4, refillRate: 3, interval: '1m', name: 'm' },
+            { capacity: 6, refillRate: 10, interval: '1h', name: 'h' },
+          ],
+        },
+        {
+          limits: [
+            { capacity: 4, refillRate: 3, interval: '1m', name: 'm' },
+            { capacity: 6, refillRate: 7, interval: 54_000, name: 'h' },
+          ],
+          blockDuration: 25_000,
+        },
+        {
+          limits: [
+            { capacity: 5, refillRate: 7, interval: 54_000, name: 'm' },
+            { capacity: 9, refillRate: 1, interval: '1m', name: 'h' },
+          ],
+          blockDuration: '1.5s',
+        },
+      );
+      await fc.assert(
+        fc.asyncProperty(limits, fc.array(op, { minLength: 1, maxLength: 25 }), async (limit, ops) => {
+          const modelLimits = limit.limits as readonly ModelLimit[];
+          const blockMs = limit.blockDuration === undefined ? 0 : limit.blockDuration === '1.5s' ? 1500 : (limit.blockDuration as number);
+          const models = new Map<string, GcraModel>();
+          const model = (key: string) => {
+            let found = models.get(key);
+            if (found === undefined) {
+              found = new GcraModel(modelLimits);
+              models.set(key, found);
+            }
+            return found;
+          };
+          const other = setup(t, limit);
+          const start = other.clock.now;
+          const wallStart = performance.now();
+          let advanced = 0;
+          for (const { key, kind, cost, charge, advance } of ops) {
+            advanced += advance;
+            other.clock.now = start + advanced + Math.ceil(performance.now() - wallStart);
+            const now = other.clock.now;
+            const parts = typeof cost === 'number' ? cost : [...cost];
+            const asCost = typeof parts === 'number' ? parts : { m: parts[0] as number, h: parts[1] as number };
+            let want: ReturnType<GcraModel['call']>;
+            let got: Decision;
+            if (kind === 'peek') {
+              want = model(key).call(now, 0, 0, blockMs);
+              got = await other.limiter.peek(key);
+            } else if (kind === 'charge') {
+              const charged = typeof parts === 'number' ? charge : [charge, parts[1] as number];
+              want = model(key).call(now, charged, Number.POSITIVE_INFINITY, blockMs);
+              got = await other.limiter.charge(
+                key,
+                typeof charged === 'number' ? charged : { m: charged[0] as number, h: charged[1] as number },
+              );
+            } else if (kind === 'refund') {
+              want = model(key).refund(now, parts);
+              got = await other.limiter.refund(key, asCost);
+            } else {
+              want = model(key).call(now, parts, 0, blockMs);
+              got = await other.limiter.consume(key, asCost);
+            }
+            expect(essentials(got)).toEqual(essentials({ ...want, degraded: false, bands: undefined }));
+            expect(got.blocked).toBe(want.blocked);
+            expect(got.bands?.map((b) => [b.remaining, b.retryAfterMs, b.resetMs])).toEqual(
+              want.bands.map((b) => [b.remaining, b.retryAfterMs, b.resetMs]),
+            );
           }
         }),
         { numRuns: 40 },

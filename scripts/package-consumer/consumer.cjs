@@ -6,6 +6,7 @@ run('require', {
   sluice: require('sluice'),
   sluiceExpress: require('sluice/express'),
   sluiceFastify: require('sluice/fastify'),
+  sluiceRedis: require('sluice/redis'),
   express: require('express'),
   Fastify: require('fastify'),
 }).catch((error) => {

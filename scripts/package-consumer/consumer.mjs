@@ -6,14 +6,16 @@ import Fastify from 'fastify';
 import * as sluice from 'sluice';
 import * as sluiceExpress from 'sluice/express';
 import * as sluiceFastify from 'sluice/fastify';
+import * as sluiceRedis from 'sluice/redis';
 import scenario from './scenario.cjs';
 
 const require = createRequire(import.meta.url);
-const esm = { sluice, sluiceExpress, sluiceFastify, express, Fastify };
+const esm = { sluice, sluiceExpress, sluiceFastify, sluiceRedis, express, Fastify };
 const cjs = {
   sluice: require('sluice'),
   sluiceExpress: require('sluice/express'),
   sluiceFastify: require('sluice/fastify'),
+  sluiceRedis: require('sluice/redis'),
   express,
   Fastify,
 };

@@ -5,9 +5,18 @@ import express, { type RequestHandler } from 'express';
 import Fastify from 'fastify';
 import { Cluster, Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { CostExceedsCapacityError, type Decision, MemoryStore, RateLimiter, RedisStore, SluiceArgumentError, SluiceError } from 'sluice';
+import {
+  CostExceedsCapacityError,
+  type Decision,
+  MemoryStore,
+  RateLimiter,
+  RedisStore as RootRedisStore,
+  SluiceArgumentError,
+  SluiceError,
+} from 'sluice';
 import { type ExpressRateLimitOptions, rateLimit } from 'sluice/express';
 import sluice, { type FastifyRateLimitOptions } from 'sluice/fastify';
+import { RedisStore, type RedisStoreOptions } from 'sluice/redis';
 
 const label = process.argv[2] ?? 'ts';
 
@@ -62,10 +71,13 @@ async function main(): Promise<void> {
   for (let i = 0; i < 2; i++) codes.push((await fastify.inject({ method: 'GET', url: '/' })).statusCode);
   await fastify.close();
   assert.deepEqual(codes, [200, 429]);
+  // `sluice/redis` and the deprecated root export are one class.
+  assert.equal(RedisStore, RootRedisStore);
   // ioredis' clients fit RedisStore's `client` (lazyConnect: nothing connects).
   const redis = new Redis({ lazyConnect: true });
   const cluster = new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true });
-  assert.equal(new RedisStore({ client: redis }).client, redis);
+  const redisOptions: RedisStoreOptions = { client: redis };
+  assert.equal(new RedisStore(redisOptions).client, redis);
   assert.equal(new RedisStore({ client: cluster, time: 'client' }).client, cluster);
   redis.disconnect();
   cluster.disconnect();

@@ -48,9 +48,16 @@ async function fastifyStatuses(Fastify, plugin, options) {
   }
 }
 
-/** `m`: { sluice, sluiceExpress, sluiceFastify, express, Fastify }, loaded one way. */
+/** `m`: { sluice, sluiceExpress, sluiceFastify, sluiceRedis, express, Fastify }, loaded one way. */
 async function run(label, m) {
-  checkExports(label, { sluice: m.sluice, 'sluice/express': m.sluiceExpress, 'sluice/fastify': m.sluiceFastify });
+  checkExports(label, {
+    sluice: m.sluice,
+    'sluice/express': m.sluiceExpress,
+    'sluice/fastify': m.sluiceFastify,
+    'sluice/redis': m.sluiceRedis,
+  });
+  // The deprecated root export is the class of `sluice/redis`.
+  assert.equal(m.sluiceRedis.RedisStore, m.sluice.RedisStore);
   const { RateLimiter, SluiceError, SluiceConfigError, SluiceArgumentError, CostExceedsCapacityError } = m.sluice;
 
   const limiter = new RateLimiter({ capacity: 2, refillRate: 1, interval: '1h' });

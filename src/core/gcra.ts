@@ -178,8 +178,9 @@ export type BandCosts = number | ArrayLike<number>;
  *   `slackMs` into the future. `Infinity` is a charge: never refused, the bucket may go into debt (a TAT
  *   beyond now + tolerance), capped at MAX_AHEAD_UNITS ahead of now so it stays exact.
  * - A negative cost gives tokens back: never refused, never beyond a full bucket.
- * - `blockMs` (whole ms, default 0): a denied call that takes tokens pushes every band that refused it to
- *   `blockMs` beyond empty (a TAT of now + tolerance + blockMs), so no call fits for `blockMs`.
+ * - `blockMs` (whole ms, default 0): a denied call that takes tokens pushes every band that refused it out
+ *   to a TAT of now + tolerance + blockMs − T (unless it is further already): no call fits for `blockMs`,
+ *   and then the band holds one token and refills as usual.
  */
 export function applyCall(
   bands: readonly Band[],
@@ -241,7 +242,7 @@ function block(
     const part = same ? cost : (cost[i] as number);
     const ahead = aheads[i] as number;
     if (part < 0 || ahead + part * band.emission - band.tolerance <= slackMs * band.scale) continue;
-    const blocked = Math.min(band.tolerance + blockMs * band.scale, MAX_AHEAD_UNITS);
+    const blocked = Math.min(band.tolerance + blockMs * band.scale - band.emission, MAX_AHEAD_UNITS);
     if (blocked <= ahead) continue;
     aheads[i] = blocked;
     writeTat(band, now, blocked, tats, shorts, offset + i);
@@ -256,15 +257,17 @@ export function maxChargeTokens(band: Band): number {
   return Math.floor(MAX_AHEAD_UNITS / band.emission);
 }
 
-/** Whether any band is in debt: its TAT beyond now + tolerance (a charge beyond the bucket, or a block). */
-export function inDebt(bands: readonly Band[], aheads: ArrayLike<number>): boolean {
-  for (let i = 0; i < bands.length; i++) if ((aheads[i] as number) > (bands[i] as Band).tolerance) return true;
-  return false;
+/**
+ * ms until every band, band i being `aheads[i]` band units ahead, holds `cost` tokens (0 when all do already):
+ * a denial's retry-after, the longest wait of any band. Rounded up to whole ms.
+ */
+export function msUntilAllFit(bands: readonly Band[], aheads: ArrayLike<number>, cost: number): number {
+  let wait = 0;
+  for (let i = 0; i < bands.length; i++) wait = Math.max(wait, msUntilFits(bands[i] as Band, aheads[i] as number, cost));
+  return wait;
 }
 
 /** ms from the call until a reservation made with `applyCall(..., slackMs)` may go ahead (0 when at once). */
 export function reservationDelayMs(bands: readonly Band[], aheads: ArrayLike<number>): number {
-  let delay = 0;
-  for (let i = 0; i < bands.length; i++) delay = Math.max(delay, msUntilFits(bands[i] as Band, aheads[i] as number, 0));
-  return delay;
+  return msUntilAllFit(bands, aheads, 0);
 }

@@ -1,4 +1,4 @@
-import { aheadsAfter, type Band, msUntilFits } from '../../core/gcra.js';
+import { aheadsAfter, type Band, msUntilAllFit } from '../../core/gcra.js';
 import { heldKey, keyBytes, LONGEST_PLAIN_KEY, ownedKey } from '../../core/keyDigest.js';
 import type { StoreResult } from '../../core/store.js';
 
@@ -71,8 +71,8 @@ export class DenyCache {
   /** Remembers a denial of `cost` for `key` (a store result with allowed false). */
   remember(key: string, bands: readonly Band[], cost: number, result: StoreResult): void {
     const { now, aheads } = result;
-    let wait = 0;
-    for (let i = 0; i < bands.length; i++) wait = Math.max(wait, msUntilFits(bands[i] as Band, aheads[i] as number, cost));
+    // The decision's retry-after: until then Redis would deny `cost` again.
+    const wait = msUntilAllFit(bands, aheads, cost);
     if (wait === 0) return;
     if (key.length > LONGEST_PLAIN_KEY) key = heldKey(key);
     this.forgetHeld(key); // re-inserted at the end: the newest entry is the last to be evicted
