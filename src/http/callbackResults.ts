@@ -34,7 +34,11 @@ export function usableKey(value: unknown): string {
 export function usableCost(value: unknown): Cost {
   if (typeof value === 'number' && value >= 0 && value !== Number.POSITIVE_INFINITY) return value;
   if (value !== null && typeof value === 'object' && !Array.isArray(value) && !isThenable(value)) return value as Cost;
-  throw new SluiceArgumentError('cost', value, 'must return a finite number of tokens ≥ 0, or an object of them by band name (or a promise of one)');
+  throw new SluiceArgumentError(
+    'cost',
+    value,
+    'must return a finite number of tokens ≥ 0, or an object of them by band name (or a promise of one)',
+  );
 }
 
 /**

@@ -146,7 +146,11 @@ const HTTP_OPTIONS = declareOptions(
       if (typeof value === 'function') return value as (req: never) => unknown;
       if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Cost;
       if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
-        throw new SluiceConfigError(path, value, 'must be a finite number ≥ 0, an object of them by band name, or a function (req) => cost');
+        throw new SluiceConfigError(
+          path,
+          value,
+          'must be a finite number ≥ 0, an object of them by band name, or a function (req) => cost',
+        );
       }
       return value;
     },
@@ -173,10 +177,12 @@ const HTTP_OPTIONS = declareOptions(
     finalCost: optionalFunction<(req: never, res: never, outcome: never) => unknown>(),
     blocked: (value, path): { statusCode: number; message: unknown } | undefined => {
       if (value === undefined) return undefined;
-      if (value === null || typeof value !== 'object') throw new SluiceConfigError(path, value, 'must be an object { statusCode, message }');
+      if (value === null || typeof value !== 'object')
+        throw new SluiceConfigError(path, value, 'must be an object { statusCode, message }');
       const { statusCode = 403, message, ...rest } = value as Record<string, unknown>;
       const unknown = Object.keys(rest)[0];
-      if (unknown !== undefined) throw new SluiceConfigError(`${path}.${unknown}`, rest[unknown], 'is not an option of `blocked` (statusCode, message)');
+      if (unknown !== undefined)
+        throw new SluiceConfigError(`${path}.${unknown}`, rest[unknown], 'is not an option of `blocked` (statusCode, message)');
       return { statusCode: readStatus(statusCode, `${path}.statusCode`), message: readMessage(message, `${path}.message`) };
     },
   },

@@ -11,11 +11,11 @@ import { asError, isThenable, usableCost, usableKey } from './callbackResults.js
 import { clientKey } from './clientKey.js';
 import { type CountedMark, CountedRequests, weakMapMarks } from './countedRequests.js';
 import { HeldRequests } from './delay.js';
-import { Settlement } from './settlement.js';
 import type { HttpFramework, Next } from './httpFramework.js';
 import { type ResolvedHttpOptions, resolveHttpOptions } from './httpLimitOptions.js';
 import { ProxyWatch } from './proxyWatch.js';
 import { Responder } from './responder.js';
+import { Settlement } from './settlement.js';
 import { warnOnce } from './warnings.js';
 
 export type { HttpFramework, Next } from './httpFramework.js';

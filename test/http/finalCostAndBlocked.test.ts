@@ -64,23 +64,26 @@ describe.each(FRAMEWORK_TARGETS)('$name', (target) => {
       expect(outcomes).toEqual([...Array(4).fill({ finished: true, status: 200 }), ...Array(2).fill({ finished: true, status: 401 })]);
     });
 
-    it.skipIf(storeOptions === undefined)('estimate then settle: the difference is charged into debt, and a refusal in debt gets the `blocked` response', async () => {
-      const limiter = new RateLimiter({ capacity: 4, refillRate: 4, interval: '1h', ...storeOptions?.() });
-      const app = await target.start({
-        limiter,
-        key: () => 'client',
-        cost: 2,
-        finalCost: () => 7,
-        blocked: { statusCode: 403, message: { error: 'blocked for now' } },
-      });
-      expect((await app.get('/')).status).toBe(200);
-      // 7 taken in all from a bucket of 4: 3 tokens of debt.
-      await eventually(async () => (await limiter.consume('client', 0)).resetMs > 6.5 * 15 * 60_000);
-      const refused = await app.get('/');
-      expect(refused.status).toBe(403);
-      expect(JSON.parse(refused.body)).toEqual({ error: 'blocked for now' });
-      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(3 * 15 * 60);
-    });
+    it.skipIf(storeOptions === undefined)(
+      'estimate then settle: the difference is charged into debt, and a refusal in debt gets the `blocked` response',
+      async () => {
+        const limiter = new RateLimiter({ capacity: 4, refillRate: 4, interval: '1h', ...storeOptions?.() });
+        const app = await target.start({
+          limiter,
+          key: () => 'client',
+          cost: 2,
+          finalCost: () => 7,
+          blocked: { statusCode: 403, message: { error: 'blocked for now' } },
+        });
+        expect((await app.get('/')).status).toBe(200);
+        // 7 taken in all from a bucket of 4: 3 tokens of debt.
+        await eventually(async () => (await limiter.consume('client', 0)).resetMs > 6.5 * 15 * 60_000);
+        const refused = await app.get('/');
+        expect(refused.status).toBe(403);
+        expect(JSON.parse(refused.body)).toEqual({ error: 'blocked for now' });
+        expect(Number(refused.headers['retry-after'])).toBeGreaterThan(3 * 15 * 60);
+      },
+    );
 
     it.skipIf(storeOptions === undefined)('a refusal within the bucket (not in debt) gets the normal 429 even with `blocked`', async () => {
       const app = await target.start({ capacity: 1, refillRate: 1, interval: '1h', blocked: { statusCode: 403 }, ...storeOptions?.() });
@@ -88,16 +91,26 @@ describe.each(FRAMEWORK_TARGETS)('$name', (target) => {
       expect((await app.get('/')).status).toBe(429);
     });
 
-    it.skipIf(storeOptions === undefined)('blockDuration blocks a key that keeps calling, and `blocked` answers 403 meanwhile', async () => {
-      const app = await target.start({ capacity: 1, refillRate: 1, interval: '1s', blockDuration: '1m', blocked: {}, ...storeOptions?.() });
-      expect((await app.get('/')).status).toBe(200);
-      const refused = await app.get('/');
-      expect(refused.status).toBe(403);
-      expect(JSON.parse(refused.body)).toMatchObject({ error: 'Blocked' });
-      expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(59);
-      await sleep(1100);
-      expect((await app.get('/')).status).toBe(403);
-    });
+    it.skipIf(storeOptions === undefined)(
+      'blockDuration blocks a key that keeps calling, and `blocked` answers 403 meanwhile',
+      async () => {
+        const app = await target.start({
+          capacity: 1,
+          refillRate: 1,
+          interval: '1s',
+          blockDuration: '1m',
+          blocked: {},
+          ...storeOptions?.(),
+        });
+        expect((await app.get('/')).status).toBe(200);
+        const refused = await app.get('/');
+        expect(refused.status).toBe(403);
+        expect(JSON.parse(refused.body)).toMatchObject({ error: 'Blocked' });
+        expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(59);
+        await sleep(1100);
+        expect((await app.get('/')).status).toBe(403);
+      },
+    );
   });
 
   it('finalCost runs once with finished: false when the client disconnects before the response', async () => {
@@ -140,9 +153,13 @@ describe.each(FRAMEWORK_TARGETS)('$name', (target) => {
   });
 
   it.each([
-    ['throws', () => {
-      throw new Error('boom');
-    }, /It threw: boom/],
+    [
+      'throws',
+      () => {
+        throw new Error('boom');
+      },
+      /It threw: boom/,
+    ],
     ['rejects', () => Promise.reject(new Error('boom')), /It rejected: boom/],
     ['returns NaN', () => Number.NaN, /final cost that must be a whole number of tokens ≥ 0; got NaN/],
     ['returns a negative cost', () => -1, /got -1/],
