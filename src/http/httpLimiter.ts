@@ -117,7 +117,7 @@ export class HttpLimiter<Req extends object, Res> {
         // Undefined: the client went away while held (its reservation is given back); nothing to answer.
         if (decision === undefined || this.framework.responded(res)) return;
         mark.decision = decision;
-        if (this.settlement !== undefined && decision.allowed) this.watch(req, res, mark);
+        if (this.settlement !== undefined && decision.allowed && !decision.degraded) this.watch(req, res, mark);
         this.proceed(req, res, next, decision);
       },
       (error) => next(asError(error)),
