@@ -7,7 +7,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import autocannon from 'autocannon';
-import express from 'express';
+import express, { type Express } from 'express';
 import Fastify from 'fastify';
 import { rateLimit } from '../adapters/express.js';
 import sluice from '../adapters/fastify.js';
@@ -46,11 +46,16 @@ async function expressDemo(): Promise<void> {
   app.get('/', (_req, res) => {
     res.send('hello');
   });
+  await serveExpress(app, (url) => burst('Express 5', url));
+}
+
+/** Serves an Express app on a free loopback port while `use` runs, then closes it. */
+async function serveExpress(app: Express, use: (url: string) => Promise<void>): Promise<void> {
   const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
   try {
-    await burst('Express 5', `http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    await use(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
   } finally {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
@@ -77,11 +82,7 @@ async function delayDemo(): Promise<void> {
   app.get('/', (_req, res) => {
     res.send('hello');
   });
-  const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-  });
-  try {
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  await serveExpress(app, async (url) => {
     const started = performance.now();
     const answered = await Promise.all(
       Array.from({ length: 15 }, async () => {
@@ -97,10 +98,7 @@ async function delayDemo(): Promise<void> {
         `${shaping.refillRate}/s): ${ok} × 200 of ${answered.length} sent at once; the 10 over the limit were held and ` +
         `let through at the refill rate, the last after about ${(Math.round(last / 100) / 10).toFixed(1)} s (1.0 s expected)\n`,
     );
-  } finally {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
+  });
 }
 
 console.log(

@@ -2,26 +2,14 @@
  * `delay` (hold instead of refusing), the decision in handlers (`req.rateLimit`, `rateLimitOf`) and `plans`,
  * through real Express 4/5 and Fastify 4/5 apps on the memory store, Redis and the Redis Cluster.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RateLimiter, SluiceConfigError } from '../../src/index.js';
-import { storeVariants, tick } from './adapterTestSupport.js';
+import { failOnUnhandledRejections, storeVariants } from './adapterTestSupport.js';
 import { FRAMEWORK_TARGETS, type SeenDecision } from './frameworkTargets.js';
 
 const stores = storeVariants('delayPlans', { cluster: true });
 
-/** Nothing a callback does may end in an unhandled rejection (Node would exit on it). */
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-beforeAll(() => {
-  process.on('unhandledRejection', onUnhandled);
-});
-afterAll(() => {
-  process.off('unhandledRejection', onUnhandled);
-});
-afterEach(async () => {
-  await tick();
-  expect(unhandled.splice(0)).toEqual([]);
-});
+failOnUnhandledRejections();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -3,27 +3,15 @@
  * `blocked` (the response while a key is blocked), through real Express 4/5 and Fastify 4/5 apps on the
  * memory store, Redis and the Redis Cluster.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RateLimiter, SluiceConfigError } from '../../src/index.js';
-import { captureWarnings, storeVariants, tick } from './adapterTestSupport.js';
+import { captureWarnings, failOnUnhandledRejections, storeVariants } from './adapterTestSupport.js';
 import { FRAMEWORK_TARGETS } from './frameworkTargets.js';
 
 const stores = storeVariants('finalCost', { cluster: true });
 const warnings = captureWarnings();
 
-/** Nothing a callback does may end in an unhandled rejection (Node would exit on it). */
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-beforeAll(() => {
-  process.on('unhandledRejection', onUnhandled);
-});
-afterAll(() => {
-  process.off('unhandledRejection', onUnhandled);
-});
-afterEach(async () => {
-  await tick();
-  expect(unhandled.splice(0)).toEqual([]);
-});
+failOnUnhandledRejections();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
