@@ -149,7 +149,7 @@ const HTTP_OPTIONS = declareOptions(
         throw new SluiceConfigError(
           path,
           value,
-          'must be a finite number ≥ 0, an object of them by band name, or a function (req) => cost',
+          'must be a finite number ≥ 0 or a function (req) => cost, or an object of numbers by band name',
         );
       }
       return value;
