@@ -7,10 +7,11 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Decision, toDecision } from '../src/core/decision.js';
+import { toDecision } from '../src/core/decision.js';
 import { aheadsAfter, reservationDelayMs } from '../src/core/gcra.js';
 import { MemoryStore, RateLimiter, type RateLimiterOptions, RedisStore, SluiceConfigError, type Store } from '../src/index.js';
-import { GcraModel, inDocumentedRange, type ModelDecision, type ModelLimit } from './gcraModel.js';
+import { decisionView } from './decisionView.js';
+import { GcraModel, inDocumentedRange, type ModelLimit } from './gcraModel.js';
 import { redisClient, redisOptions } from './setup/redisTarget.js';
 
 const single = redisOptions();
@@ -61,21 +62,6 @@ function limiterOptions(limits: readonly ModelLimit[]): Omit<RateLimiterOptions,
     : { limits: limits.map((l) => ({ capacity: l.capacity, refillRate: l.refillRate, interval: l.interval as number })) };
 }
 
-function view(d: Decision | ModelDecision) {
-  return {
-    allowed: d.allowed,
-    limit: d.limit,
-    remaining: d.remaining,
-    retryAfterMs: d.retryAfterMs,
-    resetMs: d.resetMs,
-    // A one-band limiter reports no `bands`; the model always does.
-    bands:
-      d.bands && d.bands.length > 1
-        ? d.bands.map(({ remaining, retryAfterMs, resetMs }) => ({ remaining, retryAfterMs, resetMs }))
-        : undefined,
-  };
-}
-
 interface Target {
   makeStore(): Store;
   /** Redis expires keys in wall time: its fake clock must run ahead of wall time. */
@@ -119,7 +105,7 @@ async function replay(target: Target, limits: ModelLimit[], start: number, steps
     const cost = costPick % 4 < 2 ? costPick % 4 : costPick % (minCapacity + 1);
     if (kind === 'consume' || kind === 'peek') {
       const got = kind === 'peek' ? await limiter.peek(key) : await limiter.consume(key, cost);
-      expect(view(got)).toEqual(view(model(key).call(now, kind === 'peek' ? 0 : cost)));
+      expect(decisionView(got)).toEqual(decisionView(model(key).call(now, kind === 'peek' ? 0 : cost)));
     } else if (kind === 'refund') {
       await limiter.store.update(limiter.policy, key, -cost, 0, Math.floor(now));
       model(key).refund(now, cost);
@@ -134,7 +120,7 @@ async function replay(target: Target, limits: ModelLimit[], start: number, steps
         cost,
       );
       const want = model(key).call(now, cost, slack);
-      expect({ ...view(got), delayMs: delay }).toEqual({ ...view(want), delayMs: want.delayMs });
+      expect({ ...decisionView(got), delayMs: delay }).toEqual({ ...decisionView(want), delayMs: want.delayMs });
     }
   }
 }
@@ -199,7 +185,7 @@ describe('exact GCRA at every rate: MemoryStore against the BigInt model', () =>
     const fractional = new RateLimiter({ capacity: 3, refillRate: 1000, interval: 999, clock: () => now });
     const whole = new RateLimiter({ capacity: 3, refillRate: 1000, interval: 999, clock: () => Math.floor(now) });
     for (let i = 0; i < 500; i++, now += 0.37) {
-      expect(view(fractional.consumeSync('k'))).toEqual(view(whole.consumeSync('k')));
+      expect(decisionView(fractional.consumeSync('k'))).toEqual(decisionView(whole.consumeSync('k')));
     }
   });
 });
@@ -237,7 +223,7 @@ describe.skipIf(single === undefined)('exact GCRA at every rate: RedisStore agai
               const result = results[i] as (typeof results)[number];
               const model = models.get(key) ?? new GcraModel([limit]);
               models.set(key, model);
-              expect(view(toDecision(limiter.limits, result, cost))).toEqual(view(model.call(result.now, cost)));
+              expect(decisionView(toDecision(limiter.limits, result, cost))).toEqual(decisionView(model.call(result.now, cost)));
             }
           }
         },

@@ -57,7 +57,11 @@ describe('MemoryStore', () => {
       // The rest follows on (real) setImmediate turns, without blocking the event loop.
       for (let turn = 0; turn < 10 && store.size > 1; turn++) await new Promise((resolve) => setImmediate(resolve));
       expect(store.size).toBe(1);
+      expect(vi.getTimerCount()).toBe(1);
       store.close();
+      // No timer left behind: nothing would keep the process alive or sweep a closed store.
+      expect(vi.getTimerCount()).toBe(0);
+      expect(store.size).toBe(0);
     } finally {
       vi.useRealTimers();
     }

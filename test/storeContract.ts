@@ -32,6 +32,32 @@ function setup(target: ContractTarget, options: LimitOnly) {
   return { limiter, clock };
 }
 
+/** The reference model of `key`'s buckets, made on first use. */
+function modelOf(models: Map<string, GcraModel>, key: string, limits: readonly ModelLimit[]): GcraModel {
+  let found = models.get(key);
+  if (found === undefined) {
+    found = new GcraModel(limits);
+    models.set(key, found);
+  }
+  return found;
+}
+
+/**
+ * Moves the fake clock by the given ms plus the wall time gone by, in whole ms (exact arithmetic), and returns it.
+ * Redis expires a key (PX) in wall time: the fake clock must never run behind wall time, or on a slow machine Redis
+ * forgets a bucket that the fake clock still sees a fraction of a token short of full.
+ */
+function clockAheadOfWall(clock: { now: number }): (ms: number) => number {
+  const start = clock.now;
+  const wallStart = performance.now();
+  let advanced = 0;
+  return (ms) => {
+    advanced += ms;
+    clock.now = start + advanced + Math.ceil(performance.now() - wallStart);
+    return clock.now;
+  };
+}
+
 function snapshot(result: StoreResult) {
   return { allowed: result.allowed, now: result.now, aheads: Array.from(result.aheads) };
 }
@@ -202,24 +228,11 @@ export function storeContract(name: string, target: ContractTarget | undefined):
         fc.asyncProperty(limits, fc.array(op, { minLength: 1, maxLength: 25 }), async (limit, ops) => {
           const modelLimits = (limit.limits ?? [limit]) as readonly ModelLimit[];
           const models = new Map<string, GcraModel>();
-          const model = (key: string) => {
-            let found = models.get(key);
-            if (found === undefined) {
-              found = new GcraModel(modelLimits);
-              models.set(key, found);
-            }
-            return found;
-          };
+          const model = (key: string) => modelOf(models, key, modelLimits);
           const other = setup(t, limit);
-          // Redis expires a key (PX) in wall time. The fake clock must never run behind wall time, or on a slow
-          // machine Redis forgets a bucket that the fake clock still sees a fraction of a token short of full.
-          const start = other.clock.now;
-          const wallStart = performance.now();
-          let advanced = 0;
+          const advanceBy = clockAheadOfWall(other.clock);
           for (const { key, kind, cost, advance } of ops) {
-            advanced += advance;
-            other.clock.now = start + advanced + Math.ceil(performance.now() - wallStart); // whole ms: exact arithmetic
-            const now = other.clock.now;
+            const now = advanceBy(advance);
             if (kind === 'reset') {
               models.delete(key);
               await other.limiter.reset(key);
@@ -377,22 +390,11 @@ export function storeContract(name: string, target: ContractTarget | undefined):
           const modelLimits = limit.limits as readonly ModelLimit[];
           const blockMs = limit.blockDuration === undefined ? 0 : limit.blockDuration === '1.5s' ? 1500 : (limit.blockDuration as number);
           const models = new Map<string, GcraModel>();
-          const model = (key: string) => {
-            let found = models.get(key);
-            if (found === undefined) {
-              found = new GcraModel(modelLimits);
-              models.set(key, found);
-            }
-            return found;
-          };
+          const model = (key: string) => modelOf(models, key, modelLimits);
           const other = setup(t, limit);
-          const start = other.clock.now;
-          const wallStart = performance.now();
-          let advanced = 0;
+          const advanceBy = clockAheadOfWall(other.clock);
           for (const { key, kind, cost, charge, advance } of ops) {
-            advanced += advance;
-            other.clock.now = start + advanced + Math.ceil(performance.now() - wallStart);
-            const now = other.clock.now;
+            const now = advanceBy(advance);
             const parts = typeof cost === 'number' ? cost : [...cost];
             const asCost = typeof parts === 'number' ? parts : { m: parts[0] as number, h: parts[1] as number };
             let want: ReturnType<GcraModel['call']>;

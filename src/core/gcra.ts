@@ -204,7 +204,19 @@ export function applyCall(
     if (part >= 0 && ahead + part * band.emission - band.tolerance > slackMs * band.scale) allowed = false;
   }
   if (!allowed) {
-    if (blockMs > 0) block(bands, tats, shorts, offset, now, cost, slackMs, aheads, blockMs);
+    // Only a call that takes tokens blocks, so a look never does.
+    if (blockMs > 0 && (same ? cost > 0 : Array.prototype.some.call(cost, isPositive))) {
+      for (let i = 0; i < count; i++) {
+        const band = bands[i] as Band;
+        const part = same ? cost : (cost[i] as number);
+        const ahead = aheads[i] as number;
+        if (part < 0 || ahead + part * band.emission - band.tolerance <= slackMs * band.scale) continue;
+        const blocked = Math.min(band.tolerance + blockMs * band.scale - band.emission, MAX_AHEAD_UNITS);
+        if (blocked <= ahead) continue;
+        aheads[i] = blocked;
+        writeTat(band, now, blocked, tats, shorts, offset + i);
+      }
+    }
     return false;
   }
   if (cost === 0) return true;
@@ -221,33 +233,7 @@ export function applyCall(
   return true;
 }
 
-/** The block of a denied call (see applyCall): only a call that takes tokens blocks, so a look never does. */
-function block(
-  bands: readonly Band[],
-  tats: { [index: number]: number },
-  shorts: { [index: number]: number } | undefined,
-  offset: number,
-  now: number,
-  cost: BandCosts,
-  slackMs: number,
-  aheads: { [index: number]: number },
-  blockMs: number,
-): void {
-  const same = typeof cost === 'number';
-  let takes = false;
-  for (let i = 0; i < bands.length; i++) if ((same ? cost : (cost[i] as number)) > 0) takes = true;
-  if (!takes) return;
-  for (let i = 0; i < bands.length; i++) {
-    const band = bands[i] as Band;
-    const part = same ? cost : (cost[i] as number);
-    const ahead = aheads[i] as number;
-    if (part < 0 || ahead + part * band.emission - band.tolerance <= slackMs * band.scale) continue;
-    const blocked = Math.min(band.tolerance + blockMs * band.scale - band.emission, MAX_AHEAD_UNITS);
-    if (blocked <= ahead) continue;
-    aheads[i] = blocked;
-    writeTat(band, now, blocked, tats, shorts, offset + i);
-  }
-}
+const isPositive = (part: number) => part > 0;
 
 /**
  * The largest cost (tokens) a call may put on a band at once: its TAT then stays within MAX_AHEAD_UNITS of

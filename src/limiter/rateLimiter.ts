@@ -142,15 +142,7 @@ export class RateLimiter {
    * Rejects with a SluiceArgumentError for a bad `key` or `cost`, and as `consume` does when the store fails.
    */
   charge(key: string, cost: Cost): Promise<Decision> {
-    let costs: BandCosts;
-    let now: number;
-    try {
-      costs = this.checkCall(key, cost, 'charge');
-      now = this.now();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.call.decide(key, costs, now, Number.POSITIVE_INFINITY);
+    return this.settle(key, cost, 'charge', Number.POSITIVE_INFINITY);
   }
 
   /** `charge` without a promise, for synchronous stores (`MemoryStore`). Throws what `charge` rejects with. */
@@ -168,15 +160,7 @@ export class RateLimiter {
    * the store fails.
    */
   refund(key: string, cost: Cost): Promise<Decision> {
-    let costs: BandCosts;
-    let now: number;
-    try {
-      costs = this.checkCall(key, cost, 'refund');
-      now = this.now();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.call.decide(key, costs, now);
+    return this.settle(key, cost, 'refund', 0);
   }
 
   /** `refund` without a promise, for synchronous stores (`MemoryStore`). Throws what `refund` rejects with. */
@@ -257,6 +241,19 @@ export class RateLimiter {
     if (typeof key !== 'string' || key.length === 0) {
       throw new SluiceArgumentError('key', key, 'must be a non-empty string');
     }
+  }
+
+  /** A charge or a refund: `consume`'s path with the cost read for `use`, at `slackMs`. */
+  private settle(key: string, cost: Cost, use: CostUse, slackMs: number): Promise<Decision> {
+    let costs: BandCosts;
+    let now: number;
+    try {
+      costs = this.checkCall(key, cost, use);
+      now = this.now();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.call.decide(key, costs, now, slackMs);
   }
 
   /** Checks a call's arguments and returns its cost as the store receives it (see CallCost). */

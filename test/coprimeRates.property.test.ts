@@ -1,0 +1,81 @@
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type Decision, type LimitOptions, RateLimiter } from '../src/index.js';
+import { decisionView } from './decisionView.js';
+import { GcraModel, type ModelLimit } from './gcraModel.js';
+import { FailingStore } from './setup/failingStore.js';
+
+/**
+ * Rates whose tokens per ms, in lowest terms p/q, have a large numerator and a large denominator: the emission
+ * interval is then a fraction of a ms with a large denominator, and every conversion between band units and ms
+ * (× or ÷ the scale) shows in the decisions. Rates that divide their interval (scale 1) hide such mistakes.
+ */
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+const coprimeRate = fc
+  .record({ refillRate: fc.integer({ min: 1_000, max: 1_000_000 }), interval: fc.integer({ min: 1_000, max: 1_000_000 }) })
+  .filter(({ refillRate, interval }) => gcd(refillRate, interval) === 1);
+const limitArb = fc
+  .record({ capacity: fc.integer({ min: 2, max: 40 }), rate: coprimeRate })
+  .map(({ capacity, rate }): LimitOptions & ModelLimit => ({ capacity, refillRate: rate.refillRate, interval: rate.interval }));
+
+describe('wait() at rates with a large coprime numerator and denominator, costs above 1', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    vi.setSystemTime(1_700_000_000_000);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('resolves exactly when the reference model grants the tokens, with the decision it describes then', async () => {
+    const steps = fc.array(
+      fc.record({ gap: fc.integer({ min: 0, max: 3_000 }), costPick: fc.nat(), maxWaitMs: fc.integer({ min: 0, max: 5_000 }) }),
+      { minLength: 1, maxLength: 15 },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(limitArb, { minLength: 1, maxLength: 2 }), steps, async (limits, calls) => {
+        const limiter = new RateLimiter({ limits, clock: () => Date.now() });
+        const model = new GcraModel(limits);
+        const maxCost = Math.min(...limits.map((limit) => limit.capacity));
+        for (const { gap, costPick, maxWaitMs } of calls) {
+          vi.advanceTimersByTime(gap);
+          const cost = 1 + (costPick % maxCost);
+          const want = model.call(Date.now(), cost, maxWaitMs);
+          let settled: Decision | undefined;
+          const pending = limiter.wait('k', cost, { maxWaitMs }).then((decision) => {
+            settled = decision;
+          });
+          if (want.delayMs > 0) {
+            await vi.advanceTimersByTimeAsync(want.delayMs - 1);
+            expect(settled, 'resolved before its tokens were due').toBeUndefined();
+            await vi.advanceTimersByTimeAsync(1);
+          }
+          await pending;
+          expect(decisionView(settled as Decision)).toEqual(decisionView(want));
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe("the 'deny' answer of a failed store at such rates", () => {
+  it('retries after exactly the time `cost` tokens take to refill, as the model says of an empty bucket', async () => {
+    await fc.assert(
+      fc.asyncProperty(limitArb, fc.nat(), fc.boolean(), async (limit, costPick, synchronous) => {
+        const cost = 1 + (costPick % limit.capacity);
+        const limiter = new RateLimiter({
+          ...limit,
+          store: new FailingStore(synchronous ? 'throw' : 'reject', { synchronous }),
+          onStoreError: 'deny',
+        });
+        const model = new GcraModel([limit]);
+        model.call(0, limit.capacity);
+        const want = model.call(0, cost);
+        const got = synchronous ? limiter.consumeSync('k', cost) : await limiter.consume('k', cost);
+        expect(got).toMatchObject({ allowed: false, degraded: true, remaining: 0, limit: limit.capacity, retryAfterMs: want.retryAfterMs });
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
