@@ -16,7 +16,7 @@ export function expressOptions(): void {
   rateLimit({
     ...limit,
     blockDuration: '10 minutes',
-    blocked: { statusCode: 403, message: (req, decision) => ({ wait: decision.retryAfterMs }) },
+    blocked: { statusCode: 403, message: (_req, decision) => ({ wait: decision.retryAfterMs }) },
   });
   // `plan` sees Express' request.
   rateLimit({ plans: { free: limit }, plan: (req) => (req.get('x-plan') === 'pro' ? 'pro' : 'free') });
