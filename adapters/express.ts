@@ -4,13 +4,29 @@
  * `onStoreError: 'throw'`) go to `next(err)`.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Decision } from '../src/core/decision.js';
+import { decisionOf, weakMapMarks } from '../src/http/countedRequests.js';
 import type { HttpFramework } from '../src/http/httpFramework.js';
-import { HttpLimiter } from '../src/http/httpLimiter.js';
 import type { HttpLimitOptions } from '../src/http/httpLimitOptions.js';
+import { createHttpLimiter } from '../src/http/planDispatch.js';
 
 export type { Decision } from '../src/core/decision.js';
+export type { DelayOptions } from '../src/http/delay.js';
 export type { HeadersMode } from '../src/http/headers.js';
 export type { HttpOptions, LimiterChoice } from '../src/http/httpLimitOptions.js';
+export type { PlanChoice } from '../src/http/plans.js';
+
+declare global {
+  namespace Express {
+    interface Request {
+      /**
+       * sluice: the decision of the limiter that counted this request (the last one, with several), or
+       * undefined when none did (skipped, allow-listed). Read-only view of `rateLimitOf(req)`.
+       */
+      rateLimit?: Decision;
+    }
+  }
+}
 
 /** Options of `rateLimit()`: a `limiter` or the limit options inline, plus the HTTP options. */
 export type ExpressRateLimitOptions = HttpLimitOptions<Request, Response>;
@@ -35,6 +51,7 @@ function directIp(req: Request): string | undefined {
  * inline cache has seen, and each property read on them is a full lookup, a runtime call. The double-count
  * marks therefore live in the core's WeakMap (no read on `req` at all), not on the request nor its socket.
  */
+
 const express: HttpFramework<Request, Response> = {
   ip: (req) => req.ip,
   directIp,
@@ -50,12 +67,45 @@ const express: HttpFramework<Request, Response> = {
   send: (res, statusCode, body) => {
     res.status(statusCode).send(body);
   },
+  nodeResponse: (res) => res,
 };
+
+/**
+ * The decision of the sluice limiter that counted `req` (the last one, when several did), or undefined when
+ * none did (skipped, allow-listed, or no sluice middleware on its path). Also readable as `req.rateLimit`.
+ */
+export function rateLimitOf(req: Request): Decision | undefined {
+  return decisionOf(weakMapMarks, req);
+}
+
+/** The request prototype that has the `rateLimit` getter, as last seen (one per app). */
+let exposedOn: object | null = null;
+
+/**
+ * Gives a request prototype (Express' `app.request`) a `rateLimit` getter reading the request's marks: no
+ * property is added to each request (adding one to an Express request is dear), and assigning one still works.
+ */
+function exposeRateLimit(prototype: object | null): object | null {
+  if (prototype !== null && !('rateLimit' in prototype)) {
+    Object.defineProperty(prototype, 'rateLimit', {
+      configurable: true,
+      get(this: Request) {
+        return decisionOf(weakMapMarks, this);
+      },
+      set(this: Request, value: unknown) {
+        Object.defineProperty(this, 'rateLimit', { value, writable: true, configurable: true, enumerable: true });
+      },
+    });
+  }
+  return prototype;
+}
 
 /** Express middleware that limits requests; its options are documented in docs/http.md. */
 export function rateLimit(options: ExpressRateLimitOptions): RequestHandler {
-  const core = new HttpLimiter<Request, Response>(options, express);
+  const core = createHttpLimiter<Request, Response>(options, express);
   return function sluiceRateLimit(req: Request, res: Response, next: NextFunction): void {
+    const prototype = Object.getPrototypeOf(req) as object | null;
+    if (prototype !== exposedOn) exposedOn = exposeRateLimit(prototype);
     core.handle(req, res, next);
   };
 }

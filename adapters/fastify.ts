@@ -8,26 +8,36 @@
  */
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
+import type { Decision } from '../src/core/decision.js';
 import { SluiceConfigError } from '../src/core/errors.js';
 import { declareOptions } from '../src/core/optionSchema.js';
 import { PEER_OPTION_NAMES } from '../src/core/peerOptionNames.js';
-import type { CountedMark } from '../src/http/countedRequests.js';
+import { type CountedMark, decisionOf, type RequestMarks } from '../src/http/countedRequests.js';
 import type { HttpFramework, Next } from '../src/http/httpFramework.js';
-import { HttpLimiter } from '../src/http/httpLimiter.js';
 import type { HttpLimitOptions } from '../src/http/httpLimitOptions.js';
+import { createHttpLimiter, PlannedHttpLimiter, type RequestLimiter } from '../src/http/planDispatch.js';
 import { RouteLimiters, type RouteLimitOptions } from '../src/http/routeLimiters.js';
 import { warnOnce } from '../src/http/warnings.js';
 import { watchEarlyRoutes } from './fastifyEarlyRoutes.js';
 
 export type { Decision } from '../src/core/decision.js';
+export type { DelayOptions } from '../src/http/delay.js';
 export type { HeadersMode } from '../src/http/headers.js';
 export type { HttpOptions, LimiterChoice } from '../src/http/httpLimitOptions.js';
+export type { PlanChoice } from '../src/http/plans.js';
 
 /** Where the check runs: `onRequest` (default, cheapest) or `preHandler` (after body parsing and auth). */
 export type FastifyRateLimitHook = 'onRequest' | 'preHandler';
 
-/** Options of the plugin: a `limiter` or the limit options inline, the HTTP options, and `hook`. */
-export type FastifyRateLimitOptions = HttpLimitOptions<FastifyRequest, FastifyReply> & { hook?: FastifyRateLimitHook };
+/** Options of the plugin: a `limiter` or the limit options inline, the HTTP options, `hook` and `global`. */
+export type FastifyRateLimitOptions = HttpLimitOptions<FastifyRequest, FastifyReply> & {
+  hook?: FastifyRateLimitHook;
+  /** False: only routes with `config.rateLimit` (an options object, `{}` for the plugin's) are limited. Default true. */
+  global?: boolean;
+};
+
+/** A hook that limits requests, for a route's `onRequest`/`preHandler` or `setNotFoundHandler` (from `fastify.rateLimit()`). */
+export type FastifyRateLimitHookHandler = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
 
 /**
  * A route's `config.rateLimit`: its own limits (its own buckets), a `groupId`, a ready `limiter`, or HTTP
@@ -40,11 +50,40 @@ declare module 'fastify' {
     /** sluice: this route's own rate limit, or false to exempt it. */
     rateLimit?: FastifyRouteRateLimitOptions | false;
   }
+  interface FastifyInstance {
+    /**
+     * sluice: a hook that limits requests, for any route's `onRequest`/`preHandler` or for
+     * `setNotFoundHandler({ preHandler: app.rateLimit() }, ...)`. Without options, the plugin's limiter (its
+     * buckets); with options, as a route's `config.rateLimit` (own limits get their own buckets, shared by
+     * every hook made with the same limits unless given a `groupId`). Available once the plugin is
+     * registered (`await app.register(sluice, ...)`).
+     */
+    rateLimit(options?: FastifyRouteRateLimitOptions): FastifyRateLimitHookHandler;
+  }
+  interface FastifyRequest {
+    /** sluice: the decision of the limiter that counted this request, or undefined when none did (see `rateLimitOf`). */
+    readonly rateLimit: Decision | undefined;
+  }
 }
 
 /** The request decoration holding a request's double-count marks: a field of the request, so writing it is cheap. */
 const COUNTED = Symbol.for('sluice.counted');
 type MarkedRequest = FastifyRequest & { [COUNTED]?: CountedMark | null };
+
+const marks: RequestMarks<FastifyRequest> = {
+  read: (request) => (request as MarkedRequest)[COUNTED],
+  write: (request, mark) => {
+    (request as MarkedRequest)[COUNTED] = mark;
+  },
+};
+
+/**
+ * The decision of the sluice limiter that counted `request` (the last one, when several did), or undefined
+ * when none did (skipped, allow-listed, or not limited). Also readable as `request.rateLimit`.
+ */
+export function rateLimitOf(request: FastifyRequest): Decision | undefined {
+  return decisionOf(marks, request);
+}
 
 const fastify: HttpFramework<FastifyRequest, FastifyReply> = {
   ip: (request) => request.ip,
@@ -61,12 +100,8 @@ const fastify: HttpFramework<FastifyRequest, FastifyReply> = {
   send: (reply, statusCode, body) => {
     reply.code(statusCode).send(body);
   },
-  marks: {
-    read: (request) => (request as MarkedRequest)[COUNTED],
-    write: (request, mark) => {
-      (request as MarkedRequest)[COUNTED] = mark;
-    },
-  },
+  nodeResponse: (reply) => reply.raw,
+  marks,
 };
 
 const HOOKS: readonly FastifyRateLimitHook[] = ['onRequest', 'preHandler'];
@@ -86,16 +121,24 @@ const FASTIFY_OPTIONS = declareOptions(
       if (!HOOKS.includes(value as FastifyRateLimitHook)) throw new SluiceConfigError(path, value, "must be 'onRequest' or 'preHandler'");
       return value as FastifyRateLimitHook;
     },
+    global: (value = true, path): boolean => {
+      if (typeof value !== 'boolean')
+        throw new SluiceConfigError(path, value, 'must be true or false (false: only routes with `config.rateLimit`)');
+      return value;
+    },
   },
   PEER_OPTION_NAMES,
 );
 const hookName = FASTIFY_OPTIONS.schema.hook;
 
+/** Where the buckets of a `fastify.rateLimit(options)` hook with limits of its own (and no groupId) live. */
+const DECORATOR_SHAPE = { method: 'HOOK', url: '*' } as const;
+
 /**
  * The route hook for one limiter: created once per route, so a request allocates no closure here. A
  * refusal is sent from the hook without calling done(): Fastify then skips the handler.
  */
-function hookFor(core: HttpLimiter<FastifyRequest, FastifyReply>): Hook {
+function hookFor(core: RequestLimiter<FastifyRequest, FastifyReply>): Hook {
   return function sluiceRateLimit(request, reply, done) {
     core.handle(request, reply, done as Next);
   };
@@ -114,11 +157,20 @@ const plugin: FastifyPluginCallback<FastifyRateLimitOptions> = (instance, option
 function register(instance: FastifyInstance, options: FastifyRateLimitOptions): void {
   const pluginOptions = options as unknown as Record<string, unknown>;
   const pluginHook = hookName(pluginOptions.hook, 'hook');
-  const pluginCore = new HttpLimiter<FastifyRequest, FastifyReply>(options, fastify, FASTIFY_OPTIONS.names);
+  const global = FASTIFY_OPTIONS.schema.global(pluginOptions.global, 'global');
+  const pluginCore = createHttpLimiter<FastifyRequest, FastifyReply>(options, fastify, FASTIFY_OPTIONS.names);
   const pluginEntry: Installed = { hook: pluginHook, handler: hookFor(pluginCore) };
   const sawRoute = pluginCore.options.warnings ? watchEarlyRoutes(instance, () => warnOnce('SLUICE_ROUTES_BEFORE_PLUGIN')) : undefined;
   // Cheap double-count marks: a field every request of this context starts with.
   if (!instance.hasRequestDecorator(COUNTED)) instance.decorateRequest(COUNTED, null);
+  // `request.rateLimit` reads the marks: a getter, so no request pays for it unless a handler reads it.
+  if (!instance.hasRequestDecorator('rateLimit')) {
+    instance.decorateRequest('rateLimit', {
+      getter(this: FastifyRequest) {
+        return decisionOf(marks, this);
+      },
+    });
+  }
   const routes = new RouteLimiters<FastifyRequest, FastifyReply, Installed>(
     pluginOptions,
     pluginCore.limiter,
@@ -128,12 +180,24 @@ function register(instance: FastifyInstance, options: FastifyRateLimitOptions): 
       hook: hookName(merged.hook, 'config.rateLimit.hook'),
       handler: hookFor(core),
     }),
+    pluginCore instanceof PlannedHttpLimiter ? pluginCore.options.plans : undefined,
   );
+  if (!instance.hasDecorator('rateLimit')) {
+    const rateLimit = (hookOptions?: FastifyRouteRateLimitOptions): Hook => {
+      if (hookOptions === undefined) return pluginEntry.handler;
+      if (hookOptions === null || typeof hookOptions !== 'object') {
+        throw new SluiceConfigError('rateLimit(options)', hookOptions, 'must be an options object or nothing');
+      }
+      return routes.forRoute(hookOptions as Record<string, unknown>, DECORATOR_SHAPE).handler;
+    };
+    // Cast: an app that also has @fastify/rate-limit's types sees its `rateLimit` overload here too.
+    instance.decorate('rateLimit', rateLimit as never);
+  }
 
   instance.addHook('onRoute', (routeOptions: RouteOptions) => {
     sawRoute?.(routeOptions);
     const config = (routeOptions.config as { rateLimit?: unknown } | undefined)?.rateLimit;
-    if (config === false) return;
+    if (config === false || (config === undefined && !global)) return;
     let entry = pluginEntry;
     if (config !== undefined) {
       if (config === null || typeof config !== 'object') {

@@ -1,12 +1,13 @@
 /**
  * The HTTP part of `npm run demo`: an Express app and a Fastify app on 127.0.0.1, each behind sluice,
  * get a burst from autocannon; per app it prints how many requests got 200 and 429, and one limited
- * response's headers. In-memory store; with REDIS_URL set, a RedisStore on that server. It prints no
- * timings: a burst this small measures autocannon's pace, not sluice's.
+ * response's headers. Then delaying: an app with `delay` gets a burst and answers every request, the ones
+ * over the limit after a hold, at the refill rate. In-memory store; with REDIS_URL set, a RedisStore on
+ * that server. It prints no throughput: a burst this small measures autocannon's pace, not sluice's.
  */
 import type { AddressInfo } from 'node:net';
 import autocannon from 'autocannon';
-import express from 'express';
+import express, { type Express } from 'express';
 import Fastify from 'fastify';
 import { rateLimit } from '../adapters/express.js';
 import sluice from '../adapters/fastify.js';
@@ -45,11 +46,16 @@ async function expressDemo(): Promise<void> {
   app.get('/', (_req, res) => {
     res.send('hello');
   });
+  await serveExpress(app, (url) => burst('Express 5', url));
+}
+
+/** Serves an Express app on a free loopback port while `use` runs, then closes it. */
+async function serveExpress(app: Express, use: (url: string) => Promise<void>): Promise<void> {
   const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
   try {
-    await burst('Express 5', `http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    await use(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
   } finally {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
@@ -68,6 +74,33 @@ async function fastifyDemo(): Promise<void> {
   }
 }
 
+/** Delaying instead of refusing: a burst of 15 on a bucket of 5 refilled at 10 per second all get 200, the last 10 held. */
+async function delayDemo(): Promise<void> {
+  const shaping = { capacity: 5, refillRate: 10, interval: '1s', delay: { maxWaitMs: 3000, maxHeld: 100 } } as const;
+  const app = express();
+  app.use(rateLimit({ ...shaping, ...store.options('express-delay') }));
+  app.get('/', (_req, res) => {
+    res.send('hello');
+  });
+  await serveExpress(app, async (url) => {
+    const started = performance.now();
+    const answered = await Promise.all(
+      Array.from({ length: 15 }, async () => {
+        const response = await fetch(url);
+        await response.text();
+        return { status: response.status, afterMs: performance.now() - started };
+      }),
+    );
+    const ok = answered.filter((reply) => reply.status === 200).length;
+    const last = Math.max(...answered.map((reply) => reply.afterMs));
+    console.log(
+      `Delaying (Express 5, delay: { maxWaitMs: ${shaping.delay.maxWaitMs} }, a bucket of ${shaping.capacity} refilled at ` +
+        `${shaping.refillRate}/s): ${ok} × 200 of ${answered.length} sent at once; the 10 over the limit were held and ` +
+        `let through at the refill rate, the last after about ${(Math.round(last / 100) / 10).toFixed(1)} s (1.0 s expected)\n`,
+    );
+  });
+}
+
 console.log(
   `\nsluice HTTP demo (${store.description}): ` +
     `${limit.capacity} requests of burst per client IP, refilled at ${limit.refillRate} per minute\n`,
@@ -75,6 +108,7 @@ console.log(
 try {
   await expressDemo();
   await fastifyDemo();
+  await delayDemo();
 } finally {
   await store.close();
 }

@@ -12,11 +12,11 @@ import express5, { type ErrorRequestHandler, type Express } from 'express';
 import express4 from 'express4';
 import fastify5, { type FastifyInstance, type FastifyReply } from 'fastify';
 import fastify4 from 'fastify4';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { type ExpressRateLimitOptions, rateLimit } from '../adapters/express.js';
 import sluice, { type FastifyRateLimitOptions } from '../adapters/fastify.js';
 import type { Decision } from '../src/index.js';
-import { captureWarnings, rateLimitHeaders, storeVariants, tick } from './http/adapterTestSupport.js';
+import { captureWarnings, failOnUnhandledRejections, rateLimitHeaders, storeVariants, tick } from './http/adapterTestSupport.js';
 import { SlowStore } from './setup/slowStore.js';
 
 /** What the callbacks of these tests read: both frameworks' requests have Node's headers. */
@@ -182,19 +182,7 @@ const targets: Target[] = [
 const warnings = captureWarnings();
 const stores = storeVariants('edge');
 
-/** Nothing a callback does may end in an unhandled rejection (Node would exit on it). */
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-beforeAll(() => {
-  process.on('unhandledRejection', onUnhandled);
-});
-afterAll(() => {
-  process.off('unhandledRejection', onUnhandled);
-});
-afterEach(async () => {
-  await tick();
-  expect(unhandled.splice(0)).toEqual([]);
-});
+failOnUnhandledRejections();
 
 async function statuses(app: Started, requests: Record<string, string>[]): Promise<number[]> {
   const seen: number[] = [];

@@ -4,8 +4,10 @@
  * `SluiceArgumentError` for the framework's error handler, never a request that skips the limiter.
  */
 import { describeValue, SluiceArgumentError, SluiceError } from '../core/errors.js';
+import { isThenable } from '../core/thenable.js';
+import type { Cost } from '../limiter/callCost.js';
 
-export { isThenable } from '../core/thenable.js';
+export { isThenable };
 
 /** A callback's result: the value, or a promise (any thenable) of it. */
 export type Awaitable<T> = T | PromiseLike<T>;
@@ -25,10 +27,18 @@ export function usableKey(value: unknown): string {
   );
 }
 
-/** The tokens a `cost` function returned: a finite number ≥ 0, else a SluiceArgumentError. */
-export function usableCost(value: unknown): number {
+/**
+ * The tokens a `cost` function returned: a finite number ≥ 0, or an object of them by band name (which the
+ * limiter checks against its bands); else a SluiceArgumentError.
+ */
+export function usableCost(value: unknown): Cost {
   if (typeof value === 'number' && value >= 0 && value !== Number.POSITIVE_INFINITY) return value;
-  throw new SluiceArgumentError('cost', value, 'must return a finite number of tokens ≥ 0 (or a promise of one)');
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && !isThenable(value)) return value as Cost;
+  throw new SluiceArgumentError(
+    'cost',
+    value,
+    'must return a finite number of tokens ≥ 0, or an object of them by band name (or a promise of one)',
+  );
 }
 
 /**

@@ -7,14 +7,22 @@
  * asynchronous store, or a body parser between the two mounts) are told apart.
  */
 
+import type { Decision } from '../core/decision.js';
 import type { Store } from '../core/store.js';
+import type { Cost } from '../limiter/callCost.js';
 import type { RateLimiter } from '../limiter/rateLimiter.js';
 
-/** That the namespace `guard` counted a request under `key`. A request's marks are a list, most often of one. */
+/**
+ * That the namespace `guard` counted a request under `key`, and with which decision once it is known. A
+ * request's marks are a list, most often of one; the newest decided one is what `rateLimitOf(req)` reads.
+ */
 export interface CountedMark {
   readonly guard: object;
   readonly key: string;
   readonly next: CountedMark | undefined;
+  /** The tokens taken up front, once the cost is known. */
+  cost: Cost;
+  decision: Decision | undefined;
 }
 
 /** Where an adapter keeps a request's marks (its newest mark; the older ones follow through `next`). */
@@ -66,13 +74,33 @@ export class CountedRequests<Req extends object> {
     this.guard = guardOf(limiter);
   }
 
-  /** Records that `request` is counted under `key`; false when this namespace already counted it under that key. */
-  add(request: Req, key: string): boolean {
+  /** Records that `request` is counted under `key`: its new mark, or undefined when this namespace already counted it under that key. */
+  add(request: Req, key: string): CountedMark | undefined {
     const newest = this.marks.read(request) ?? undefined;
     for (let mark = newest; mark !== undefined; mark = mark.next) {
-      if (mark.guard === this.guard && mark.key === key) return false;
+      if (mark.guard === this.guard && mark.key === key) return undefined;
     }
-    this.marks.write(request, { guard: this.guard, key, next: newest });
-    return true;
+    const mark: CountedMark = { guard: this.guard, key, next: newest, cost: 0, decision: undefined };
+    this.marks.write(request, mark);
+    return mark;
   }
+
+  /** This namespace's mark on `request` (the newest, when it counted the request under several keys). */
+  markOf(request: Req): CountedMark | undefined {
+    for (let mark = this.marks.read(request) ?? undefined; mark !== undefined; mark = mark.next) {
+      if (mark.guard === this.guard) return mark;
+    }
+    return undefined;
+  }
+}
+
+/**
+ * The decision of the limiter that counted `request` last (the newest mark with a decision), or undefined
+ * when no limiter counted it (skipped, allow-listed, or not limited at all).
+ */
+export function decisionOf<Req>(marks: RequestMarks<Req>, request: Req): Decision | undefined {
+  for (let mark = marks.read(request) ?? undefined; mark !== undefined; mark = mark.next) {
+    if (mark.decision !== undefined) return mark.decision;
+  }
+  return undefined;
 }

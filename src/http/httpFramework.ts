@@ -2,6 +2,7 @@
  * What an adapter supplies to the framework-free core: how to read its framework's request and write its
  * response, and how to go on afterwards. Each adapter is this translation and nothing else.
  */
+import type { ServerResponse } from 'node:http';
 import type { RequestMarks } from './countedRequests.js';
 import type { SetHeader } from './headers.js';
 
@@ -29,6 +30,8 @@ export interface HttpFramework<Req, Res> {
   setHeader: SetHeader<Res>;
   /** Sends the refusal body (a string, or an object as JSON) with `statusCode`. */
   send(res: Res, statusCode: number, body: unknown): void;
+  /** Node's response under the framework's, for 'close' and 'finish' (used only by `delay` and `finalCost`). */
+  nodeResponse(res: Res): ServerResponse;
   /** Where a request's double-count marks live, if the framework has a cheaper place than the default WeakMap. */
   marks?: RequestMarks<Req>;
 }

@@ -4,15 +4,18 @@
  * and calls `decide` then `respond`; nothing here knows Express or Fastify.
  */
 import type { Decision } from '../core/decision.js';
-import { describeValue, SluiceArgumentError } from '../core/errors.js';
+import { describeValue, SluiceArgumentError, SluiceConfigError } from '../core/errors.js';
+import type { Cost } from '../limiter/callCost.js';
 import type { RateLimiter } from '../limiter/rateLimiter.js';
 import { asError, isThenable, usableCost, usableKey } from './callbackResults.js';
 import { clientKey } from './clientKey.js';
-import { CountedRequests, weakMapMarks } from './countedRequests.js';
+import { type CountedMark, CountedRequests, weakMapMarks } from './countedRequests.js';
+import { HeldRequests } from './delay.js';
 import type { HttpFramework, Next } from './httpFramework.js';
 import { type ResolvedHttpOptions, resolveHttpOptions } from './httpLimitOptions.js';
 import { ProxyWatch } from './proxyWatch.js';
 import { Responder } from './responder.js';
+import { Settlement } from './settlement.js';
 import { warnOnce } from './warnings.js';
 
 export type { HttpFramework, Next } from './httpFramework.js';
@@ -37,6 +40,10 @@ export class HttpLimiter<Req extends object, Res> {
   private readonly keys: WeakMap<Req, string> | undefined;
   /** Proxy checks, only for the default IP key (and not with `warnings: false`). */
   private readonly proxyWatch: ProxyWatch<Req, Res>;
+  /** The requests held by `delay`; undefined without it, so a refusal is sent at once. */
+  private readonly held: HeldRequests | undefined;
+  /** Settles costs after the response with `finalCost`; undefined without it. */
+  private readonly settlement: Settlement<Req, Res> | undefined;
 
   constructor(options: unknown, framework: HttpFramework<Req, Res>, extraOptionNames: readonly string[] = []) {
     this.options = resolveHttpOptions<Req, Res>(options, extraOptionNames);
@@ -47,6 +54,12 @@ export class HttpLimiter<Req extends object, Res> {
     this.counted = new CountedRequests<Req>(this.limiter, framework.marks ?? weakMapMarks);
     this.keys = this.options.onDecision === undefined ? undefined : new WeakMap();
     this.proxyWatch = new ProxyWatch(framework, this.options.warnings && this.options.key === undefined);
+    if (this.options.plans !== undefined) {
+      throw new SluiceConfigError('plans', this.options.plans, 'needs the plan dispatcher: build the limiter with createHttpLimiter()');
+    }
+    this.held = this.options.delay === undefined ? undefined : new HeldRequests(this.limiter, this.options.delay);
+    const { finalCost } = this.options;
+    this.settlement = finalCost === undefined ? undefined : new Settlement(this.limiter, finalCost);
   }
 
   /**
@@ -82,6 +95,36 @@ export class HttpLimiter<Req extends object, Res> {
   }
 
   private finish(req: Req, res: Res, next: Next, decision: Decision): void {
+    const mark = this.counted.markOf(req) as CountedMark;
+    mark.decision = decision;
+    if (!decision.allowed && this.held?.canHold(decision)) {
+      this.hold(req, res, next, mark);
+      return;
+    }
+    if (this.settlement !== undefined && decision.allowed && !decision.degraded) this.watch(req, res, mark);
+    this.proceed(req, res, next, decision);
+  }
+
+  /** Settles the request's cost once its response is over (`finalCost`). */
+  private watch(req: Req, res: Res, mark: CountedMark): void {
+    (this.settlement as Settlement<Req, Res>).watch(req, res, this.framework.nodeResponse(res), mark);
+  }
+
+  /** Holds a refused request until its tokens are due, then answers with the final decision. */
+  private hold(req: Req, res: Res, next: Next, mark: CountedMark): void {
+    (this.held as HeldRequests).hold(mark.key, mark.cost, this.framework.nodeResponse(res)).then(
+      (decision) => {
+        // Undefined: the client went away while held (its reservation is given back); nothing to answer.
+        if (decision === undefined || this.framework.responded(res)) return;
+        mark.decision = decision;
+        if (this.settlement !== undefined && decision.allowed && !decision.degraded) this.watch(req, res, mark);
+        this.proceed(req, res, next, decision);
+      },
+      (error) => next(asError(error)),
+    );
+  }
+
+  private proceed(req: Req, res: Res, next: Next, decision: Decision): void {
     let proceed: boolean | Promise<boolean>;
     try {
       proceed = this.respond(req, res, decision);
@@ -145,25 +188,33 @@ export class HttpLimiter<Req extends object, Res> {
   }
 
   private count(req: Req, key: string): Decision | Promise<Decision | undefined> | undefined {
-    if (!this.counted.add(req, key)) {
+    const mark = this.counted.add(req, key);
+    if (mark === undefined) {
       if (this.options.warnings) warnOnce('SLUICE_DOUBLE_COUNT');
       return undefined;
     }
     this.keys?.set(req, key);
     const { cost } = this.options;
-    if (typeof cost === 'number') return this.consume(key, cost);
+    if (typeof cost !== 'function') return this.consume(mark, cost);
     const returned = cost(req);
-    if (typeof returned === 'number') return this.consume(key, usableCost(returned));
-    if (isThenable(returned)) return this.resume(req, Step.Cost, returned, key);
-    return this.consume(key, usableCost(returned));
+    if (typeof returned === 'number') return this.consume(mark, usableCost(returned));
+    if (isThenable(returned)) return this.resume(req, Step.Cost, returned, key, mark);
+    return this.consume(mark, usableCost(returned));
   }
 
-  private consume(key: string, cost: number): Decision | Promise<Decision> {
-    return this.synchronous ? this.limiter.consumeSync(key, cost) : this.limiter.consume(key, cost);
+  private consume(mark: CountedMark, cost: Cost): Decision | Promise<Decision> {
+    mark.cost = cost;
+    return this.synchronous ? this.limiter.consumeSync(mark.key, cost) : this.limiter.consume(mark.key, cost);
   }
 
   /** Goes on from `step` once the promise a callback returned settles: only requests that met one pay for this. */
-  private async resume(req: Req, step: Step, pending: PromiseLike<unknown>, key: string): Promise<Decision | undefined> {
+  private async resume(
+    req: Req,
+    step: Step,
+    pending: PromiseLike<unknown>,
+    key: string,
+    mark?: CountedMark,
+  ): Promise<Decision | undefined> {
     const value = await pending;
     switch (step) {
       case Step.Skip:
@@ -173,7 +224,7 @@ export class HttpLimiter<Req extends object, Res> {
       case Step.Allow:
         return value ? undefined : this.count(req, key);
       case Step.Cost:
-        return this.consume(key, usableCost(value));
+        return this.consume(mark as CountedMark, usableCost(value));
     }
   }
 

@@ -45,18 +45,31 @@ export class Responder<Req extends object, Res> {
   /** True for an allowed decision; else sends the refusal (or lets `onLimited` send it) and returns false. */
   private refuse(req: Req, res: Res, decision: Decision): boolean | Promise<boolean> {
     if (decision.allowed) return true;
-    const { onLimited, message, statusCode } = this.options;
+    const { onLimited, blocked } = this.options;
     if (onLimited !== undefined) {
       const handled = onLimited(req, res, decision);
       return isThenable(handled) ? this.afterCallback(handled) : false;
     }
+    if (blocked !== undefined && decision.blocked) return this.send(req, res, decision, blocked.statusCode, blocked.message, 'Blocked');
+    return this.send(req, res, decision, this.options.statusCode, this.options.message, 'Too Many Requests');
+  }
+
+  /** Sends a refusal with `statusCode` and `message` (the default body names `error`); false, or a promise of it. */
+  private send(
+    req: Req,
+    res: Res,
+    decision: Decision,
+    statusCode: number,
+    message: ResolvedHttpOptions<Req, Res>['message'],
+    error: string,
+  ): false | Promise<boolean> {
     if (message === undefined) {
-      this.framework.send(res, statusCode, { error: 'Too Many Requests', retryAfter: toSeconds(decision.retryAfterMs) });
+      this.framework.send(res, statusCode, { error, retryAfter: toSeconds(decision.retryAfterMs) });
     } else if (typeof message !== 'function') {
       this.framework.send(res, statusCode, message);
     } else {
       const body = message(req, decision);
-      if (isThenable(body)) return this.sendLater(res, body);
+      if (isThenable(body)) return this.sendLater(res, statusCode, body);
       this.framework.send(res, statusCode, body);
     }
     return false;
@@ -67,9 +80,9 @@ export class Responder<Req extends object, Res> {
     return false;
   }
 
-  private async sendLater(res: Res, body: PromiseLike<unknown>): Promise<boolean> {
+  private async sendLater(res: Res, statusCode: number, body: PromiseLike<unknown>): Promise<boolean> {
     const settled = await body;
-    if (!this.framework.responded(res)) this.framework.send(res, this.options.statusCode, settled);
+    if (!this.framework.responded(res)) this.framework.send(res, statusCode, settled);
     return false;
   }
 }

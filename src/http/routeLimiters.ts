@@ -14,8 +14,8 @@ import { PEER_OPTION_NAMES, type PeerOptionName } from '../core/peerOptionNames.
 import { LIMIT_OPTION_NAMES, type RateLimiterOptions } from '../limiter/limiterOptions.js';
 import type { RateLimiter } from '../limiter/rateLimiter.js';
 import type { HttpFramework } from './httpFramework.js';
-import { HttpLimiter } from './httpLimiter.js';
 import { HTTP_OPTION_NAMES, type HttpOptions, httpAndLimiterNames, type NoInlineLimit } from './httpLimitOptions.js';
+import { createHttpLimiter, type RequestLimiter } from './planDispatch.js';
 import { groupPrefix, routePrefix } from './routePrefix.js';
 
 /** What the core needs to know of a route. */
@@ -90,13 +90,17 @@ export function routeOptions(
   route: Readonly<Record<string, unknown>>,
   shape: RouteShape,
   adapterNames: readonly string[] = [],
+  pluginPlans?: ReadonlyMap<string, RateLimiter>,
 ): Record<string, unknown> {
   const merged: Record<string, unknown> = {};
   for (const name of [...HTTP_OPTION_NAMES, ...adapterNames])
-    if (name !== 'limiter' && plugin[name] !== undefined) merged[name] = plugin[name];
+    if (name !== 'limiter' && name !== 'plans' && plugin[name] !== undefined) merged[name] = plugin[name];
   const { groupId } = ROUTE_OPTIONS.read(route, ROUTE_PATH, httpAndLimiterNames(adapterNames));
   const { groupId: _, ...own } = route;
-  const ownLimit = own.limits !== undefined || LIMIT_OPTION_NAMES.some((name) => own[name] !== undefined);
+  const ownPlans = own.plans !== undefined;
+  const ownLimit = ownPlans || own.limits !== undefined || LIMIT_OPTION_NAMES.some((name) => own[name] !== undefined);
+  // A route with a limit (or plans) of its own, or a ready limiter, does not choose among the plugin's plans.
+  if (own.limiter !== undefined || (ownLimit && !ownPlans)) merged.plan = undefined;
   if (own.limiter !== undefined) {
     if (groupId !== undefined) {
       throw new SluiceConfigError(
@@ -106,7 +110,9 @@ export function routeOptions(
       );
     }
   } else if (!ownLimit && groupId === undefined) {
-    merged.limiter = pluginLimiter;
+    // The plugin's plans (their limiters, so their buckets are the plugin's), else its limiter.
+    if (pluginPlans !== undefined) merged.plans = Object.fromEntries(pluginPlans);
+    else merged.limiter = pluginLimiter;
   } else {
     for (const name of INHERITED_LIMITER_OPTIONS) if (plugin[name] !== undefined) merged[name] = plugin[name];
     // The plugin's store (even its default MemoryStore), under a prefix of the route's or the group's own.
@@ -114,6 +120,7 @@ export function routeOptions(
     const base = pluginLimiter.policy.prefix;
     merged.prefix = groupId === undefined ? routePrefix(base, shape.method, shape.url, shape.constraints) : groupPrefix(base, groupId);
     if (!ownLimit) {
+      merged.plan = undefined;
       merged.limits = pluginLimiter.limits.map((band) => ({
         capacity: band.capacity,
         refillRate: band.refillRate,
@@ -145,7 +152,8 @@ export class RouteLimiters<Req extends object, Res, Made> {
     private readonly pluginLimiter: RateLimiter,
     private readonly framework: HttpFramework<Req, Res>,
     private readonly adapterNames: readonly string[],
-    private readonly make: (core: HttpLimiter<Req, Res>, options: Readonly<Record<string, unknown>>) => Made,
+    private readonly make: (core: RequestLimiter<Req, Res>, options: Readonly<Record<string, unknown>>) => Made,
+    private readonly pluginPlans?: ReadonlyMap<string, RateLimiter>,
   ) {}
 
   /** What the adapter installs on a route with this options object. Throws a SluiceConfigError for bad options. */
@@ -161,8 +169,8 @@ export class RouteLimiters<Req extends object, Res, Made> {
       const get = made.find((limiter) => limiter.where === where && limiter.methods.includes('GET'));
       if (get !== undefined) return get.made;
     }
-    const merged = routeOptions(this.plugin, this.pluginLimiter, config, shape, this.adapterNames);
-    const core = new HttpLimiter<Req, Res>(merged, this.framework, this.adapterNames);
+    const merged = routeOptions(this.plugin, this.pluginLimiter, config, shape, this.adapterNames, this.pluginPlans);
+    const core = createHttpLimiter<Req, Res>(merged, this.framework, this.adapterNames);
     this.checkGroup(config.groupId, core.limiter, `${methods.join(',')} ${shape.url}`);
     const limiter = { methods, where, made: this.make(core, merged) };
     made.push(limiter);

@@ -30,6 +30,10 @@ export const WARNINGS = {
     'trust proxy trusts a hop that writes something else there (a placeholder such as "unknown"), or from an app that ' +
     "overrides req.ip. Fix: trust only your own proxies (Express: app.set('trust proxy', 1) or their addresses; Fastify: " +
     "{ trustProxy: '10.0.0.1' }), or pass a `key` function that keys these requests on something else.",
+  SLUICE_FINAL_COST_FAILED:
+    "sluice: settling a request's cost after its response failed, so nothing was charged or refunded for it: the " +
+    '`finalCost` callback threw or rejected, returned an unusable cost, or the store failed. Fix: return a whole ' +
+    'number of tokens ≥ 0 (or an object of them by band name) and catch what may fail inside the callback.',
 } as const;
 
 export type WarningCode = keyof typeof WARNINGS;

@@ -1,6 +1,6 @@
 /** What the Express and Fastify adapter tests share: the stores to run on, the rate-limit headers. */
 
-import { beforeEach } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { RedisStore, type Store } from '../../src/index.js';
 import { redisClient, redisClusterClient, redisClusterNodes, redisOptions, uniquePrefix } from '../setup/redisTarget.js';
 import { type CapturedWarning, takeWarnings } from '../setup/warningGuard.js';
@@ -50,3 +50,22 @@ export function captureWarnings(): () => CapturedWarning[] {
 
 /** Lets pending callbacks (a late store answer, an async user callback) run. */
 export const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Fails each test after which an unhandled rejection was seen: nothing a user callback does may end in one (Node
+ * would exit on it). Registers the listener for the test file.
+ */
+export function failOnUnhandledRejections(): void {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  beforeAll(() => {
+    process.on('unhandledRejection', onUnhandled);
+  });
+  afterAll(() => {
+    process.off('unhandledRejection', onUnhandled);
+  });
+  afterEach(async () => {
+    await tick();
+    expect(unhandled.splice(0)).toEqual([]);
+  });
+}

@@ -1,0 +1,87 @@
+/**
+ * Builds the HTTP core for a set of options: one `HttpLimiter`, or with `plans`, one per plan behind a
+ * dispatcher that asks `plan(req)` which one counts the request. A request on a limiter without plans runs
+ * no dispatch code at all.
+ */
+import { SluiceArgumentError } from '../core/errors.js';
+import { RATE_LIMITER_OPTION_NAMES } from '../limiter/limiterOptions.js';
+import type { RateLimiter } from '../limiter/rateLimiter.js';
+import { asError, isThenable } from './callbackResults.js';
+import type { HttpFramework, Next } from './httpFramework.js';
+import { HttpLimiter } from './httpLimiter.js';
+import { type ResolvedHttpOptions, resolveHttpOptions } from './httpLimitOptions.js';
+
+/** What an adapter installs: it handles requests, and tells the limiter (the first plan's with plans) and the options. */
+export interface RequestLimiter<Req extends object, Res> {
+  readonly limiter: RateLimiter;
+  readonly options: ResolvedHttpOptions<Req, Res>;
+  handle(req: Req, res: Res, next: Next): void;
+}
+
+/** Dispatches each request to the HttpLimiter of its plan. */
+export class PlannedHttpLimiter<Req extends object, Res> implements RequestLimiter<Req, Res> {
+  readonly limiter: RateLimiter;
+  private readonly byName = new Map<string, HttpLimiter<Req, Res>>();
+  private readonly plan: (req: Req) => unknown;
+  private readonly names: string;
+
+  constructor(
+    readonly options: ResolvedHttpOptions<Req, Res>,
+    raw: Readonly<Record<string, unknown>>,
+    private readonly framework: HttpFramework<Req, Res>,
+    extraNames: readonly string[],
+  ) {
+    const plans = options.plans as ReadonlyMap<string, RateLimiter>;
+    this.limiter = options.limiter;
+    this.plan = options.plan as (req: Req) => unknown;
+    // Each plan's core has the HTTP options as given, and the plan's limiter in place of the limit options.
+    const httpOnly: Record<string, unknown> = { ...raw, plans: undefined, plan: undefined };
+    for (const name of RATE_LIMITER_OPTION_NAMES) httpOnly[name] = undefined;
+    for (const [name, limiter] of plans) this.byName.set(name, new HttpLimiter<Req, Res>({ ...httpOnly, limiter }, framework, extraNames));
+    this.names = [...plans.keys()].map((name) => JSON.stringify(name)).join(', ');
+  }
+
+  /** The core of each plan, by name. */
+  get plans(): ReadonlyMap<string, HttpLimiter<Req, Res>> {
+    return this.byName;
+  }
+
+  handle(req: Req, res: Res, next: Next): void {
+    if (this.framework.responded(res)) return;
+    let chosen: unknown;
+    try {
+      chosen = this.plan(req);
+    } catch (error) {
+      next(asError(error));
+      return;
+    }
+    if (isThenable(chosen)) {
+      chosen.then(
+        (name) => this.dispatch(name, req, res, next),
+        (error) => next(asError(error)),
+      );
+    } else this.dispatch(chosen, req, res, next);
+  }
+
+  private dispatch(name: unknown, req: Req, res: Res, next: Next): void {
+    const core = typeof name === 'string' ? this.byName.get(name) : undefined;
+    if (core === undefined) next(new SluiceArgumentError('plan', name, `must return the name of a plan: ${this.names}`));
+    else core.handle(req, res, next);
+  }
+}
+
+/**
+ * The core for `options`: an HttpLimiter, or a PlannedHttpLimiter with `plans`. Throws a SluiceConfigError
+ * for bad options (see resolveHttpOptions).
+ */
+export function createHttpLimiter<Req extends object, Res>(
+  options: unknown,
+  framework: HttpFramework<Req, Res>,
+  extraNames: readonly string[] = [],
+): RequestLimiter<Req, Res> {
+  const raw = options as Readonly<Record<string, unknown>> | null | undefined;
+  if (raw === null || typeof raw !== 'object' || (raw.plans === undefined && raw.plan === undefined)) {
+    return new HttpLimiter<Req, Res>(options, framework, extraNames);
+  }
+  return new PlannedHttpLimiter<Req, Res>(resolveHttpOptions<Req, Res>(options, extraNames), raw, framework, extraNames);
+}
