@@ -311,7 +311,11 @@ export function storeContract(name: string, target: ContractTarget | undefined):
       expect((await limiter.peek('k')).bands?.map((b) => b.remaining)).toEqual([60, 90_000]);
       // The same cost in every band, as a number or as an object.
       await limiter.consume('k', { requests: 5, tokens: 5 });
-      expect((await limiter.consume('k', 5)).bands?.map((b) => b.remaining)).toEqual([50, 89_990]);
+      const same = (await limiter.consume('k', 5)).bands?.map((b) => b.remaining) ?? [];
+      // A store on its own clock (Redis) may refill a few model tokens (1.5 per ms) between the two calls.
+      expect(same[0]).toBe(50);
+      expect(same[1]).toBeGreaterThanOrEqual(89_990);
+      expect(same[1]).toBeLessThanOrEqual(89_995 + 15);
       await expect(limiter.consume('k', { requests: 61, tokens: 1 })).rejects.toThrow(
         /`cost\.requests` must be at most the capacity \(60\)/,
       );

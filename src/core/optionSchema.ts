@@ -1,3 +1,4 @@
+import { describeName } from './describeValue.js';
 import { SluiceConfigError } from './errors.js';
 
 /**
@@ -87,8 +88,11 @@ export function rejectUnknownOptions(options: object, known: readonly string[], 
       `is not a known option${why ? ` (${why})` : ''}; ${knownList}`,
     );
   }
-  const hints = unknown.map((name) => `\`${name}\`: ${hint(name) ?? 'unknown'}`);
-  throw new SluiceConfigError(unknown.map(path).join(', '), unknown, `are not known options (${hints.join('; ')}); ${knownList}`);
+  const hints = unknown.map((name) => `\`${describeName(name)}\`: ${hint(name) ?? 'not a known option'}`);
+  const error = new SluiceConfigError(unknown.map(path).join(', '), unknown, 'are not known options');
+  // The one-option message form would clip the list of names; this one names each in full, with its hint.
+  error.message = `sluice: options ${unknown.map((name) => `\`${describeName(path(name))}\``).join(', ')} are not known options (${hints.join('; ')}); ${knownList}`;
+  throw error;
 }
 
 function closest(name: string, known: readonly string[]): string | undefined {
