@@ -156,10 +156,12 @@ export class GcraModel {
     return { ...this.pick(at, allowed, parts), delayMs: Number(delay) };
   }
 
-  /** Whether a decision at `clockMs` is `blocked`: a refusal while some band's TAT is beyond now + tolerance (in debt). */
-  blocked(clockMs: number, allowed: boolean): boolean {
-    const now = BigInt(Math.floor(clockMs));
-    return !allowed && this.bands.some((band) => band.ahead(now) > band.tolerance);
+  /**
+   * Whether a decision is `blocked`: exactly a refusal by a limiter with a block duration (`blockMs` > 0),
+   * never a refusal caused by a charge's debt or by reservations.
+   */
+  blocked(allowed: boolean, blockMs: number): boolean {
+    return !allowed && blockMs > 0;
   }
 
   /** Gives `cost` tokens back (per band, or the same in each): never refused, never beyond a full bucket. */

@@ -207,6 +207,20 @@ export function storeContract(name: string, target: ContractTarget | undefined):
       expect(reservedAgain.allowed).toBe(true);
     });
 
+    it('a refusal behind pending wait() reservations is not blocked (no blockDuration)', async () => {
+      // A token per 10 s: both reservations stay outstanding, pushing the TAT beyond the tolerance.
+      const { limiter } = setup(t, { capacity: 2, refillRate: 1, interval: '10s' });
+      await limiter.consume('k', 2);
+      const controller = new AbortController();
+      const first = limiter.wait('k', 1, { maxWaitMs: 30_000, signal: controller.signal });
+      const second = limiter.wait('k', 1, { maxWaitMs: 30_000, signal: controller.signal });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const refused = await limiter.consume('k');
+      expect(refused).toMatchObject({ allowed: false, blocked: false });
+      controller.abort();
+      await Promise.allSettled([first, second]);
+    });
+
     it('decides exactly like the reference model on random call sequences', async () => {
       const op = fc.record({
         key: fc.constantFrom('a', 'b'),
@@ -255,7 +269,7 @@ export function storeContract(name: string, target: ContractTarget | undefined):
       );
     });
 
-    it('charges into debt: allowed, remaining 0, refused (blocked) until the debt of N tokens is refilled after N emission intervals', async () => {
+    it('charges into debt: allowed, remaining 0, refused (not blocked: no blockDuration) until the debt of N tokens is refilled after N emission intervals', async () => {
       const { limiter, clock } = setup(t, { capacity: 5, refillRate: 1, interval: '1s' });
       const charged = await limiter.charge('k', 8);
       expect(essentials(charged)).toEqual({ allowed: true, limit: 5, remaining: 0, retryAfterMs: 0, resetMs: 8000 });
@@ -263,7 +277,7 @@ export function storeContract(name: string, target: ContractTarget | undefined):
       const inDebt = await limiter.consume('k');
       // 3 tokens of debt, then 1 token to refill: 4 s.
       expect(essentials(inDebt)).toEqual({ allowed: false, limit: 5, remaining: 0, retryAfterMs: 4000, resetMs: 8000 });
-      expect(inDebt.blocked).toBe(true);
+      expect(inDebt.blocked).toBe(false);
       clock.now += 3000; // the debt is cleared: the bucket is empty, no longer in debt
       const empty = await limiter.consume('k');
       expect(empty).toMatchObject({ allowed: false, blocked: false, retryAfterMs: 1000 });
@@ -421,7 +435,7 @@ export function storeContract(name: string, target: ContractTarget | undefined):
               got = await other.limiter.consume(key, asCost);
             }
             expect(essentials(got)).toEqual(essentials({ ...want, degraded: false, bands: undefined }));
-            expect(got.blocked).toBe(model(key).blocked(now, want.allowed));
+            expect(got.blocked).toBe(model(key).blocked(want.allowed, blockMs));
             expect(got.bands?.map((b) => [b.remaining, b.retryAfterMs, b.resetMs])).toEqual(
               want.bands.map((b) => [b.remaining, b.retryAfterMs, b.resetMs]),
             );

@@ -31,8 +31,9 @@ export interface Decision {
   /** True when the store failed and `onStoreError` answered instead. */
   readonly degraded: boolean;
   /**
-   * True on a refusal while the key is in debt: some band's TAT is beyond now + tolerance, after a
-   * `blockDuration` block or a `charge` beyond the bucket. False when allowed.
+   * True exactly on a refusal by a limiter with `blockDuration` (such a refusal starts or restarts the block;
+   * a `peek` during the block is refused and blocked too). False when allowed, and false on every refusal by
+   * a limiter without `blockDuration`, including one caused by a `charge`'s debt or by `wait()` reservations.
    */
   readonly blocked: boolean;
   /** Every band's state, for limiters with several `limits`; undefined for one band. */
@@ -41,19 +42,20 @@ export interface Decision {
 
 /**
  * Builds the decision for a store result: the band closest to refusing speaks for all. `cost` is what the
- * call asked of every band (or of each band), for a refusal's retry-after.
+ * call asked of every band (or of each band), for a refusal's retry-after. `blockMs` is the limiter's
+ * `blockDuration` in ms (0: none), which makes a refusal `blocked`.
  */
-export function toDecision(bands: readonly Band[], result: StoreResult, cost: BandCosts): Decision {
+export function toDecision(bands: readonly Band[], result: StoreResult, cost: BandCosts, blockMs = 0): Decision {
   const { allowed, aheads } = result;
   const same = typeof cost === 'number';
-  if (bands.length === 1) return oneBandDecision(bands[0] as Band, allowed, aheads[0] as number, same ? cost : (cost[0] as number));
+  if (bands.length === 1) {
+    return oneBandDecision(bands[0] as Band, allowed, aheads[0] as number, same ? cost : (cost[0] as number), blockMs);
+  }
   const all: BandDecision[] = [];
   let pick: BandDecision | undefined;
-  let blocked = false;
   for (let i = 0; i < bands.length; i++) {
     const band = bands[i] as Band;
     const ahead = aheads[i] as number;
-    if (!allowed && ahead > band.tolerance) blocked = true;
     const { limit, remaining, retryAfterMs, resetMs } = oneBandDecision(band, allowed, ahead, same ? cost : (cost[i] as number));
     const state: BandDecision = { limit, remaining, retryAfterMs, resetMs, name: band.name, band };
     all.push(state);
@@ -69,16 +71,16 @@ export function toDecision(bands: readonly Band[], result: StoreResult, cost: Ba
     retryAfterMs: chosen.retryAfterMs,
     resetMs: chosen.resetMs,
     degraded: false,
-    blocked,
+    blocked: !allowed && blockMs > 0,
     bands: all,
   };
 }
 
 /**
  * The decision of a one-band limiter, from how far (in band units) the band's TAT is ahead of now
- * after the call.
+ * after the call. `blockMs` as for `toDecision`.
  */
-export function oneBandDecision(band: Band, allowed: boolean, ahead: number, cost: number): Decision {
+export function oneBandDecision(band: Band, allowed: boolean, ahead: number, cost: number, blockMs = 0): Decision {
   // Exact: every operand is an integer below 2^53, so no quotient is rounded across a whole number.
   const tokens = (band.tolerance - ahead) / band.emission;
   return {
@@ -88,7 +90,7 @@ export function oneBandDecision(band: Band, allowed: boolean, ahead: number, cos
     retryAfterMs: allowed ? 0 : msUntilFits(band, ahead, cost),
     resetMs: Math.ceil(ahead / band.scale),
     degraded: false,
-    blocked: !allowed && ahead > band.tolerance,
+    blocked: !allowed && blockMs > 0,
     bands: undefined,
   };
 }

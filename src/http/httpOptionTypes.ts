@@ -71,8 +71,8 @@ export interface HttpOptions<Req, Res> {
    */
   finalCost?: FinalCost<Req, Res>;
   /**
-   * The response to a refusal while the key is blocked (`decision.blocked`: after `blockDuration`, or a
-   * charge beyond the bucket), e.g. `{ statusCode: 403 }` as @fastify/rate-limit's `ban`. Status default
+   * The response to a refusal while the key is blocked (`decision.blocked`: a refusal by a limiter with
+   * `blockDuration`; a refusal in a charge's debt is a normal refusal), e.g. `{ statusCode: 403 }` as @fastify/rate-limit's `ban`. Status default
    * 403; body default `{ error: 'Blocked', retryAfter }`. Without it, a blocked key gets the normal refusal.
    */
   blocked?: BlockedResponse<Req>;

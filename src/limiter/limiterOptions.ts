@@ -70,8 +70,8 @@ interface CommonOptions {
   /**
    * Blocks a key that keeps calling over its limit (as rate-limiter-flexible's `blockDuration`): a refused call
    * that asks for tokens pushes each band that refused it out, so every call on the key is refused for
-   * `blockDuration` after each refusal (`decision.blocked` true while the band is in debt, i.e. all but the
-   * last emission interval of it); then the band holds one token and refills as usual. A refusal during the
+   * `blockDuration` after each refusal (`decision.blocked` is true on every refusal of such a limiter, a `peek`
+   * during the block included); then the band holds one token and refills as usual. A refusal during the
    * block starts it again. ms as a number, or a string such as `'15m'`; whole ms. Default: none.
    */
   blockDuration?: Duration;

@@ -56,6 +56,7 @@ export function reserve(
         bands,
         delay === 0 ? result : { allowed: true, now: result.now + delay, aheads: aheadsAfter(bands, result.aheads, delay) },
         cost,
+        policy.blockMs,
       );
       if (delay === 0) {
         answer(() => resolve(decision));

@@ -52,8 +52,8 @@ export class StoreCall {
     }
     const band = this.oneBand;
     return band !== undefined && typeof cost === 'number'
-      ? oneBandDecision(band, result.allowed, result.aheads[0] as number, cost)
-      : toDecision(this.bands, result, cost);
+      ? oneBandDecision(band, result.allowed, result.aheads[0] as number, cost, this.policy.blockMs)
+      : toDecision(this.bands, result, cost, this.policy.blockMs);
   }
 
   /** A synchronous store's result, checked unless the store is one whose results sluice vouches for. */
@@ -100,8 +100,8 @@ export class StoreCall {
     const band = this.oneBand;
     return Promise.resolve(
       band !== undefined && typeof cost === 'number'
-        ? oneBandDecision(band, result.allowed, result.aheads[0] as number, cost)
-        : toDecision(this.bands, result, cost),
+        ? oneBandDecision(band, result.allowed, result.aheads[0] as number, cost, this.policy.blockMs)
+        : toDecision(this.bands, result, cost, this.policy.blockMs),
     );
   }
 
@@ -136,7 +136,7 @@ export class StoreCall {
   decisionOf(key: string, cost: BandCosts, result: unknown): Promise<Decision> {
     let decision: Decision;
     try {
-      decision = toDecision(this.bands, checkedStoreResult(result, this.bands.length), cost);
+      decision = toDecision(this.bands, checkedStoreResult(result, this.bands.length), cost, this.policy.blockMs);
     } catch (error) {
       return this.failure.answer(key, cost, error);
     }
