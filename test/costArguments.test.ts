@@ -61,6 +61,13 @@ async function invoke(limiter: RateLimiter, call: Call, cost: unknown): Promise<
   }
 }
 
+/** A Proxy that was revoked: any look at it (Array.isArray, its keys, instanceof) throws a TypeError. */
+function revokedProxy(): object {
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  return proxy;
+}
+
 const BAD: [string, unknown, string, RegExp][] = [
   ['NaN', Number.NaN, 'cost', /got NaN/],
   ['Infinity', Number.POSITIVE_INFINITY, 'cost', /got Infinity/],
@@ -76,6 +83,31 @@ const BAD: [string, unknown, string, RegExp][] = [
   ['a fractional band part', { requests: 0.5, tokens: 1 }, 'cost.requests', /got 0\.5/],
   ['a negative band part', { requests: 1, tokens: -350 }, 'cost.tokens', /got -350/],
   ['a band part of Infinity', { requests: 1, tokens: Number.POSITIVE_INFINITY }, 'cost.tokens', /got Infinity/],
+  ['a revoked Proxy', revokedProxy(), 'cost', /`cost` cannot be read \(.*revoked.*\); got /],
+  [
+    'a Proxy whose ownKeys trap throws',
+    new Proxy(
+      {},
+      {
+        ownKeys() {
+          throw new Error('no keys');
+        },
+      },
+    ),
+    'cost',
+    /`cost` cannot be read \(no keys\)/,
+  ],
+  [
+    'an object whose band getter throws',
+    {
+      requests: 1,
+      get tokens(): number {
+        throw new Error('no tokens');
+      },
+    },
+    'cost',
+    /`cost` cannot be read \(no tokens\)/,
+  ],
 ];
 
 describe('bad costs', () => {
@@ -204,4 +236,34 @@ describe('per-band costs in wait()', () => {
     await expect(held).rejects.toThrow('gone');
     expect((await limiter.peek('k')).bands?.map((b) => b.remaining)).toEqual([1, 100]);
   });
+});
+
+describe('unreadable wait() options', () => {
+  const cases: [string, () => unknown, string, RegExp][] = [
+    ['a revoked Proxy as the options', () => revokedProxy(), 'options', /`options` cannot be read \(.*revoked.*\)/],
+    [
+      'options whose maxWaitMs getter throws',
+      () => ({
+        get maxWaitMs(): number {
+          throw new Error('no wait');
+        },
+      }),
+      'options',
+      /`options` cannot be read \(no wait\)/,
+    ],
+    ['a revoked Proxy as the signal', () => ({ maxWaitMs: 10, signal: revokedProxy() }), 'signal', /`signal` cannot be read/],
+  ];
+  for (const [what, options, argument, shown] of cases) {
+    it(`wait rejects ${what} with a SluiceArgumentError naming \`${argument}\`, taking nothing`, async () => {
+      const { store, limiter } = twoBands();
+      const outcome = await limiter.wait('k', 1, options() as { maxWaitMs: number }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(outcome).toBeInstanceOf(SluiceArgumentError);
+      expect((outcome as SluiceArgumentError).argument).toBe(argument);
+      expect((outcome as Error).message).toMatch(shown);
+      expect(store.calls).toBe(0);
+    });
+  }
 });

@@ -1,5 +1,6 @@
 import { CostExceedsCapacityError, SluiceArgumentError } from '../core/errors.js';
 import { type Band, type BandCosts, maxChargeTokens } from '../core/gcra.js';
+import { readArgument } from '../core/unreadableArgument.js';
 
 /**
  * What a call costs, in tokens: a plain number is the same cost in every band; an object, keyed by band
@@ -39,6 +40,11 @@ export class CallCost {
       this.checkPart(cost, 'cost', use, this.maxCost, this.maxCharge);
       return use === 'refund' ? -cost : cost;
     }
+    // A value whose inspection throws (a revoked Proxy, a throwing getter) is a bad `cost` too.
+    return readArgument('cost', cost, () => this.readObject(cost, use));
+  }
+
+  private readObject(cost: unknown, use: CostUse): BandCosts {
     if (cost === null || typeof cost !== 'object' || Array.isArray(cost)) {
       throw new SluiceArgumentError('cost', cost, 'must be a whole number of tokens ≥ 0, or an object of them keyed by band name');
     }

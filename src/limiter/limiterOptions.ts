@@ -6,6 +6,7 @@ import { type Band, compileBand } from '../core/gcra.js';
 import { declareOptions, type ReadOptions } from '../core/optionSchema.js';
 import { PEER_OPTION_NAMES } from '../core/peerOptionNames.js';
 import type { Store } from '../core/store.js';
+import { readArgument } from '../core/unreadableArgument.js';
 import { MemoryStore } from '../stores/memory/memoryStore.js';
 
 /**
@@ -224,8 +225,10 @@ export function declareWaitOptions(longestWaitMs: number) {
       return Math.floor(maxWait);
     },
     signal: (value: unknown, path: string): AbortSignal | undefined => {
-      if (value !== undefined && !(value instanceof AbortSignal)) throw new SluiceArgumentError(path, value, 'must be an AbortSignal');
-      return value;
+      if (value !== undefined && !readArgument(path, value, () => value instanceof AbortSignal)) {
+        throw new SluiceArgumentError(path, value, 'must be an AbortSignal');
+      }
+      return value as AbortSignal | undefined;
     },
   });
 }
