@@ -140,6 +140,42 @@ describe.skipIf(single === undefined)('RedisStore on one server', () => {
     expect(await client.exists(RedisStore.keyOf(limiter, 'x'.repeat(10_240)))).toBe(1);
   });
 
+  it('stores a 100 kB key under a short name (its digest) and decides it exactly as a short key', async () => {
+    const client = redisClient();
+    for (const limits of [
+      [{ capacity: 3, refillRate: 1, interval: '1h' as const }],
+      [
+        { capacity: 3, refillRate: 1, interval: '1h' as const },
+        { capacity: 5, refillRate: 1, interval: '1d' as const },
+      ],
+    ]) {
+      const prefix = uniquePrefix('long');
+      const limiter = new RateLimiter({ limits, prefix, store: new RedisStore({ client }) });
+      const long = `${'k'.repeat(100_000)}{tag}`;
+      const other = `${'k'.repeat(100_000)}{tah}`;
+      const view = (d: { allowed: boolean; remaining: number; retryAfterMs: number }) => [d.allowed, d.remaining, d.retryAfterMs > 0];
+      const longDecisions = [];
+      const shortDecisions = [];
+      for (let i = 0; i < 5; i++) {
+        longDecisions.push(view(await limiter.consume(long)));
+        shortDecisions.push(view(await limiter.consume('short')));
+      }
+      expect(longDecisions).toEqual(shortDecisions);
+      // A key that differs only at its end is a bucket of its own.
+      expect((await limiter.consume(other)).remaining).toBe(2);
+      const stored = await client.keys(`${prefix}*`);
+      expect(stored.length).toBe(3 * limits.length);
+      for (const name of stored) expect(name.length).toBeLessThan(prefix.length + 100);
+      const base = RedisStore.keyOf(limiter, long);
+      expect(base.length).toBeLessThan(prefix.length + 100);
+      expect(await client.exists(base)).toBe(1);
+      if (limits.length === 2) expect(clusterSlot(RedisStore.keyOf(limiter, long, 1))).toBe(clusterSlot(base));
+      await limiter.reset(long);
+      expect(await client.exists(base)).toBe(0);
+      expect((await limiter.peek(long)).remaining).toBe(3);
+    }
+  });
+
   it('keeps one small value per key and band, expiring when the band is full again', async () => {
     const client = redisClient();
     const prefix = uniquePrefix('ttl');
@@ -314,6 +350,21 @@ describe.skipIf(cluster === undefined)('cluster slots', () => {
 describe.skipIf(cluster === undefined)('RedisStore on Redis Cluster', () => {
   it('decides calls of one tick on keys in many slots (one script call per slot), exactly', async () => {
     await expectClusterSlotsExact(redisClusterClient());
+  });
+
+  it('keeps all bands of a long key (stored under its digest) in one slot', async () => {
+    const limiter = new RateLimiter({
+      limits: [
+        { capacity: 2, refillRate: 1, interval: '1h' },
+        { capacity: 4, refillRate: 1, interval: '1d' },
+      ],
+      prefix: uniquePrefix('longCluster'),
+      store: new RedisStore({ client: redisClusterClient() }),
+    });
+    const long = 'z'.repeat(100_000);
+    expect((await limiter.consume(long, 2)).bands?.map((b) => b.remaining)).toEqual([0, 2]);
+    expect((await limiter.consume(long)).allowed).toBe(false);
+    expect(clusterSlot(RedisStore.keyOf(limiter, long, 1))).toBe(clusterSlot(RedisStore.keyOf(limiter, long)));
   });
 });
 

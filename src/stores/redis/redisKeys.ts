@@ -1,3 +1,4 @@
+import { heldKey, LONGEST_PLAIN_KEY } from '../../core/keyDigest.js';
 import { escapeKey } from '../../core/keyNamespace.js';
 
 /**
@@ -5,10 +6,14 @@ import { escapeKey } from '../../core/keyNamespace.js';
  * prefix, the limits fingerprint and `|`). One band: `namespace` + key, no longer than it must be. Several
  * bands: `namespace{key}`, a hash tag, so that all of a key's bands live in one Cluster slot (band i is
  * `namespace{key}:i`). The user key is escaped either way, so a one-band name holds no brace at all (Redis
- * hashes the whole name) and cannot be mistaken for a several-band one.
+ * hashes the whole name) and cannot be mistaken for a several-band one. A key longer than LONGEST_PLAIN_KEY
+ * stands as its 65-character digest (see heldKey: `#` or `~` and hex, nothing to escape, never equal to a
+ * shorter key's escaped form, which holds `%` when it grows that long), so Redis never stores or receives a
+ * name longer than the namespace and a digest; several bands keep the digest as their hash tag, one slot.
  */
 export function baseKey(namespace: string, bandCount: number, key: string): string {
-  return bandCount === 1 ? namespace + escapeKey(key) : `${namespace}{${escapeKey(key)}}`;
+  const stored = key.length > LONGEST_PLAIN_KEY ? heldKey(key) : escapeKey(key);
+  return bandCount === 1 ? namespace + stored : `${namespace}{${stored}}`;
 }
 
 /** The Redis key of band `band` (0-based) whose first band's key is `base`. */
