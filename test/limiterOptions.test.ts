@@ -29,6 +29,20 @@ describe('RateLimiter options: every check names the option', () => {
     });
   }
 
+  it('refuses a blockDuration that is not a whole number of ms, as a number or a string', () => {
+    const limit = { capacity: 5, refillRate: 5, interval: '1m' } as const;
+    for (const [blockDuration, shown] of [
+      [0.5, /`blockDuration` must be a whole number of ms \(it is 0\.5 ms\); got 0\.5/],
+      [1000.25, /`blockDuration` must be a whole number of ms.*got 1000\.25/],
+      ['1.0005s', /`blockDuration` must be a whole number of ms \(it is 1000\.5 ms\); got "1\.0005s"/],
+    ] as const) {
+      expect(() => new RateLimiter({ ...limit, blockDuration })).toThrow(SluiceConfigError);
+      expect(() => new RateLimiter({ ...limit, blockDuration })).toThrow(shown);
+    }
+    expect(new RateLimiter({ ...limit, blockDuration: '1.5s' }).blockMs).toBe(1500);
+    expect(new RateLimiter({ ...limit, blockDuration: 250 }).blockMs).toBe(250);
+  });
+
   it('answers peer option names with the sluice option', () => {
     expect(make({ ...base, windowMs: 60_000 })).toThrow(/`windowMs`.*use `interval`/);
     expect(make({ ...base, max: 5 })).toThrow(/`max`.*use `capacity`/);

@@ -73,7 +73,8 @@ interface CommonOptions {
    * that asks for tokens pushes each band that refused it out, so every call on the key is refused for
    * `blockDuration` after each refusal (`decision.blocked` is true on every refusal of such a limiter, a `peek`
    * during the block included); then the band holds one token and refills as usual. A refusal during the
-   * block starts it again. ms as a number, or a string such as `'15m'`; whole ms. Default: none.
+   * block starts it again. ms as a number, or a string such as `'15m'`; a whole number of ms (`0.5` or `'1.0005s'`
+   * throws a SluiceConfigError naming `blockDuration`). Default: none.
    */
   blockDuration?: Duration;
 }
@@ -177,7 +178,13 @@ export const RATE_LIMITER_OPTIONS = declareOptions(
       return value as ((event: DegradedEvent) => void) | undefined;
     },
     // The largest block depends on the limits: the limiter checks it once the bands are compiled.
-    blockDuration: (value: unknown, path: string): number | undefined => (value === undefined ? undefined : parseDuration(value, path)),
+    blockDuration: (value: unknown, path: string): number | undefined => {
+      if (value === undefined) return undefined;
+      const ms = parseDuration(value, path);
+      // A block is counted in the store's whole ms: a fraction would be cut silently, so it is refused.
+      if (!Number.isInteger(ms)) throw new SluiceConfigError(path, value, `must be a whole number of ms (it is ${ms} ms)`);
+      return ms;
+    },
   },
   PEER_OPTION_NAMES,
 );

@@ -277,7 +277,7 @@ function checkedBlockMs(blockDuration: number | undefined, longestMs: number): n
       `must be at most ${longestMs} ms for these limits (a block is counted exactly)`,
     );
   }
-  return Math.floor(blockDuration);
+  return blockDuration;
 }
 
 function badKeyError(key: unknown): SluiceArgumentError {
