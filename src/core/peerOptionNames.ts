@@ -7,8 +7,8 @@ import type { PeerOptionNames } from './optionSchema.js';
  */
 export const PEER_OPTION_NAMES = {
   windowMs: 'use `interval` (with `capacity` and `refillRate`: `{ capacity: max, refillRate: max, interval: windowMs }`)',
-  max: 'use `capacity` (the burst) and `refillRate` (tokens per `interval`)',
-  limit: 'use `capacity` (the burst) and `refillRate` (tokens per `interval`)',
+  max: 'use `capacity` (the burst) and `refillRate` (tokens per `interval`); a function of the request: use `plans` + `plan`',
+  limit: 'use `capacity` (the burst) and `refillRate` (tokens per `interval`); a function of the request: use `plans` + `plan`',
   points: 'use `capacity` (the burst) and `refillRate` (tokens per `interval`)',
   duration: 'use `interval` (rate-limiter-flexible counts `duration` in seconds; sluice takes ms or `"1 minute"`)',
   timeWindow: 'use `interval` (ms or a string such as `"1 minute"`)',

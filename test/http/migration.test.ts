@@ -83,6 +83,8 @@ describe.each(frameworks)('%s', (_name, make) => {
       [{ windowMs: 60_000 }, /`windowMs` is not a known option \(another library's option: use `interval`/],
       [{ max: 5 }, /`max` is not a known option \(another library's option: use `capacity`/],
       [{ limit: 5 }, /`limit` is not a known option \(another library's option: use `capacity`/],
+      [{ max: (_req: unknown) => 5 }, /`max` .*a function of the request: use `plans` \+ `plan`/],
+      [{ limit: (_req: unknown) => 5 }, /`limit` .*a function of the request: use `plans` \+ `plan`/],
       [{ timeWindow: '1 minute' }, /`timeWindow` .*use `interval`/],
       [{ keyGenerator: () => 'k' }, /`keyGenerator` .*use `key: \(req\) => string`/],
       [{ points: 5 }, /`points` .*use `capacity`/],
