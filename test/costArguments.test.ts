@@ -68,6 +68,17 @@ function revokedProxy(): object {
   return proxy;
 }
 
+/** Expects `outcome` to reject (or throw) a SluiceArgumentError naming `argument`, its message matching `shown`. */
+async function expectArgumentError(outcome: Promise<unknown>, argument: string, shown: RegExp): Promise<void> {
+  const error = await outcome.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  expect(error).toBeInstanceOf(SluiceArgumentError);
+  expect((error as SluiceArgumentError).argument).toBe(argument);
+  expect((error as Error).message).toMatch(shown);
+}
+
 const BAD: [string, unknown, string, RegExp][] = [
   ['NaN', Number.NaN, 'cost', /got NaN/],
   ['Infinity', Number.POSITIVE_INFINITY, 'cost', /got Infinity/],
@@ -115,13 +126,7 @@ describe('bad costs', () => {
     for (const [what, cost, argument, shown] of BAD) {
       it(`${call} refuses ${what}, naming \`${argument}\` and the value, taking nothing`, async () => {
         const { store, limiter } = twoBands();
-        const outcome = await invoke(limiter, call, cost).then(
-          () => undefined,
-          (error: unknown) => error,
-        );
-        expect(outcome).toBeInstanceOf(SluiceArgumentError);
-        expect((outcome as SluiceArgumentError).argument).toBe(argument);
-        expect((outcome as Error).message).toMatch(shown);
+        await expectArgumentError(invoke(limiter, call, cost), argument, shown);
         expect(store.calls).toBe(0);
         expect((await limiter.peek('k')).bands?.map((b) => b.remaining)).toEqual([60, 90_000]);
       });
@@ -256,13 +261,7 @@ describe('unreadable wait() options', () => {
   for (const [what, options, argument, shown] of cases) {
     it(`wait rejects ${what} with a SluiceArgumentError naming \`${argument}\`, taking nothing`, async () => {
       const { store, limiter } = twoBands();
-      const outcome = await limiter.wait('k', 1, options() as { maxWaitMs: number }).then(
-        () => undefined,
-        (error: unknown) => error,
-      );
-      expect(outcome).toBeInstanceOf(SluiceArgumentError);
-      expect((outcome as SluiceArgumentError).argument).toBe(argument);
-      expect((outcome as Error).message).toMatch(shown);
+      await expectArgumentError(limiter.wait('k', 1, options() as { maxWaitMs: number }), argument, shown);
       expect(store.calls).toBe(0);
     });
   }
