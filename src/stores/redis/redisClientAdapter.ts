@@ -1,10 +1,11 @@
 import { SluiceConfigError, SluiceStoreError } from '../../core/errors.js';
+import { autoPipelines, type ExplicitPipelineClient, sendExplicitly } from './ioredisExplicitPipeline.js';
 
 /**
  * What RedisStore uses of an ioredis client; ioredis' (5 or 6) `Redis` and `Cluster` fit it. Spelled out, not
  * imported, so sluice's declarations type-check without ioredis installed (an optional peer).
  */
-export interface RedisStoreClient {
+export interface RedisStoreClient extends ExplicitPipelineClient {
   /** The connection state, e.g. `'ready'` or `'end'`. */
   readonly status: string;
   /** True for a Cluster client. */
@@ -131,8 +132,15 @@ function ioredisAdapter(client: RedisStoreClient): ScriptClient {
       return IOREDIS_DISCONNECTED.has(status) ? `Redis is not connected (ioredis status: ${status})` : undefined;
     },
     slotMaster: (slot) => client.slots?.[slot]?.[0] ?? '',
-    evalsha: (sha, keys, args) => client.evalsha(sha, keys.length, ...keys, ...args),
-    eval: (script, keys, args) => client.eval(script, keys.length, ...keys, ...args),
+    ...(autoPipelines(client)
+      ? {
+          evalsha: (sha, keys, args) => sendExplicitly(client, ['evalsha', sha, String(keys.length), ...keys, ...args]),
+          eval: (script, keys, args) => sendExplicitly(client, ['eval', script, String(keys.length), ...keys, ...args]),
+        }
+      : {
+          evalsha: (sha, keys, args) => client.evalsha(sha, keys.length, ...keys, ...args),
+          eval: (script, keys, args) => client.eval(script, keys.length, ...keys, ...args),
+        }),
     del: (keys) => client.del(...keys),
   };
 }
