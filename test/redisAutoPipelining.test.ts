@@ -54,7 +54,19 @@ describe.skipIf(single === undefined)('RedisStore on an ioredis client with enab
     expect(decisions.every((d) => d.allowed && !d.degraded)).toBe(true);
   });
 
-  it('answers from EVAL after SCRIPT FLUSH (NOSCRIPT comes back inside the pipeline reply)', async () => {
+  it("leaves the client's auto-pipelining on for its other commands", async () => {
+    const client = redisClient(single, { enableAutoPipelining: true });
+    const limiter = limiterOn(client);
+    const decisions = [limiter.consume('a'), limiter.consume('b')];
+    await nextTurn();
+    expect(client.options.enableAutoPipelining).toBe(true);
+    const own = client.get(`${uniquePrefix('own')}x`);
+    expect(client.autoPipelineQueueSize).toBe(1); // the user's command waits for ioredis' auto-pipeline as before
+    expect(await own).toBeNull();
+    expect((await Promise.all(decisions)).every((d) => d.allowed)).toBe(true);
+  });
+
+  it('answers from EVAL after SCRIPT FLUSH with auto-pipelining on', async () => {
     const admin = redisClient();
     const client = redisClient(single, { enableAutoPipelining: true });
     const limiter = limiterOn(client);

@@ -1,11 +1,11 @@
 import { SluiceConfigError, SluiceStoreError } from '../../core/errors.js';
-import { autoPipelines, type ExplicitPipelineClient, sendExplicitly } from './ioredisExplicitPipeline.js';
+import { type AutoPipeliningOptions, autoPipelines, withoutAutoPipelining } from './ioredisAutoPipelineBypass.js';
 
 /**
  * What RedisStore uses of an ioredis client; ioredis' (5 or 6) `Redis` and `Cluster` fit it. Spelled out, not
  * imported, so sluice's declarations type-check without ioredis installed (an optional peer).
  */
-export interface RedisStoreClient extends ExplicitPipelineClient {
+export interface RedisStoreClient extends AutoPipeliningOptions {
   /** The connection state, e.g. `'ready'` or `'end'`. */
   readonly status: string;
   /** True for a Cluster client. */
@@ -134,8 +134,8 @@ function ioredisAdapter(client: RedisStoreClient): ScriptClient {
     slotMaster: (slot) => client.slots?.[slot]?.[0] ?? '',
     ...(autoPipelines(client)
       ? {
-          evalsha: (sha, keys, args) => sendExplicitly(client, ['evalsha', sha, String(keys.length), ...keys, ...args]),
-          eval: (script, keys, args) => sendExplicitly(client, ['eval', script, String(keys.length), ...keys, ...args]),
+          evalsha: (sha, keys, args) => withoutAutoPipelining(client, () => client.evalsha(sha, keys.length, ...keys, ...args)),
+          eval: (script, keys, args) => withoutAutoPipelining(client, () => client.eval(script, keys.length, ...keys, ...args)),
         }
       : {
           evalsha: (sha, keys, args) => client.evalsha(sha, keys.length, ...keys, ...args),
