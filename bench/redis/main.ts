@@ -444,7 +444,7 @@ async function main(): Promise<void> {
     const markdown = [
       '## Redis store',
       '',
-      `Command: \`${command}\` (${ROUNDS} interleaved rounds of ${ROUND_MS} ms per library and scenario, ${IN_FLIGHT} calls in flight`,
+      `Run of ${new Date().toISOString().slice(0, 10)}. Command: \`${command}\` (${ROUNDS} interleaved rounds of ${ROUND_MS} ms per library and scenario, ${IN_FLIGHT} calls in flight`,
       `through one connection each (ioredis, or node-redis ${packageVersions(['redis']).redis ?? ''} in database 1), against a redis-server ${redisVersion} started by the script; Node ${process.version}).`,
       'Limits large enough that every call is allowed, so each library does its full write path, and keys that live through the run',
       '(sluice: capacity 10^8 (its most with this refill), refill 1 per hour, so every call writes its key; the peers: 10^9 points per hour). sluice runs on ioredis defaults,',
