@@ -191,6 +191,14 @@ async function main(): Promise<void> {
     const neverRefused = (client: Redis | NodeRedisClient) =>
       new RateLimiter({ capacity: 1e8, refillRate: 1, interval: '1h', store: new RedisStore({ client }) });
     const sluice = neverRefused(sluiceClient);
+    const sluiceOnIoredis = (name: string, client: Redis, limiter: RateLimiter): Contender => ({
+      name,
+      close: () => client.quit(),
+      db: 0,
+      sent: countCommands(client),
+      decide: (key) => limiter.consume(key),
+      redisKey: (key) => RedisStore.keyOf(limiter, key),
+    });
     const twinClient = connect();
     const twin = neverRefused(twinClient);
     const autoPipeliningClient = connect(0, true);
@@ -227,30 +235,9 @@ async function main(): Promise<void> {
     rlrNodeEqual.init({ windowMs: 3_600_000 } as Parameters<typeof rlrNodeEqual.init>[0]);
 
     const contenders: Contender[] = [
-      {
-        name: SLUICE_IOREDIS,
-        close: () => sluiceClient.quit(),
-        db: 0,
-        sent: countCommands(sluiceClient),
-        decide: (key) => sluice.consume(key),
-        redisKey: (key) => RedisStore.keyOf(sluice, key),
-      },
-      {
-        name: SLUICE_IOREDIS_TWIN,
-        close: () => twinClient.quit(),
-        db: 0,
-        sent: countCommands(twinClient),
-        decide: (key) => twin.consume(key),
-        redisKey: (key) => RedisStore.keyOf(twin, key),
-      },
-      {
-        name: SLUICE_AUTO_PIPELINING,
-        close: () => autoPipeliningClient.quit(),
-        db: 0,
-        sent: countCommands(autoPipeliningClient),
-        decide: (key) => autoPipelining.consume(key),
-        redisKey: (key) => RedisStore.keyOf(autoPipelining, key),
-      },
+      sluiceOnIoredis(SLUICE_IOREDIS, sluiceClient, sluice),
+      sluiceOnIoredis(SLUICE_IOREDIS_TWIN, twinClient, twin),
+      sluiceOnIoredis(SLUICE_AUTO_PIPELINING, autoPipeliningClient, autoPipelining),
       {
         name: 'rate-limiter-flexible RateLimiterRedis (ioredis)',
         close: () => rlfClient.quit(),
