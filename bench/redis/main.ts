@@ -40,6 +40,9 @@ const ROUNDS = integerOption(SCRIPT, 'rounds', values.rounds ?? process.env.BENC
 const KEY_COUNT = 100_000;
 const CLOCK_TICKS_PER_SECOND = 100; // Linux USER_HZ
 const SLUICE_IOREDIS = 'sluice RedisStore (ioredis)';
+/** The same contender once more, on its own connection: the A/A pair whose ratio shows the noise of a paired round. */
+const SLUICE_IOREDIS_TWIN = 'sluice RedisStore (ioredis, A/A twin)';
+const SLUICE_AUTO_PIPELINING = 'sluice RedisStore (ioredis, enableAutoPipelining)';
 const SLUICE_NODE_REDIS = 'sluice RedisStore (node-redis)';
 const RLR_NODE_REDIS = 'rate-limit-redis (node-redis)';
 
@@ -70,9 +73,9 @@ function redisCpuTicks(pid: number): number {
 }
 
 /**
- * Counts the commands a client sends through `sendCommand`, each one request to Redis: ioredis (auto-pipelining
- * off) sends every command through it, and both contenders on node-redis call it (sluice's adapter, and
- * rate-limit-redis' recommended setup).
+ * Counts the commands a client sends through `sendCommand`, each one request to Redis: ioredis sends every command
+ * through it (an auto-pipeline too, command by command), and both contenders on node-redis call it (sluice's
+ * adapter, and rate-limit-redis' recommended setup).
  */
 function countCommands<Send extends (...args: never[]) => unknown>(client: { sendCommand: Send }): { count: number } {
   const sent = { count: 0 };
@@ -169,7 +172,9 @@ function figuresOf(list: readonly Sample[]): Figures | undefined {
 async function main(): Promise<void> {
   const server = await startRedisServer();
   const pid = server.process.pid as number;
-  const connect = (db = 0) => new Redis({ host: '127.0.0.1', port: server.port, db, enableAutoPipelining: false });
+  // ioredis defaults (auto-pipelining off), as the peers' docs show it; one sluice contender turns auto-pipelining on.
+  const connect = (db = 0, enableAutoPipelining = false) =>
+    new Redis({ host: '127.0.0.1', port: server.port, db, ...(enableAutoPipelining ? { enableAutoPipelining } : {}) });
   const connectNodeRedis = async (): Promise<NodeRedisClient> => {
     const client = nodeRedisClient(`redis://127.0.0.1:${server.port}/1`);
     client.on('error', (error: unknown) => process.stderr.write(`node-redis: ${String(error)}\n`));
@@ -180,11 +185,24 @@ async function main(): Promise<void> {
   const admins = [admin, connect(1)];
   try {
     const sluiceClient = connect();
-    // Like the peers' 10^9 points per hour: never refused, and every key lives through the run (with a refill
-    // of 1000/s a bucket would be full, and its key deleted, a ms after each call: another workload).
+    // Like the peers' 10^9 points per hour window: never refused in a run, and a refill of one token per window, so every
+    // call writes its key and keys live through the run (with a refill of 1000/s a bucket would be full again a ms
+    // after each call, and the script would delete its key instead of writing it: another, cheaper workload).
     const neverRefused = (client: Redis | NodeRedisClient) =>
-      new RateLimiter({ capacity: 1e9, refillRate: 1000, interval: '1h', store: new RedisStore({ client }) });
+      new RateLimiter({ capacity: 1e8, refillRate: 1, interval: '1h', store: new RedisStore({ client }) });
     const sluice = neverRefused(sluiceClient);
+    const sluiceOnIoredis = (name: string, client: Redis, limiter: RateLimiter): Contender => ({
+      name,
+      close: () => client.quit(),
+      db: 0,
+      sent: countCommands(client),
+      decide: (key) => limiter.consume(key),
+      redisKey: (key) => RedisStore.keyOf(limiter, key),
+    });
+    const twinClient = connect();
+    const twin = neverRefused(twinClient);
+    const autoPipeliningClient = connect(0, true);
+    const autoPipelining = neverRefused(autoPipeliningClient);
     const rlfClient = connect();
     const rlf = new RateLimiterRedis({ storeClient: rlfClient, points: 1e9, duration: 3600, useRedisPackage: false });
     // Names as long as sluice's `sl:Ab3x|key` (8 bytes before the key), for the equal-length column.
@@ -217,14 +235,9 @@ async function main(): Promise<void> {
     rlrNodeEqual.init({ windowMs: 3_600_000 } as Parameters<typeof rlrNodeEqual.init>[0]);
 
     const contenders: Contender[] = [
-      {
-        name: SLUICE_IOREDIS,
-        close: () => sluiceClient.quit(),
-        db: 0,
-        sent: countCommands(sluiceClient),
-        decide: (key) => sluice.consume(key),
-        redisKey: (key) => RedisStore.keyOf(sluice, key),
-      },
+      sluiceOnIoredis(SLUICE_IOREDIS, sluiceClient, sluice),
+      sluiceOnIoredis(SLUICE_IOREDIS_TWIN, twinClient, twin),
+      sluiceOnIoredis(SLUICE_AUTO_PIPELINING, autoPipeliningClient, autoPipelining),
       {
         name: 'rate-limiter-flexible RateLimiterRedis (ioredis)',
         close: () => rlfClient.quit(),
@@ -360,18 +373,41 @@ async function main(): Promise<void> {
     }
     const ratios: string[] = [];
     const ratioSummary: Record<string, RedisResults['ratios'][string]> = {};
+    const autoPipeliningSummary: Record<string, RedisResults['ratios'][string]> = {};
+    const aaSummary: Record<string, RedisResults['ratios'][string]> = {};
     const nodeRedisSummary: Record<string, RedisResults['ratios'][string]> = {};
-    const ioredisPeers = contenders.filter((c) => c.db === 0 && c.name !== SLUICE_IOREDIS).map((c) => c.name);
+    const sluiceNames = new Set([SLUICE_IOREDIS, SLUICE_IOREDIS_TWIN, SLUICE_AUTO_PIPELINING, SLUICE_NODE_REDIS]);
+    const ioredisPeers = contenders.filter((c) => c.db === 0 && !sluiceNames.has(c.name)).map((c) => c.name);
+    const range = (s: Stat) => `${s.min.toFixed(2)}–${s.max.toFixed(2)}`;
     for (const scenario of scenarios) {
       const rateOf = (name: string | undefined) => figures.get(`${scenario.name}|${name}`)?.rate.median ?? 0;
       const fastest = ioredisPeers.reduce((a, b) => (rateOf(b) > rateOf(a) ? b : a));
-      const vsFastest = pairedRatio(samples, scenario.name, SLUICE_IOREDIS, ioredisPeers, figures.get(`${scenario.name}|${fastest}`));
-      if (vsFastest) {
-        ratioSummary[scenario.name] = vsFastest.summary;
+      const variants = [
+        { name: SLUICE_IOREDIS, label: 'on ioredis defaults', into: ratioSummary },
+        { name: SLUICE_AUTO_PIPELINING, label: 'on ioredis with `enableAutoPipelining: true`', into: autoPipeliningSummary },
+      ];
+      for (const variant of variants) {
+        const vsFastest = pairedRatio(samples, scenario.name, variant.name, ioredisPeers, figures.get(`${scenario.name}|${fastest}`));
+        if (vsFastest === undefined) continue;
+        variant.into[scenario.name] = vsFastest.summary;
         ratios.push(
-          `- ${scenario.name}, on ioredis: sluice makes **${vsFastest.summary.median.toFixed(2)}×** the decisions/s of the faster peer in the same round ` +
-            `(median of ${vsFastest.rounds} rounds, ${vsFastest.summary.min.toFixed(2)}–${vsFastest.summary.max.toFixed(2)}; ` +
-            `ratio of the medians above: ${vsFastest.ofMedians.toFixed(2)}×), at **${vsFastest.summary.cpu.toFixed(2)}×** its redis-server CPU per decision.`,
+          `- ${scenario.name}, ${variant.label}: sluice makes **${vsFastest.summary.median.toFixed(2)}×** the decisions/s of the faster peer in the same round ` +
+            `(goal ≥ 1.5×; median of ${vsFastest.rounds} rounds, ${range(vsFastest.summary)}; ratio of the medians above: ${vsFastest.ofMedians.toFixed(2)}×), ` +
+            `at **${vsFastest.summary.cpu.toFixed(2)}×** its redis-server CPU and **${vsFastest.nodeCpu.toFixed(2)}×** its Node CPU per decision.`,
+        );
+      }
+      const aa = pairedRatio(
+        samples,
+        scenario.name,
+        SLUICE_IOREDIS_TWIN,
+        [SLUICE_IOREDIS],
+        figures.get(`${scenario.name}|${SLUICE_IOREDIS}`),
+      );
+      if (aa) {
+        aaSummary[scenario.name] = aa.summary;
+        ratios.push(
+          `- ${scenario.name}, A/A (two identical sluice contenders on ioredis defaults): **${aa.summary.median.toFixed(2)}×** ` +
+            `(median of ${aa.rounds} rounds, ${range(aa.summary)}): the noise of one paired round.`,
         );
       }
       const onNodeRedis = pairedRatio(
@@ -386,7 +422,7 @@ async function main(): Promise<void> {
         const s = onNodeRedis.summary;
         ratios.push(
           `- ${scenario.name}, on node-redis: sluice makes **${s.median.toFixed(2)}×** the decisions/s of rate-limit-redis in the same round ` +
-            `(goal ≥ 1.5×; median of ${onNodeRedis.rounds} rounds, ${s.min.toFixed(2)}–${s.max.toFixed(2)}; ratio of the medians above: ` +
+            `(goal ≥ 1.5×; median of ${onNodeRedis.rounds} rounds, ${range(s)}; ratio of the medians above: ` +
             `${onNodeRedis.ofMedians.toFixed(2)}×), at **${s.cpu.toFixed(2)}×** its redis-server CPU and **${onNodeRedis.nodeCpu.toFixed(2)}×** its Node CPU per decision.`,
         );
       }
@@ -395,11 +431,13 @@ async function main(): Promise<void> {
     const markdown = [
       '## Redis store',
       '',
-      `Command: \`${command}\` (${ROUNDS} interleaved rounds of ${ROUND_MS} ms per library and scenario, ${IN_FLIGHT} calls in flight`,
+      `Run of ${new Date().toISOString().slice(0, 10)}. Command: \`${command}\` (${ROUNDS} interleaved rounds of ${ROUND_MS} ms per library and scenario, ${IN_FLIGHT} calls in flight`,
       `through one connection each (ioredis, or node-redis ${packageVersions(['redis']).redis ?? ''} in database 1), against a redis-server ${redisVersion} started by the script; Node ${process.version}).`,
       'Limits large enough that every call is allowed, so each library does its full write path, and keys that live through the run',
-      '(sluice: capacity 10^9, refill 1000 per hour; the peers: 10^9 points per hour). Medians of the rounds;',
-      'round trips per decision = commands the client sent (ioredis: auto-pipelining off; node-redis writes the commands of one tick together, each still a request) / decisions; CPU = redis-server utime+stime from /proc / decisions',
+      '(sluice: capacity 10^8 (its most with this refill), refill 1 per hour, so every call writes its key; the peers: 10^9 points per hour). sluice runs on ioredis defaults,',
+      'on a second identical contender (the A/A pair: the noise of a paired round), and on a client with `enableAutoPipelining: true`;',
+      'the peers on ioredis defaults. Medians of the rounds;',
+      'round trips per decision = commands the client sent (ioredis: each command of an auto-pipeline counts; node-redis writes the commands of one tick together, each still a request) / decisions; CPU = redis-server utime+stime from /proc / decisions',
       '(Node CPU: the benchmark process, process.cpuUsage(), same division);',
       'bytes per key = mean MEMORY USAGE of 200 keys (`user:N`), first with the default names (`sl:<fingerprint>|key`, `rlflx:key`, `rl:key`),',
       'then with prefixes that make the names equally long (`sl:Ab3x|key`, `rlflx-8:key`, `rl:eq-8:key`): Redis 7 keeps names of up to 14',
@@ -430,6 +468,8 @@ async function main(): Promise<void> {
       rounds: ROUNDS,
       rows: jsonRows,
       ratios: ratioSummary,
+      autoPipeliningRatios: autoPipeliningSummary,
+      aaRatios: aaSummary,
       nodeRedisRatios: nodeRedisSummary,
     };
     writeResultsJson(QUICK ? 'redis.quick' : 'redis', result);

@@ -14,6 +14,10 @@ export interface RedisResults {
   }[];
   /** Per scenario: sluice's decisions/s on ioredis over the faster peer's on ioredis, per round, and its redis-server CPU per decision over that peer's. */
   readonly ratios: Readonly<Record<string, Stat & { readonly cpu: number }>>;
+  /** The same for sluice on an ioredis client with `enableAutoPipelining: true` (absent in older results). */
+  readonly autoPipeliningRatios?: Readonly<Record<string, Stat & { readonly cpu: number }>>;
+  /** Per scenario: the A/A twin's decisions/s over sluice's on ioredis defaults, per round (absent in older results). */
+  readonly aaRatios?: Readonly<Record<string, Stat & { readonly cpu: number }>>;
   /**
    * Per scenario: sluice's decisions/s on node-redis over rate-limit-redis' on node-redis, per round, and its redis-server
    * CPU per decision over that peer's (absent in results of runs without the node-redis contenders).

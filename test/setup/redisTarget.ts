@@ -4,7 +4,7 @@
  * unique key prefixes so test files never share keys.
  */
 import { randomUUID } from 'node:crypto';
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { Cluster as Cluster6, Redis as Redis6 } from 'ioredis6';
 import { createClient, createCluster } from 'redis';
 import { createClient as createClient4, createCluster as createCluster4 } from 'redis4';
@@ -42,10 +42,10 @@ export function redisClient(endpoint: RedisEndpoint | undefined = redisOptions()
 }
 
 /** An ioredis Cluster client on the shared cluster, quit after the test file. */
-export function redisClusterClient(): Cluster {
+export function redisClusterClient(options: ClusterOptions = {}): Cluster {
   const nodes = redisClusterNodes();
   if (nodes === undefined) throw new Error('no Redis Cluster');
-  const client = new Cluster(nodes);
+  const client = new Cluster(nodes, options);
   clients.push(client);
   return client;
 }

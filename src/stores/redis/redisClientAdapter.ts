@@ -1,10 +1,11 @@
 import { SluiceConfigError, SluiceStoreError } from '../../core/errors.js';
+import { type AutoPipeliningOptions, autoPipelines, withoutAutoPipelining } from './ioredisAutoPipelineBypass.js';
 
 /**
  * What RedisStore uses of an ioredis client; ioredis' (5 or 6) `Redis` and `Cluster` fit it. Spelled out, not
  * imported, so sluice's declarations type-check without ioredis installed (an optional peer).
  */
-export interface RedisStoreClient {
+export interface RedisStoreClient extends AutoPipeliningOptions {
   /** The connection state, e.g. `'ready'` or `'end'`. */
   readonly status: string;
   /** True for a Cluster client. */
@@ -131,8 +132,15 @@ function ioredisAdapter(client: RedisStoreClient): ScriptClient {
       return IOREDIS_DISCONNECTED.has(status) ? `Redis is not connected (ioredis status: ${status})` : undefined;
     },
     slotMaster: (slot) => client.slots?.[slot]?.[0] ?? '',
-    evalsha: (sha, keys, args) => client.evalsha(sha, keys.length, ...keys, ...args),
-    eval: (script, keys, args) => client.eval(script, keys.length, ...keys, ...args),
+    ...(autoPipelines(client)
+      ? {
+          evalsha: (sha, keys, args) => withoutAutoPipelining(client, () => client.evalsha(sha, keys.length, ...keys, ...args)),
+          eval: (script, keys, args) => withoutAutoPipelining(client, () => client.eval(script, keys.length, ...keys, ...args)),
+        }
+      : {
+          evalsha: (sha, keys, args) => client.evalsha(sha, keys.length, ...keys, ...args),
+          eval: (script, keys, args) => client.eval(script, keys.length, ...keys, ...args),
+        }),
     del: (keys) => client.del(...keys),
   };
 }
