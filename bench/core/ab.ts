@@ -20,6 +20,8 @@ const { values, command } = parseCommandLine(
     base: { type: 'string', default: 'main' },
     rounds: { type: 'string', default: '9' },
     'slice-ms': { type: 'string', default: '200' },
+    /** Only the rows whose name contains this text (e.g. "consumeSync, hot"). */
+    only: { type: 'string', default: '' },
   },
   { script: 'bench:core:ab' },
 );
@@ -47,12 +49,14 @@ const HIGH = 1e9;
 const hotKeys = ['user:42'];
 const manyKeys = Array.from({ length: 100_000 }, (_, i) => `user:${i}`);
 type Method = 'consumeSync' | 'consume';
-const rows: { name: string; method: Method; keys: readonly string[] }[] = [
+const allRows: { name: string; method: Method; keys: readonly string[] }[] = [
   { name: 'consumeSync, hot key', method: 'consumeSync', keys: hotKeys },
   { name: 'consume, hot key', method: 'consume', keys: hotKeys },
   { name: 'consumeSync, 100k keys', method: 'consumeSync', keys: manyKeys },
   { name: 'consume, 100k keys', method: 'consume', keys: manyKeys },
 ];
+const rows = allRows.filter((row) => row.name.includes(values.only));
+if (rows.length === 0) throw new Error(`bench:core:ab: --only ${JSON.stringify(values.only)} matches no row`);
 
 function cpuMs(): number {
   const usage = process.cpuUsage();
