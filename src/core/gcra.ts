@@ -269,6 +269,19 @@ export function aheadAfterCall(band: Band, ahead: number, cost: number): number 
   return Math.min(Math.max(ahead + cost * band.emission, 0), MAX_AHEAD_UNITS);
 }
 
+/**
+ * `callFits` and `aheadAfterCall` in one step, for a call that takes `cost` > 0 tokens (or a charge) from a band
+ * `ahead` band units ahead, with the tolerance widened by `slackMs` as in `callFits`: how far (band units) the
+ * TAT is ahead of now after the call, or -1 when it does not fit. One step of `applyCall`, for a store's
+ * one-band path: one sum, and no refund's floor to apply.
+ */
+export function aheadAfterTake(band: Band, ahead: number, cost: number, slackMs: number): number {
+  const after = ahead + cost * band.emission;
+  if (after - band.tolerance > slackMs * band.scale) return -1;
+  // Only a charge can run past the cap, which keeps every later sum below 2^53 and so exact.
+  return Math.min(after, MAX_AHEAD_UNITS);
+}
+
 /** ms from the call until a reservation made with `applyCall(..., slackMs)` may go ahead (0 when at once). */
 export function reservationDelayMs(bands: readonly Band[], aheads: ArrayLike<number>): number {
   return msUntilAllFit(bands, aheads, 0);

@@ -44,6 +44,19 @@ export class StoreCall {
 
   /** `decide` for a synchronous store, without a promise (consumeSync). */
   decideSync(key: string, cost: BandCosts, now: number, slackMs = 0): Decision {
+    const band = this.oneBand;
+    // The common call (one band, a plain cost, a store whose results need no check) in few steps, so it inlines.
+    if (band === undefined || typeof cost !== 'number' || !this.wellFormed) return this.decideSyncChecked(key, cost, now, slackMs);
+    let result: StoreResult;
+    try {
+      result = this.store.update(this.policy, key, cost, slackMs, now) as StoreResult;
+    } catch (error) {
+      return this.failure.answerSync(key, cost, error);
+    }
+    return oneBandDecision(band, result.allowed, result.aheads[0] as number, cost);
+  }
+
+  private decideSyncChecked(key: string, cost: BandCosts, now: number, slackMs: number): Decision {
     let result: StoreResult;
     try {
       result = this.updateAtOnce(key, cost, now, slackMs);

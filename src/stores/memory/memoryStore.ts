@@ -1,5 +1,5 @@
 import { brand, isInstance } from '../../core/brand.js';
-import { aheadAfterCall, aheadOf, applyCall, type Band, type BandCosts, callFits, writeTat } from '../../core/gcra.js';
+import { aheadAfterTake, aheadOf, applyCall, type Band, type BandCosts, writeTat } from '../../core/gcra.js';
 import { heldKey, keyBytes, LONGEST_PLAIN_KEY, ownedKey } from '../../core/keyDigest.js';
 import type { Policy, Store, StoreResult } from '../../core/store.js';
 import { vouchForResults } from '../../core/wellFormedResults.js';
@@ -82,43 +82,42 @@ export class MemoryStore implements Store {
     if (key.length > LONGEST_PLAIN_KEY) key = heldKey(key);
     const tables = this.tables;
     const table = policy === tables.lastPolicy ? (tables.lastTable as KeyTable) : tables.tableFor(policy);
-    // Per-band costs and blocks take applyCall's general path.
-    if (table.stride === 1 && typeof cost === 'number' && !policy.blockMs) {
+    // Per-band costs, blocks, looks and refunds take applyCall's general path.
+    if (table.stride === 1 && typeof cost === 'number' && cost > 0 && !policy.blockMs) {
       return this.updateOneBand(table, policy.bands[0] as Band, key, cost, slackMs, now);
     }
     return this.updateBands(table, policy, key, cost, slackMs, now);
   }
 
   /**
-   * `update` for a one-band limit, the common case: `applyCall`'s steps on one band, without the scratch
-   * state and loops that several bands need.
+   * `update` for a call that takes tokens (or a charge) on a one-band limit, the common case: `applyCall`'s
+   * steps on one band, without the scratch state and loops that several bands need.
    */
   private updateOneBand(table: KeyTable, band: Band, key: string, cost: number, slackMs: number, now: number): StoreResult {
-    const result = this.result;
-    result.now = now;
     const slot = table.slots.get(key);
-    let ahead = 0;
-    if (slot !== undefined) {
-      table.referenced[slot] = 1;
-      ahead = aheadOf(band, table.tats[slot] as number, table.shorts === undefined ? 0 : (table.shorts[slot] as number), now);
-    }
-    if (!callFits(band, ahead, cost, slackMs)) {
-      result.allowed = false;
-      this.aheads[0] = ahead;
-      return result;
-    }
-    result.allowed = true;
-    if (cost !== 0) ahead = aheadAfterCall(band, ahead, cost);
+    if (slot === undefined) return this.updateOneBandNewKey(table, band, key, cost, slackMs, now);
+    table.referenced[slot] = 1;
+    const ahead = aheadOf(band, table.tats[slot] as number, table.shorts === undefined ? 0 : (table.shorts[slot] as number), now);
+    const after = aheadAfterTake(band, ahead, cost, slackMs);
+    if (after < 0) return this.oneBandResult(false, ahead, now);
+    writeTat(band, now, after, table.tats, table.shorts, slot);
+    return this.oneBandResult(true, after, now);
+  }
+
+  /** `updateOneBand` for a key without an entry (a full bucket): one that takes tokens needs an entry. */
+  private updateOneBandNewKey(table: KeyTable, band: Band, key: string, cost: number, slackMs: number, now: number): StoreResult {
+    const ahead = aheadAfterTake(band, 0, cost, slackMs);
+    if (ahead < 0) return this.oneBandResult(false, 0, now);
+    const inserted = this.insert(table, key); // may grow the slabs: read them after
+    writeTat(band, now, ahead, table.tats, table.shorts, inserted);
+    return this.oneBandResult(true, ahead, now);
+  }
+
+  private oneBandResult(allowed: boolean, ahead: number, now: number): StoreResult {
+    const result = this.result;
+    result.allowed = allowed;
+    result.now = now;
     this.aheads[0] = ahead;
-    if (slot !== undefined) {
-      if (cost !== 0) writeTat(band, now, ahead, table.tats, table.shorts, slot);
-      // As in updateBands: a look or a refund that finds or leaves the bucket full drops its entry.
-      if (cost <= 0 && ahead === 0) this.drop(table, key, slot);
-    } else if (cost > 0) {
-      // A call that takes tokens leaves the bucket short of full: the key needs an entry.
-      const inserted = this.insert(table, key); // may grow the slabs: read them after
-      writeTat(band, now, ahead, table.tats, table.shorts, inserted);
-    }
     return result;
   }
 
