@@ -1,13 +1,14 @@
 import { brand, isInstance } from '../core/brand.js';
 import type { Decision } from '../core/decision.js';
 import { describeValue } from '../core/describeValue.js';
-import { SluiceArgumentError, SluiceConfigError, SluiceStoreError } from '../core/errors.js';
+import { SluiceArgumentError, SluiceStoreError } from '../core/errors.js';
 import { type Band, type BandCosts, MAX_CLOCK_MS, maxWaitMs } from '../core/gcra.js';
 import { keyNamespace } from '../core/keyNamespace.js';
 import type { OptionDeclaration } from '../core/optionSchema.js';
 import type { Policy, Store } from '../core/store.js';
 import { readArgument } from '../core/unreadableArgument.js';
 import { CallCost, type Cost, type CostUse } from './callCost.js';
+import { asynchronousStoreError, badClockError, badKeyError, checkedBlockMs } from './limiterErrors.js';
 import { declareWaitOptions, type RateLimiterOptions, readLimiterOptions } from './limiterOptions.js';
 import { reserve } from './reservation.js';
 import { StoreCall } from './storeCall.js';
@@ -265,33 +266,4 @@ export class RateLimiter {
   private checkSynchronous(method: string, instead: string): void {
     if (!this.store.synchronous) throw asynchronousStoreError(this.store, method, instead);
   }
-}
-
-/** The `blockDuration` option in whole ms: a block's TAT must stay within 2^52 band units of now, as a wait's. */
-function checkedBlockMs(blockDuration: number | undefined, longestMs: number): number {
-  if (blockDuration === undefined) return 0;
-  if (blockDuration > longestMs) {
-    throw new SluiceConfigError(
-      'blockDuration',
-      blockDuration,
-      `must be at most ${longestMs} ms for these limits (a block is counted exactly)`,
-    );
-  }
-  return blockDuration;
-}
-
-function badKeyError(key: unknown): SluiceArgumentError {
-  return new SluiceArgumentError('key', key, 'must be a non-empty string');
-}
-
-function badClockError(now: unknown): SluiceConfigError {
-  return new SluiceConfigError('clock', now, `must return ms as a number from 0 to 2^52 (${MAX_CLOCK_MS})`);
-}
-
-function asynchronousStoreError(store: Store, method: string, instead: string): SluiceConfigError {
-  return new SluiceConfigError(
-    'store',
-    store.constructor.name,
-    `is asynchronous; ${method} needs a synchronous store such as MemoryStore (use ${instead})`,
-  );
 }
