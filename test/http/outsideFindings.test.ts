@@ -1,0 +1,126 @@
+/**
+ * Hostile values and bypasses found from outside, through real Express 4/5 and Fastify 4/5 apps on the
+ * memory store: each case is one member of a kind (a value that must be reported, never thrown; a
+ * documented option that must not let requests through uncounted; an option that must reach every route).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RateLimiter } from '../../src/index.js';
+import { captureWarnings, failOnUnhandledRejections } from './adapterTestSupport.js';
+import { FRAMEWORK_TARGETS } from './frameworkTargets.js';
+
+const warnings = captureWarnings();
+failOnUnhandledRejections();
+
+/** Exceptions thrown in a listener ('finish'/'close') or a promise callback would end the process. */
+const uncaught: unknown[] = [];
+const onUncaught = (error: unknown) => uncaught.push(error);
+beforeAll(() => {
+  process.on('uncaughtException', onUncaught);
+});
+afterAll(() => {
+  process.off('uncaughtException', onUncaught);
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function eventually(check: () => boolean | Promise<boolean>, ms = 2000): Promise<void> {
+  const until = performance.now() + ms;
+  while (!(await check())) {
+    if (performance.now() > until) throw new Error('condition not reached');
+    await sleep(10);
+  }
+}
+
+const revoked = () => {
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  return proxy;
+};
+const protoTrap = () =>
+  new Proxy(
+    {},
+    {
+      getPrototypeOf() {
+        throw new Error('proto trap');
+      },
+    },
+  );
+
+/** `finalCost` callbacks whose result (or what they throw) throws when read. */
+const HOSTILE_FINAL_COSTS: [string, () => unknown][] = [
+  ['returns a revoked proxy', () => revoked()],
+  [
+    'returns an object with a throwing getter',
+    () => ({
+      get requests() {
+        throw new Error('getter');
+      },
+      tokens: 1,
+    }),
+  ],
+  [
+    'returns a proxy whose ownKeys throws',
+    () =>
+      new Proxy(
+        {},
+        {
+          ownKeys() {
+            throw new Error('ownKeys');
+          },
+        },
+      ),
+  ],
+  ['resolves to a revoked proxy', () => Promise.resolve(revoked())],
+  [
+    'returns a thenable whose then getter throws',
+    () => ({
+      get then() {
+        throw new Error('then getter');
+      },
+    }),
+  ],
+  [
+    'returns a thenable whose then throws',
+    () => ({
+      // biome-ignore lint/suspicious/noThenProperty: a hostile thenable on purpose
+      then() {
+        throw new Error('then');
+      },
+    }),
+  ],
+  [
+    'throws a revoked proxy',
+    () => {
+      throw revoked();
+    },
+  ],
+  ['rejects with a revoked proxy', () => Promise.reject(revoked())],
+  [
+    'throws a proxy whose getPrototypeOf throws',
+    () => {
+      throw protoTrap();
+    },
+  ],
+  ['rejects with a proxy whose getPrototypeOf throws', () => Promise.reject(protoTrap())],
+];
+
+describe.each(FRAMEWORK_TARGETS)('$name', (target) => {
+  describe('finalCost never throws out of its listener', () => {
+    it.each(HOSTILE_FINAL_COSTS)('a callback that %s is reported (SLUICE_FINAL_COST_FAILED)', async (_name, finalCost) => {
+      const app = await target.start({
+        limits: [
+          { name: 'requests', capacity: 5, refillRate: 1 },
+          { name: 'tokens', capacity: 100, refillRate: 10 },
+        ],
+        cost: { requests: 1, tokens: 1 },
+        key: () => 'client',
+        finalCost,
+      });
+      expect((await app.get('/')).status).toBe(200);
+      expect((await app.get('/')).status).toBe(200);
+      await eventually(() => warnings().some((warning) => warning.code === 'SLUICE_FINAL_COST_FAILED'));
+      await sleep(20);
+      expect(uncaught.splice(0)).toEqual([]);
+    });
+  });
+});
