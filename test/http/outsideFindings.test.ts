@@ -74,6 +74,7 @@ const HOSTILE_FINAL_COSTS: [string, () => unknown][] = [
   [
     'returns a thenable whose then getter throws',
     () => ({
+      // biome-ignore lint/suspicious/noThenProperty: a hostile thenable on purpose
       get then() {
         throw new Error('then getter');
       },
@@ -122,5 +123,34 @@ describe.each(FRAMEWORK_TARGETS)('$name', (target) => {
       await sleep(20);
       expect(uncaught.splice(0)).toEqual([]);
     });
+  });
+});
+
+describe.each(FRAMEWORK_TARGETS)('$name', (target) => {
+  it('the documented skipSuccessfulRequests form keeps a request whose client disconnected counted', async () => {
+    const limiter = new RateLimiter({ capacity: 3, refillRate: 3, interval: '1h' });
+    const statuses: number[] = [];
+    const app = await target.start({
+      limiter,
+      key: () => 'client',
+      // The form README, docs/http.md and MIGRATING.md give.
+      finalCost: (_req: unknown, res: { statusCode: number }, { finished }: { finished: boolean }) => {
+        statuses.push(res.statusCode);
+        return finished && res.statusCode < 400 ? 0 : 1;
+      },
+    });
+    const abort = new AbortController();
+    const hanging = app.get('/hang', { signal: abort.signal }).catch((error: Error) => error.name);
+    await eventually(() => app.handled() === 1);
+    abort.abort();
+    expect(await hanging).toBe('AbortError');
+    await eventually(() => statuses.length === 1);
+    await sleep(50);
+    // The status is still 200 when the client went away first: the status alone would have refunded it.
+    expect(statuses).toEqual([200]);
+    expect((await limiter.consume('client', 0)).remaining).toBe(2);
+    expect((await app.get('/status/200')).status).toBe(200);
+    await eventually(() => statuses.length === 2);
+    await eventually(async () => (await limiter.consume('client', 0)).remaining === 2);
   });
 });
