@@ -144,6 +144,26 @@ function hookFor(core: RequestLimiter<FastifyRequest, FastifyReply>): Hook {
   };
 }
 
+/** One registration of the plugin, as `fastify.rateLimit()` on its instance (and the children without their own) sees it. */
+interface Registration {
+  rateLimit(options?: FastifyRouteRateLimitOptions): Hook;
+}
+
+/** Where an instance keeps its plugin registration. */
+const REGISTRATION = Symbol('sluice.registration');
+
+/**
+ * The registration `fastify.rateLimit()` was called on: that of the instance (`self`), its own or the nearest
+ * parent's; `fallback` (the decorating one) when called without an instance.
+ */
+function registrationOf(self: unknown, fallback: Registration): Registration {
+  if (self !== null && typeof self === 'object') {
+    const found = (self as { [REGISTRATION]?: Registration })[REGISTRATION];
+    if (found !== undefined) return found;
+  }
+  return fallback;
+}
+
 const plugin: FastifyPluginCallback<FastifyRateLimitOptions> = (instance, options, done) => {
   try {
     register(instance, options);
@@ -182,14 +202,22 @@ function register(instance: FastifyInstance, options: FastifyRateLimitOptions): 
     }),
     pluginCore instanceof PlannedHttpLimiter ? pluginCore.options.plans : undefined,
   );
-  if (!instance.hasDecorator('rateLimit')) {
-    const rateLimit = (hookOptions?: FastifyRouteRateLimitOptions): Hook => {
+  const registration: Registration = {
+    rateLimit(hookOptions) {
       if (hookOptions === undefined) return pluginEntry.handler;
       if (hookOptions === null || typeof hookOptions !== 'object') {
         throw new SluiceConfigError('rateLimit(options)', hookOptions, 'must be an options object or nothing');
       }
       return routes.forRoute(hookOptions as Record<string, unknown>, DECORATOR_SHAPE).handler;
-    };
+    },
+  };
+  // fastify-plugin runs this in the registering instance's context, and a child context inherits its
+  // parent's properties through its prototype: the nearest registration is found by the lookup.
+  Object.defineProperty(instance, REGISTRATION, { value: registration, configurable: true, writable: true });
+  if (!instance.hasDecorator('rateLimit')) {
+    function rateLimit(this: unknown, hookOptions?: FastifyRouteRateLimitOptions): Hook {
+      return registrationOf(this, registration).rateLimit(hookOptions);
+    }
     // Cast: an app that also has @fastify/rate-limit's types sees its `rateLimit` overload here too.
     instance.decorate('rateLimit', rateLimit as never);
   }

@@ -3,7 +3,11 @@
  * memory store: each case is one member of a kind (a value that must be reported, never thrown; a
  * documented option that must not let requests through uncounted; an option that must reach every route).
  */
+
+import fastify5 from 'fastify';
+import fastify4 from 'fastify4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import sluice from '../../adapters/fastify.js';
 import { RateLimiter } from '../../src/index.js';
 import { captureWarnings, failOnUnhandledRejections } from './adapterTestSupport.js';
 import { FRAMEWORK_TARGETS } from './frameworkTargets.js';
@@ -152,5 +156,35 @@ describe.each(FRAMEWORK_TARGETS)('$name', (target) => {
     expect((await app.get('/status/200')).status).toBe(200);
     await eventually(() => statuses.length === 2);
     await eventually(async () => (await limiter.consume('client', 0)).remaining === 2);
+  });
+});
+
+describe.each([
+  ['Fastify 4', fastify4 as unknown as typeof fastify5],
+  ['Fastify 5', fastify5],
+])('%s', (_name, factory) => {
+  it("app.rateLimit() in a child context with its own plugin registration uses the child's limits", async () => {
+    const app = factory();
+    await app.register(sluice, { global: false, capacity: 100, refillRate: 100, interval: '1m' });
+    app.post('/login', { preHandler: app.rateLimit() }, async (request) => ({ limit: request.rateLimit?.limit }));
+    await app.register(async (child) => {
+      await child.register(sluice, { global: false, capacity: 2, refillRate: 2, interval: '15m', prefix: 'admin:' });
+      child.post('/admin/login', { preHandler: child.rateLimit() }, async (request) => ({ limit: request.rateLimit?.limit }));
+    });
+    // A sibling without its own registration still gets the parent's.
+    await app.register(async (sibling) => {
+      sibling.post('/other', { preHandler: sibling.rateLimit() }, async (request) => ({ limit: request.rateLimit?.limit }));
+    });
+    await app.ready();
+    try {
+      const post = (url: string) => app.inject({ method: 'POST', url });
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) statuses.push((await post('/admin/login')).statusCode);
+      expect(statuses).toEqual([200, 200, 429]);
+      expect((await post('/login')).json()).toEqual({ limit: 100 });
+      expect((await post('/other')).json()).toEqual({ limit: 100 });
+    } finally {
+      await app.close();
+    }
   });
 });
