@@ -4,10 +4,14 @@
  * documented option that must not let requests through uncounted; an option that must reach every route).
  */
 
-import fastify5 from 'fastify';
+import type { AddressInfo } from 'node:net';
+import express5 from 'express';
+import express4 from 'express4';
+import fastify5, { type FastifyInstance } from 'fastify';
 import fastify4 from 'fastify4';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import sluice from '../../adapters/fastify.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { rateLimit } from '../../adapters/express.js';
+import sluice, { type FastifyRateLimitHookHandler } from '../../adapters/fastify.js';
 import { RateLimiter } from '../../src/index.js';
 import { captureWarnings, failOnUnhandledRejections } from './adapterTestSupport.js';
 import { FRAMEWORK_TARGETS } from './frameworkTargets.js';
@@ -164,16 +168,22 @@ describe.each([
   ['Fastify 5', fastify5],
 ])('%s', (_name, factory) => {
   it("app.rateLimit() in a child context with its own plugin registration uses the child's limits", async () => {
-    const app = factory();
+    const app = (factory as unknown as () => FastifyInstance)();
     await app.register(sluice, { global: false, capacity: 100, refillRate: 100, interval: '1m' });
-    app.post('/login', { preHandler: app.rateLimit() }, async (request) => ({ limit: request.rateLimit?.limit }));
-    await app.register(async (child) => {
+    app.post('/login', { preHandler: app.rateLimit() as unknown as FastifyRateLimitHookHandler }, async (request) => ({
+      limit: request.rateLimit?.limit,
+    }));
+    await app.register(async (child: FastifyInstance) => {
       await child.register(sluice, { global: false, capacity: 2, refillRate: 2, interval: '15m', prefix: 'admin:' });
-      child.post('/admin/login', { preHandler: child.rateLimit() }, async (request) => ({ limit: request.rateLimit?.limit }));
+      child.post('/admin/login', { preHandler: child.rateLimit() as unknown as FastifyRateLimitHookHandler }, async (request) => ({
+        limit: request.rateLimit?.limit,
+      }));
     });
     // A sibling without its own registration still gets the parent's.
-    await app.register(async (sibling) => {
-      sibling.post('/other', { preHandler: sibling.rateLimit() }, async (request) => ({ limit: request.rateLimit?.limit }));
+    await app.register(async (sibling: FastifyInstance) => {
+      sibling.post('/other', { preHandler: sibling.rateLimit() as unknown as FastifyRateLimitHookHandler }, async (request) => ({
+        limit: request.rateLimit?.limit,
+      }));
     });
     await app.ready();
     try {
@@ -186,5 +196,85 @@ describe.each([
     } finally {
       await app.close();
     }
+  });
+});
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await Promise.all(closers.splice(0).map((close) => close()));
+});
+
+type Middleware = { limiter: RateLimiter; delay: { maxWaitMs: number; maxHeld: number } };
+
+/** Starts an app with `/a` and `/b`, each behind its own middleware (route config) on the same limiter. */
+const TWO_ROUTE_APPS: [string, (options: Middleware) => Promise<string>][] = [
+  ...(
+    [
+      ['Express 4', express4 as unknown as typeof express5],
+      ['Express 5', express5],
+    ] as const
+  ).map(([name, factory]): [string, (options: Middleware) => Promise<string>] => [
+    name,
+    async (options) => {
+      const app = factory();
+      const key = (req: { get(name: string): string | undefined }) => req.get('x-key') ?? 'none';
+      app.get('/a', rateLimit({ ...options, key }), (_req, res) => void res.send('a'));
+      app.get('/b', rateLimit({ ...options, key }), (_req, res) => void res.send('b'));
+      return new Promise<string>((resolve) => {
+        const server = app.listen(0, '127.0.0.1', () => {
+          closers.push(
+            () =>
+              new Promise<void>((done) => {
+                server.closeAllConnections();
+                server.close(() => done());
+              }),
+          );
+          resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+        });
+      });
+    },
+  ]),
+  ...(
+    [
+      ['Fastify 4', fastify4 as unknown as typeof fastify5],
+      ['Fastify 5', fastify5],
+    ] as const
+  ).map(([name, factory]): [string, (options: Middleware) => Promise<string>] => [
+    name,
+    async (options) => {
+      const app = factory({ forceCloseConnections: true });
+      closers.push(() => app.close());
+      const key = (request: { headers: Record<string, unknown> }) => String(request.headers['x-key'] ?? 'none');
+      await app.register(sluice, { global: false, limiter: options.limiter });
+      app.get('/a', { config: { rateLimit: { ...options, key } } }, async () => 'a');
+      app.get('/b', { config: { rateLimit: { ...options, key } } }, async () => 'b');
+      return app.listen({ port: 0, host: '127.0.0.1' });
+    },
+  ]),
+];
+
+describe.each(TWO_ROUTE_APPS)('%s', (_name, start) => {
+  it('delay: maxHeld bounds the limiter, over every middleware that uses it', async () => {
+    const limiter = new RateLimiter({ capacity: 1, refillRate: 1, interval: '1s' });
+    const url = await start({ limiter, delay: { maxWaitMs: 10_000, maxHeld: 2 } });
+    const get = (path: string, key: string) => fetch(`${url}${path}`, { headers: { 'x-key': key } }).then((response) => response.status);
+    const keys = ['k0', 'k1', 'k2', 'k3', 'k4', 'k5'];
+    expect(await Promise.all(keys.map((key, i) => get(i % 2 ? '/a' : '/b', key)))).toEqual(Array(6).fill(200));
+    const second = await Promise.all(keys.map((key, i) => get(i % 2 ? '/a' : '/b', key)));
+    // Two held (then let through), the other four refused at once: not two per middleware.
+    expect(second.filter((status) => status === 200)).toHaveLength(2);
+    expect(second.filter((status) => status === 429)).toHaveLength(4);
+  });
+});
+
+describe.each(FRAMEWORK_TARGETS)('$name', (target) => {
+  it('delay does not hold the refusal of a blocked key: it gets the `blocked` response at once', async () => {
+    const limiter = new RateLimiter({ capacity: 1, refillRate: 1, interval: '1s', blockDuration: '3s' });
+    const app = await target.start({ limiter, key: () => 'client', delay: { maxWaitMs: 5000 }, blocked: { statusCode: 403 } });
+    expect((await app.get('/')).status).toBe(200);
+    const started = performance.now();
+    expect((await app.get('/')).status).toBe(403);
+    expect(performance.now() - started).toBeLessThan(900);
+    expect(app.handled()).toBe(1);
   });
 });
