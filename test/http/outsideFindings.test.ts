@@ -12,7 +12,7 @@ import fastify4 from 'fastify4';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { rateLimit } from '../../adapters/express.js';
 import sluice, { type FastifyRateLimitHookHandler } from '../../adapters/fastify.js';
-import { RateLimiter } from '../../src/index.js';
+import { RateLimiter, SluiceConfigError } from '../../src/index.js';
 import { captureWarnings, failOnUnhandledRejections } from './adapterTestSupport.js';
 import { FRAMEWORK_TARGETS } from './frameworkTargets.js';
 
@@ -276,5 +276,53 @@ describe.each(FRAMEWORK_TARGETS)('$name', (target) => {
     expect((await app.get('/')).status).toBe(403);
     expect(performance.now() - started).toBeLessThan(900);
     expect(app.handled()).toBe(1);
+  });
+});
+
+const BANDS = [
+  { name: 'requests', capacity: 5, refillRate: 5 },
+  { name: 'tokens', capacity: 100, refillRate: 100 },
+];
+/** Static costs no request could ever pay: each must fail at construction, naming `cost` and the value. */
+const UNUSABLE_COSTS: [string, object, RegExp][] = [
+  ['a fraction', { capacity: 5, refillRate: 5, cost: 0.5 }, /got 0\.5/],
+  ['a per-band cost missing a band', { limits: BANDS, cost: { requests: 1 } }, /misses band tokens/],
+  ['a per-band cost naming an unknown band', { limits: BANDS, cost: { requests: 1, tokens: 1, x: 1 } }, /unknown band "x"/],
+  ['a part above its band capacity', { limits: BANDS, cost: { requests: 10, tokens: 1 } }, /cost\.requests.*capacity \(5\)/],
+  [
+    'a per-band cost naming bands a plan lacks',
+    { plans: { free: { capacity: 1, refillRate: 1 } }, plan: () => 'free', cost: { requests: 1 } },
+    /plan "free"/,
+  ],
+];
+
+describe('a static cost that cannot be taken is refused at construction', () => {
+  it.each(UNUSABLE_COSTS)('Express: %s', (_name, options, detail) => {
+    const error = (() => {
+      try {
+        rateLimit(options as never);
+      } catch (thrown) {
+        return thrown;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(SluiceConfigError);
+    expect((error as Error).message).toMatch(/option `cost`/);
+    expect((error as Error).message).toMatch(detail);
+  });
+
+  it.each(UNUSABLE_COSTS)('Fastify: %s', async (_name, options, detail) => {
+    const app = fastify5();
+    const registered = app.register(sluice, options as never);
+    await expect(registered.ready()).rejects.toThrow(SluiceConfigError);
+    await app.close().catch(() => undefined);
+    const again = fastify5();
+    await expect(again.register(sluice, options as never).ready()).rejects.toThrow(detail);
+    await again.close().catch(() => undefined);
+  });
+
+  it('a usable per-band cost is still accepted, and a function cost is checked per request', () => {
+    expect(() => rateLimit({ limits: BANDS, cost: { requests: 1, tokens: 10 } })).not.toThrow();
+    expect(() => rateLimit({ limits: BANDS, cost: () => 0.5 })).not.toThrow();
   });
 });
