@@ -130,6 +130,8 @@ const FASTIFY_OPTIONS = declareOptions(
   PEER_OPTION_NAMES,
 );
 const hookName = FASTIFY_OPTIONS.schema.hook;
+/** The adapter options a route's `config.rateLimit` takes: `global` belongs to the plugin only. */
+const ROUTE_ADAPTER_OPTION_NAMES = FASTIFY_OPTIONS.names.filter((name) => name !== 'global');
 
 /** Where the buckets of a `fastify.rateLimit(options)` hook with limits of its own (and no groupId) live. */
 const DECORATOR_SHAPE = { method: 'HOOK', url: '*' } as const;
@@ -195,7 +197,7 @@ function register(instance: FastifyInstance, options: FastifyRateLimitOptions): 
     pluginOptions,
     pluginCore.limiter,
     fastify,
-    FASTIFY_OPTIONS.names,
+    ROUTE_ADAPTER_OPTION_NAMES,
     (core, merged) => ({
       hook: hookName(merged.hook, 'config.rateLimit.hook'),
       handler: hookFor(core),

@@ -326,3 +326,70 @@ describe('a static cost that cannot be taken is refused at construction', () => 
     expect(() => rateLimit({ limits: BANDS, cost: () => 0.5 })).not.toThrow();
   });
 });
+
+describe.each(FRAMEWORK_TARGETS)('$name', (target) => {
+  it('blockDuration next to plans reaches every plan given as options', async () => {
+    const app = await target.start({
+      plans: { free: { capacity: 1, refillRate: 1, interval: '1m' } },
+      plan: () => 'free',
+      key: () => 'client',
+      blockDuration: '10m',
+      blocked: { statusCode: 403 },
+    });
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await app.get('/')).status);
+    expect(statuses[0]).toBe(200);
+    expect(statuses).toContain(403);
+  });
+});
+
+describe.each([
+  ['Fastify 4', fastify4 as unknown as typeof fastify5],
+  ['Fastify 5', fastify5],
+])('%s', (_name, factory) => {
+  it('a plugin-level blockDuration reaches a route with limits of its own (unless the route sets its own)', async () => {
+    const app = (factory as unknown as () => FastifyInstance)();
+    await app.register(sluice, { capacity: 100, refillRate: 100, interval: '1h', blockDuration: '10m', blocked: { statusCode: 403 } });
+    app.get('/own', { config: { rateLimit: { capacity: 1, refillRate: 1, interval: '1m' } } }, async () => 'own');
+    app.get('/longer', { config: { rateLimit: { capacity: 1, refillRate: 1, interval: '1m', blockDuration: '20m' } } }, async () => 'x');
+    await app.ready();
+    try {
+      const replies = async (url: string) => {
+        const seen: { status: number; retryAfter: number }[] = [];
+        for (let i = 0; i < 3; i++) {
+          const reply = await app.inject({ url });
+          seen.push({ status: reply.statusCode, retryAfter: Number(reply.headers['retry-after'] ?? 0) });
+        }
+        return seen;
+      };
+      const own = await replies('/own');
+      expect(own[0]?.status).toBe(200);
+      expect(own[2]?.status).toBe(403);
+      expect(own[2]?.retryAfter).toBeGreaterThan(9 * 60);
+      expect(own[2]?.retryAfter).toBeLessThanOrEqual(10 * 60);
+      const longer = await replies('/longer');
+      expect(longer[2]?.status).toBe(403);
+      expect(longer[2]?.retryAfter).toBeGreaterThan(19 * 60);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('`global` is a plugin option only: a route that sets it is refused, and the route options listed lack it', async () => {
+    const app = (factory as unknown as () => FastifyInstance)();
+    await app.register(sluice, { capacity: 5, refillRate: 5 });
+    let error: unknown;
+    try {
+      app.get('/r', { config: { rateLimit: { global: false } as never } }, async () => 'r');
+      await app.ready();
+    } catch (thrown) {
+      error = thrown;
+    }
+    await app.close().catch(() => undefined);
+    expect(error).toBeInstanceOf(SluiceConfigError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/config\.rateLimit\.global/);
+    expect(message).toMatch(/known options: /);
+    expect(message.slice(message.indexOf('known options: ')).split(/[ ,]+/)).not.toContain('global');
+  });
+});
