@@ -82,12 +82,11 @@ export class HeldRequests {
   }
 
   /**
-   * Whether a refusal may be held: the store answered (not a degraded decision), the key is not blocked
-   * (a block is answered with the `blocked` response, not waited out), the tokens are due within
+   * Whether a refusal may be held: the store answered (not a degraded decision), the tokens are due within
    * `maxWaitMs`, and the limiter holds fewer than `maxHeld` requests.
    */
   canHold(decision: Decision): boolean {
-    return !decision.degraded && !decision.blocked && decision.retryAfterMs <= this.delay.maxWaitMs && this.held.count < this.delay.maxHeld;
+    return !decision.degraded && decision.retryAfterMs <= this.delay.maxWaitMs && this.held.count < this.delay.maxHeld;
   }
 
   /**

@@ -58,7 +58,7 @@ export interface HttpOptions<Req, Res> {
    * Delay instead of refusing: a request over the limit is held until its tokens are due (at most
    * `maxWaitMs`) and then let through, with the headers of that final decision; at most `maxHeld` (default
    * 1000) held at once per limiter (over every middleware and route using it), beyond which (or beyond
-   * `maxWaitMs`) the normal refusal is sent. A refusal of a blocked key is not held (the `blocked` response).
+   * `maxWaitMs`) the normal refusal is sent.
    * A client that disconnects while held gives its reservation back.
    */
   delay?: DelayOptions;
