@@ -130,6 +130,8 @@ const FASTIFY_OPTIONS = declareOptions(
   PEER_OPTION_NAMES,
 );
 const hookName = FASTIFY_OPTIONS.schema.hook;
+/** The adapter options a route's `config.rateLimit` takes: `global` belongs to the plugin only. */
+const ROUTE_ADAPTER_OPTION_NAMES = FASTIFY_OPTIONS.names.filter((name) => name !== 'global');
 
 /** Where the buckets of a `fastify.rateLimit(options)` hook with limits of its own (and no groupId) live. */
 const DECORATOR_SHAPE = { method: 'HOOK', url: '*' } as const;
@@ -142,6 +144,26 @@ function hookFor(core: RequestLimiter<FastifyRequest, FastifyReply>): Hook {
   return function sluiceRateLimit(request, reply, done) {
     core.handle(request, reply, done as Next);
   };
+}
+
+/** One registration of the plugin, as `fastify.rateLimit()` on its instance (and the children without their own) sees it. */
+interface Registration {
+  rateLimit(options?: FastifyRouteRateLimitOptions): Hook;
+}
+
+/** Where an instance keeps its plugin registration. */
+const REGISTRATION = Symbol('sluice.registration');
+
+/**
+ * The registration `fastify.rateLimit()` was called on: that of the instance (`self`), its own or the nearest
+ * parent's; `fallback` (the decorating one) when called without an instance.
+ */
+function registrationOf(self: unknown, fallback: Registration): Registration {
+  if (self !== null && typeof self === 'object') {
+    const found = (self as { [REGISTRATION]?: Registration })[REGISTRATION];
+    if (found !== undefined) return found;
+  }
+  return fallback;
 }
 
 const plugin: FastifyPluginCallback<FastifyRateLimitOptions> = (instance, options, done) => {
@@ -175,21 +197,29 @@ function register(instance: FastifyInstance, options: FastifyRateLimitOptions): 
     pluginOptions,
     pluginCore.limiter,
     fastify,
-    FASTIFY_OPTIONS.names,
+    ROUTE_ADAPTER_OPTION_NAMES,
     (core, merged) => ({
       hook: hookName(merged.hook, 'config.rateLimit.hook'),
       handler: hookFor(core),
     }),
     pluginCore instanceof PlannedHttpLimiter ? pluginCore.options.plans : undefined,
   );
-  if (!instance.hasDecorator('rateLimit')) {
-    const rateLimit = (hookOptions?: FastifyRouteRateLimitOptions): Hook => {
+  const registration: Registration = {
+    rateLimit(hookOptions) {
       if (hookOptions === undefined) return pluginEntry.handler;
       if (hookOptions === null || typeof hookOptions !== 'object') {
         throw new SluiceConfigError('rateLimit(options)', hookOptions, 'must be an options object or nothing');
       }
       return routes.forRoute(hookOptions as Record<string, unknown>, DECORATOR_SHAPE).handler;
-    };
+    },
+  };
+  // fastify-plugin runs this in the registering instance's context, and a child context inherits its
+  // parent's properties through its prototype: the nearest registration is found by the lookup.
+  Object.defineProperty(instance, REGISTRATION, { value: registration, configurable: true, writable: true });
+  if (!instance.hasDecorator('rateLimit')) {
+    function rateLimit(this: unknown, hookOptions?: FastifyRouteRateLimitOptions): Hook {
+      return registrationOf(this, registration).rateLimit(hookOptions);
+    }
     // Cast: an app that also has @fastify/rate-limit's types sees its `rateLimit` overload here too.
     instance.decorate('rateLimit', rateLimit as never);
   }

@@ -92,11 +92,22 @@ async function delayDemo(): Promise<void> {
       }),
     );
     const ok = answered.filter((reply) => reply.status === 200).length;
+    const refused = answered.length - ok;
+    // Held: let through later than the burst by more than half a token's emission interval.
+    const emissionMs = 1000 / shaping.refillRate;
+    const first = Math.min(...answered.map((reply) => reply.afterMs));
+    const held = answered.filter((reply) => reply.status === 200 && reply.afterMs > first + emissionMs / 2);
     const last = Math.max(...answered.map((reply) => reply.afterMs));
+    const heldSpanS = held.length === 0 ? 0 : (Math.max(...held.map((reply) => reply.afterMs)) - first) / 1000;
+    const heldText =
+      held.length === 0
+        ? 'none was held'
+        : `${held.length} over the limit ${held.length === 1 ? 'was' : 'were'} held and let through at about ` +
+          `${(held.length / heldSpanS).toFixed(1)}/s (refill rate ${shaping.refillRate}/s)`;
     console.log(
       `Delaying (Express 5, delay: { maxWaitMs: ${shaping.delay.maxWaitMs} }, a bucket of ${shaping.capacity} refilled at ` +
-        `${shaping.refillRate}/s): ${ok} × 200 of ${answered.length} sent at once; the 10 over the limit were held and ` +
-        `let through at the refill rate, the last after about ${(Math.round(last / 100) / 10).toFixed(1)} s (1.0 s expected)\n`,
+        `${shaping.refillRate}/s): ${ok} × 200 of ${answered.length} sent at once, ${refused} refused; ${heldText}, ` +
+        `the last answered after about ${(Math.round(last / 100) / 10).toFixed(1)} s\n`,
     );
   });
 }

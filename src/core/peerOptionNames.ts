@@ -32,9 +32,11 @@ export const PEER_OPTION_NAMES = {
   execEvenly: 'use `delay: { maxWaitMs }` (HTTP: hold an over-limit request until its token is due) or `limiter.wait(key)`',
   execEvenlyMinDelayMs: 'use `delay: { maxWaitMs }` (held requests are released at the refill rate)',
   requestPropertyName: 'read `req.rateLimit` (Fastify: `request.rateLimit`) or `rateLimitOf(req)`',
-  skipSuccessfulRequests: 'use `finalCost: (req, res) => (res.statusCode < 400 ? 0 : 1)` (settled after the response)',
-  skipFailedRequests: 'use `finalCost: (req, res) => (res.statusCode < 400 ? 1 : 0)` (settled after the response)',
-  requestWasSuccessful: 'use `finalCost: (req, res) => (succeeded(req, res) ? 1 : 0)`',
+  skipSuccessfulRequests:
+    'use `finalCost: (req, res, { finished }) => (finished && res.statusCode < 400 ? 0 : 1)` (settled after the response)',
+  skipFailedRequests:
+    'use `finalCost: (req, res, { finished }) => (finished && res.statusCode < 400 ? 1 : 0)` (settled after the response)',
+  requestWasSuccessful: 'use `finalCost: (req, res, { finished }) => (finished && succeeded(req, res) ? 0 : 1)`',
   ban: 'use `blockDuration` (on the limiter) with `blocked: { statusCode: 403 }`',
   continueExceeding: 'use `blockDuration`: a refused call then blocks the key for that long',
   global: 'is an option of the Fastify plugin only; with Express, mount the middleware on the routes to limit',

@@ -15,7 +15,10 @@ import type { RateLimiter } from '../limiter/rateLimiter.js';
 export interface DelayOptions {
   /** Longest hold, in ms (≥ 0, at most the limiter's `maxWaitMs`); a request whose tokens are further off is refused at once. */
   maxWaitMs: number;
-  /** Most requests held at once by this limiter (a whole number ≥ 1); beyond it, the normal refusal. Default 1000. */
+  /**
+   * Most requests held at once by this limiter, counted over every middleware and route that uses it (a whole
+   * number ≥ 1); beyond it, the normal refusal. Default 1000.
+   */
   maxHeld?: number;
 }
 
@@ -43,30 +46,47 @@ export function readDelay(value: unknown, path: string): ResolvedDelay | undefin
   return { maxWaitMs, maxHeld };
 }
 
-/** The requests one limiter holds. */
+/**
+ * How many requests each limiter holds now, whichever middleware or route holds them: `maxHeld` bounds
+ * the limiter, so one limiter behind several routes holds no more than its `maxHeld`.
+ */
+const heldByLimiter = new WeakMap<RateLimiter, { count: number }>();
+
+/** The held-request count of `limiter`, shared by every middleware that delays with it. */
+function heldCountOf(limiter: RateLimiter): { count: number } {
+  let held = heldByLimiter.get(limiter);
+  if (held === undefined) {
+    held = { count: 0 };
+    heldByLimiter.set(limiter, held);
+  }
+  return held;
+}
+
+/** The requests one middleware holds, counted with the others of the same limiter. */
 export class HeldRequests {
-  private held = 0;
+  private readonly held: { count: number };
 
   constructor(
     private readonly limiter: RateLimiter,
     private readonly delay: ResolvedDelay,
   ) {
+    this.held = heldCountOf(limiter);
     if (delay.maxWaitMs > limiter.maxWaitMs) {
       throw new SluiceConfigError('delay.maxWaitMs', delay.maxWaitMs, `must be at most the limiter's maxWaitMs (${limiter.maxWaitMs} ms)`);
     }
   }
 
-  /** How many requests are held now. */
+  /** How many requests the limiter holds now (through any middleware). */
   get size(): number {
-    return this.held;
+    return this.held.count;
   }
 
   /**
    * Whether a refusal may be held: the store answered (not a degraded decision), the tokens are due within
-   * `maxWaitMs`, and fewer than `maxHeld` requests are held.
+   * `maxWaitMs`, and the limiter holds fewer than `maxHeld` requests.
    */
   canHold(decision: Decision): boolean {
-    return !decision.degraded && decision.retryAfterMs <= this.delay.maxWaitMs && this.held < this.delay.maxHeld;
+    return !decision.degraded && decision.retryAfterMs <= this.delay.maxWaitMs && this.held.count < this.delay.maxHeld;
   }
 
   /**
@@ -79,14 +99,14 @@ export class HeldRequests {
     const abort = new AbortController();
     const onClose = () => abort.abort();
     response.once('close', onClose);
-    this.held++;
+    this.held.count++;
     try {
       return await this.limiter.wait(key, cost, { maxWaitMs: this.delay.maxWaitMs, signal: abort.signal });
     } catch (error) {
       if (abort.signal.aborted) return undefined;
       throw error;
     } finally {
-      this.held--;
+      this.held.count--;
       response.off('close', onClose);
     }
   }

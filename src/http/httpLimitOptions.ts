@@ -14,6 +14,7 @@ import { type ResolvedDelay, readDelay } from './delay.js';
 import { type HeadersMode, readHeadersMode } from './headers.js';
 import { readPlan, readPlans, resolvePlans } from './plans.js';
 import type { FinalCost } from './settlement.js';
+import { checkStaticCost } from './staticCost.js';
 
 export type { BlockedResponse, HttpLimitOptions, HttpOptions, LimiterChoice, NoInlineLimit, NoPlans } from './httpOptionTypes.js';
 
@@ -185,6 +186,7 @@ export function resolveHttpOptions<Req, Res>(options: unknown, extraNames: reado
       throw new SluiceConfigError('cost', cost, 'must be at most the capacity, or no request could ever pass');
     }
   }
+  if (typeof cost !== 'function') checkStaticCost(cost, plans ?? [[undefined, limiter]]);
   return {
     limiter,
     key: read.key as ((req: Req) => unknown) | undefined,

@@ -57,16 +57,18 @@ export interface HttpOptions<Req, Res> {
   /**
    * Delay instead of refusing: a request over the limit is held until its tokens are due (at most
    * `maxWaitMs`) and then let through, with the headers of that final decision; at most `maxHeld` (default
-   * 1000) held at once, beyond which (or beyond `maxWaitMs`) the normal refusal is sent. A client that
-   * disconnects while held gives its reservation back.
+   * 1000) held at once per limiter (over every middleware and route using it), beyond which (or beyond
+   * `maxWaitMs`) the normal refusal is sent.
+   * A client that disconnects while held gives its reservation back.
    */
   delay?: DelayOptions;
   /**
    * What a request finally costs, decided once its response is over: called once for each request that
    * took tokens, with `{ finished: true }` when the response was sent in full, `{ finished: false }` when
    * the connection closed first. The difference from the cost taken up front is charged (more) or refunded
-   * (less). `(req, res) => (res.statusCode < 400 ? 0 : 1)` counts only failed requests (express-rate-limit's
-   * `skipSuccessfulRequests`). A throw, a rejection or an unusable cost is reported (warning
+   * (less). `(req, res, { finished }) => (finished && res.statusCode < 400 ? 0 : 1)` counts only failed requests
+   * (express-rate-limit's `skipSuccessfulRequests`, which refunds only on 'finish': a client that disconnects
+   * before its response, still 200 by default, stays counted). A throw, a rejection or an unusable cost is reported (warning
    * SLUICE_FINAL_COST_FAILED) and charges nothing extra.
    */
   finalCost?: FinalCost<Req, Res>;

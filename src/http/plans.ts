@@ -21,7 +21,7 @@ export interface PlanChoice<Req> {
 }
 
 /** Limiter options a plan given as options takes from the top level (not the limit itself). */
-const SHARED_LIMITER_OPTIONS = ['store', 'clock', 'timeoutMs', 'onStoreError', 'onDegraded'] as const;
+const SHARED_LIMITER_OPTIONS = ['store', 'clock', 'timeoutMs', 'onStoreError', 'onDegraded', 'blockDuration'] as const;
 
 /** Reads `plans`: an object of at least one plan, each a RateLimiter or an options object. */
 export function readPlans(value: unknown, path: string): Readonly<Record<string, unknown>> | undefined {

@@ -54,7 +54,7 @@ export type RouteLimitOptions<Req, Res> = HttpOptions<Req, Res> &
 export type NoPeerOptions = { [K in PeerOptionName]?: never };
 
 /** Limiter options a route's own limiter takes from the plugin's inline options (not the limit itself). */
-const INHERITED_LIMITER_OPTIONS = ['store', 'clock', 'timeoutMs', 'onStoreError', 'onDegraded'] as const;
+const INHERITED_LIMITER_OPTIONS = ['store', 'clock', 'timeoutMs', 'onStoreError', 'onDegraded', 'blockDuration'] as const;
 
 /** What a route takes beside the HTTP and limiter options (and the adapter's own, such as Fastify's `hook`). */
 const ROUTE_OPTIONS = declareOptions(

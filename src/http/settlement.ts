@@ -15,7 +15,7 @@ import type { ServerResponse } from 'node:http';
 import { describeValue } from '../core/errors.js';
 import type { Cost } from '../limiter/callCost.js';
 import type { RateLimiter } from '../limiter/rateLimiter.js';
-import { isThenable } from './callbackResults.js';
+import { asError, isThenable } from './callbackResults.js';
 import type { CountedMark } from './countedRequests.js';
 import { warnOnce } from './warnings.js';
 
@@ -106,6 +106,9 @@ export class Settlement<Req, Res> {
     response.once('close', onClose);
   }
 
+  // Every step that touches the callback's value (calling it, reading `then`, its keys and parts) runs
+  // inside a guard: this runs in a 'finish'/'close' listener or a promise callback, where a throw would
+  // take down the process or end in an unhandled rejection.
   private settle(req: Req, res: Res, mark: CountedMark, finished: boolean): void {
     let final: unknown;
     try {
@@ -114,16 +117,28 @@ export class Settlement<Req, Res> {
       report('threw', error);
       return;
     }
-    if (isThenable(final)) {
+    if (!isThenable(final)) {
+      this.apply(mark, final);
+      return;
+    }
+    try {
       final.then(
         (value) => this.apply(mark, value),
         (error) => report('rejected', error),
       );
-    } else this.apply(mark, final);
+    } catch (error) {
+      report('threw', error);
+    }
   }
 
   private apply(mark: CountedMark, final: unknown): void {
-    const difference = costDifference(this.bandNames, mark.cost, final);
+    let difference: CostDifference | string;
+    try {
+      difference = costDifference(this.bandNames, mark.cost, final);
+    } catch (error) {
+      report('read', error);
+      return;
+    }
     if (typeof difference === 'string') {
       warnOnce('SLUICE_FINAL_COST_FAILED', `It returned a final cost that ${difference}.`);
       return;
@@ -134,8 +149,24 @@ export class Settlement<Req, Res> {
   }
 }
 
-function report(what: 'threw' | 'rejected' | 'charge' | 'refund', error: unknown): void {
-  const message = error instanceof Error ? error.message : describeValue(error);
-  const detail = what === 'threw' || what === 'rejected' ? `It ${what}: ${message}` : `The ${what} failed: ${message}`;
+function report(what: 'threw' | 'rejected' | 'read' | 'charge' | 'refund', error: unknown): void {
+  const message = messageOf(error);
+  const detail =
+    what === 'threw' || what === 'rejected'
+      ? `It ${what}: ${message}`
+      : what === 'read'
+        ? `Reading the final cost it returned threw: ${message}`
+        : `The ${what} failed: ${message}`;
   warnOnce('SLUICE_FINAL_COST_FAILED', detail);
+}
+
+/** The message of what was thrown, never throwing itself (a proxy whose traps throw, a throwing `message` getter). */
+function messageOf(error: unknown): string {
+  const described = asError(error);
+  try {
+    if (described !== error) return describeValue(error);
+    return String((described as Error).message);
+  } catch {
+    return describeValue(error);
+  }
 }
