@@ -92,7 +92,7 @@ describe.skipIf(single === undefined)('RedisStore options: each check at constru
     expect(error.message).toMatch(/`maxBatchSise`: did you mean `maxBatchSize`\?/);
     expect(error.message).toMatch(/`keyPrefix`: another library's option: use `prefix`/);
     expect(error.message).toMatch(/`tiem`: did you mean `time`\?/);
-    expect(error.message).toMatch(/`zzz`: unknown/);
+    expect(error.message).toMatch(/`zzz`: not a known option/);
     expect(error.message).toMatch(/known options: client, time, denyCache, maxBatchSize, maxBatchesInFlight/);
   });
 

@@ -86,7 +86,8 @@ export class HeldRequests {
    * `maxWaitMs`, and the limiter holds fewer than `maxHeld` requests.
    */
   canHold(decision: Decision): boolean {
-    return !decision.degraded && decision.retryAfterMs <= this.delay.maxWaitMs && this.held.count < this.delay.maxHeld;
+    // A blocked key (`blockDuration`) gets the blocked answer: holding it would wait out the block and let it through.
+    return !decision.degraded && !decision.blocked && decision.retryAfterMs <= this.delay.maxWaitMs && this.held.count < this.delay.maxHeld;
   }
 
   /**

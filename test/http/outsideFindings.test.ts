@@ -265,6 +265,17 @@ describe.each(TWO_ROUTE_APPS)('%s', (_name, start) => {
     expect(second.filter((status) => status === 200)).toHaveLength(2);
     expect(second.filter((status) => status === 429)).toHaveLength(4);
   });
+
+  it('delay: a blocked key gets the blocked answer at once, not a hold that waits out its block', async () => {
+    const limiter = new RateLimiter({ capacity: 1, refillRate: 1, interval: '1m', blockDuration: '2s' });
+    const url = await start({ limiter, delay: { maxWaitMs: 10_000 }, blocked: {} });
+    const get = () => fetch(`${url}/a`, { headers: { 'x-key': 'k' } });
+    expect((await get()).status).toBe(200);
+    const started = performance.now();
+    const refused = await get();
+    expect(refused.status).toBe(403);
+    expect(performance.now() - started).toBeLessThan(1500);
+  });
 });
 
 const BANDS = [
