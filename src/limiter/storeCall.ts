@@ -53,7 +53,7 @@ export class StoreCall {
     } catch (error) {
       return this.failure.answerSync(key, cost, error);
     }
-    return oneBandDecision(band, result.allowed, result.aheads[0] as number, cost);
+    return oneBandDecision(band, result.allowed, result.aheads[0] as number, cost, this.policy.blockMs);
   }
 
   private decideSyncChecked(key: string, cost: BandCosts, now: number, slackMs: number): Decision {

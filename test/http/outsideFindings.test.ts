@@ -204,7 +204,7 @@ afterEach(async () => {
   await Promise.all(closers.splice(0).map((close) => close()));
 });
 
-type Middleware = { limiter: RateLimiter; delay: { maxWaitMs: number; maxHeld: number } };
+type Middleware = { limiter: RateLimiter; delay: { maxWaitMs: number; maxHeld: number }; blocked?: { statusCode?: number } };
 
 /** Starts an app with `/a` and `/b`, each behind its own middleware (route config) on the same limiter. */
 const TWO_ROUTE_APPS: [string, (options: Middleware) => Promise<string>][] = [
@@ -268,7 +268,7 @@ describe.each(TWO_ROUTE_APPS)('%s', (_name, start) => {
 
   it('delay: a blocked key gets the blocked answer at once, not a hold that waits out its block', async () => {
     const limiter = new RateLimiter({ capacity: 1, refillRate: 1, interval: '1m', blockDuration: '2s' });
-    const url = await start({ limiter, delay: { maxWaitMs: 10_000 }, blocked: {} });
+    const url = await start({ limiter, delay: { maxWaitMs: 10_000, maxHeld: 10 }, blocked: {} });
     const get = () => fetch(`${url}/a`, { headers: { 'x-key': 'k' } });
     expect((await get()).status).toBe(200);
     const started = performance.now();
