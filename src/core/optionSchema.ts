@@ -88,12 +88,29 @@ export function rejectUnknownOptions(options: object, known: readonly string[], 
       `is not a known option${why ? ` (${why})` : ''}; ${knownList}`,
     );
   }
-  const hints = unknown.map((name) => `\`${describeName(name)}\`: ${hint(name) ?? 'not a known option'}`);
   const error = new SluiceConfigError(unknown.map(path).join(', '), unknown, 'are not known options');
-  // The one-option message form would clip the list of names; this one names each in full, with its hint.
-  error.message = `sluice: options ${unknown.map((name) => `\`${describeName(path(name))}\``).join(', ')} are not known options (${hints.join('; ')}); ${knownList}`;
+  // The one-option form would clip the list of names: this one names the first few in full, each with its hint,
+  // within a bounded length (a message is read in a log line).
+  const listed = unknown.slice(0, 3).map((name) => `\`${describeName(path(name))}\``);
+  if (unknown.length > 3) listed.push(`${unknown.length - 3} more`);
+  const head = `sluice: options ${listed.join(', ')} are not known options`;
+  let hints = '';
+  for (const name of unknown) {
+    const next = `${hints ? `${hints}; ` : ''}\`${describeName(name)}\`: ${hint(name) ?? 'not a known option'}`;
+    if (`${head} (${next}; …)`.length > MAX_MESSAGE_LENGTH) {
+      hints = hints ? `${hints}; …` : '…';
+      break;
+    }
+    hints = next;
+  }
+  // The hints come first; the list of known names follows when there is room for it.
+  const message = `${head} (${hints})`;
+  error.message = `${message}; ${knownList}`.length > MAX_MESSAGE_LENGTH ? message : `${message}; ${knownList}`;
   throw error;
 }
+
+/** Longest message of the several-options error, in characters. */
+const MAX_MESSAGE_LENGTH = 680;
 
 function closest(name: string, known: readonly string[]): string | undefined {
   let best: string | undefined;
