@@ -26,6 +26,7 @@ import { RateLimitHeaders } from '../../src/http/headers.js';
 import { MemoryStore, RateLimiter } from '../../src/index.js';
 import type { Framework } from '../http/contenders.js';
 import { ARM_HEADER, type Arm, KEY_HEADER, NEW_KEY_LIMITS, ONE_CLIENT_LIMITS } from './arms.js';
+import { type FloorTake, floorLimiter, floorRateLimitValue } from './floorLimiter.js';
 import type { RequestTimer } from './requestTimer.js';
 
 export interface RunningServer {
@@ -47,6 +48,13 @@ const rateLimitValue = () => `"default";r=${999_999_000 + (remaining++ % 1000)};
 
 /** The second limiter of the sluice-twice arm: other limits, so another namespace (not a double count). */
 const SECOND_LIMITS = { ...ONE_CLIENT_LIMITS, capacity: ONE_CLIENT_LIMITS.capacity - 1 } as const;
+
+/** The floor limiter of a floor-limiter arm, with its arm's limits. */
+function floorFor(arm: Arm): FloorTake {
+  return arm.newKey
+    ? floorLimiter({ capacity: 100, refillRate: 100, intervalMs: 60_000 })
+    : floorLimiter({ ...ONE_CLIENT_LIMITS, intervalMs: 1000 });
+}
 
 /** The core-headers arm: the limiter and the header writer without the adapter around them. */
 function coreAndHeaders(): { limiter: RateLimiter; headers: RateLimitHeaders } {
@@ -79,6 +87,17 @@ function expressLimiter(arm: Arm): RequestHandler | RequestHandler[] | undefined
         res.setHeader('RateLimit', rateLimitValue());
         next();
       };
+    case 'floor-limiter':
+    case 'floor-limiter-newkey': {
+      const take = floorFor(arm);
+      const newKey = arm.newKey;
+      return (req, res, next) => {
+        const remaining = take(newKey ? benchKey(req) : (req.socket.remoteAddress ?? ''));
+        res.setHeader('RateLimit-Policy', POLICY_VALUE);
+        res.setHeader('RateLimit', floorRateLimitValue(remaining));
+        next();
+      };
+    }
     case 'core-only': {
       const limiter = new RateLimiter({ ...ONE_CLIENT_LIMITS });
       return (req, _res, next) => {
@@ -160,6 +179,17 @@ function fastifyHook(arm: Arm): onRequestHookHandler | undefined {
         reply.header('RateLimit', rateLimitValue());
         done();
       };
+    case 'floor-limiter':
+    case 'floor-limiter-newkey': {
+      const take = floorFor(arm);
+      const newKey = arm.newKey;
+      return (request, reply, done) => {
+        const remaining = take(newKey ? benchKey(request) : request.ip);
+        reply.header('RateLimit-Policy', POLICY_VALUE);
+        reply.header('RateLimit', floorRateLimitValue(remaining));
+        done();
+      };
+    }
     case 'core-only': {
       const limiter = new RateLimiter({ ...ONE_CLIENT_LIMITS });
       return (request, _reply, done) => {

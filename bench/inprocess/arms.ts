@@ -16,6 +16,8 @@ export type ArmId =
   | 'sluice'
   | 'sluice-newkey'
   | 'headers-only'
+  | 'floor-limiter'
+  | 'floor-limiter-newkey'
   // --diagnose: where the one-client arm's time goes
   | 'sluice-no-headers'
   | 'sluice-no-warnings'
@@ -28,8 +30,11 @@ export interface Arm {
   readonly id: ArmId;
   /** Row label; `{framework}` is replaced by the framework's name, `{empty}` by what the empty arm mounts. */
   readonly label: string;
-  /** The baseline (exactly one), the A/A copy of it, the empty-limiter floor, a sluice arm that is judged, or a part of one (`--diagnose`). */
-  readonly role: 'baseline' | 'aa' | 'floor' | 'judged' | 'diagnostic';
+  /**
+   * The baseline (exactly one), the A/A copy of it, the empty-limiter floor, a sluice arm that is judged, the
+   * hand-written limiter a judged arm is held against, or a part of one (`--diagnose`).
+   */
+  readonly role: 'baseline' | 'aa' | 'floor' | 'judged' | 'floor-limiter' | 'diagnostic';
   /** The arm's route on Fastify (Express arms all serve `/`). */
   readonly fastifyPath: string;
   /** Each request of this arm carries a new `x-bench-key` (the arm's limiter keys on it). */
@@ -49,6 +54,23 @@ export const ARMS: readonly Arm[] = [
     role: 'diagnostic',
     fastifyPath: '/i',
     newKey: false,
+    rateLimitHeader: true,
+  },
+  // Always measured: the least a limiter can add, a hand-written GCRA in a Map with the same two headers (./floorLimiter.ts).
+  {
+    id: 'floor-limiter',
+    label: '{framework} + {empty} with a hand-written GCRA on a Map and the same two headers (floor limiter), one client',
+    role: 'floor-limiter',
+    fastifyPath: '/m',
+    newKey: false,
+    rateLimitHeader: true,
+  },
+  {
+    id: 'floor-limiter-newkey',
+    label: '{framework} + the floor limiter, new key per request',
+    role: 'floor-limiter',
+    fastifyPath: '/n',
+    newKey: true,
     rateLimitHeader: true,
   },
   {

@@ -30,6 +30,23 @@ export interface InProcessTargetCheck {
   readonly aaUs: number;
   /** What the two headers alone (no limiter) add over bare in the same run, when that arm ran. */
   readonly headersOnlyUs: number;
+  /**
+   * Over rounds, (floor limiter − headers-only) for the floor-limiter arm of the same key scenario: the least
+   * a hand-written limiter adds beyond the headers (undefined when that arm did not run).
+   */
+  readonly floorBeyondHeadersUs: Stat | undefined;
+  /** Over rounds, (arm − floor limiter): what sluice adds beyond the hand-written floor. */
+  readonly beyondFloorUs: Stat | undefined;
+}
+
+/** Per round, `arm − other` of the trimmed means, over the rounds both ran. */
+function perRoundDifference(arm: ArmFigures, other: ArmFigures): Stat {
+  return stat(
+    arm.rounds.flatMap((round, i) => {
+      const base = other.rounds[i];
+      return base === undefined ? [] : [round.trimmedMean - base.trimmedMean];
+    }),
+  );
 }
 
 const frameworkName = (framework: string) => (framework === 'express' ? 'Express' : 'Fastify');
@@ -45,12 +62,11 @@ export function inProcessTargetChecks(result: InProcessResult): InProcessTargetC
       if (arm?.role !== 'judged' || headersOnly === undefined) return [];
       const valid = isClean(figures) && figures.count > 0;
       const targetUs = TARGET_BEYOND_HEADERS_US[group.framework] ?? 0;
-      const beyondHeadersUs = stat(
-        figures.rounds.flatMap((round, i) => {
-          const headers = headersOnly.rounds[i];
-          return headers === undefined ? [] : [round.trimmedMean - headers.trimmedMean];
-        }),
-      );
+      const beyondHeadersUs = perRoundDifference(figures, headersOnly);
+      const floor = group.arms.find((other) => {
+        const floorArm = armById(other.id);
+        return floorArm?.role === 'floor-limiter' && floorArm.newKey === arm.newKey;
+      });
       const check: InProcessTargetCheck = {
         framework: group.framework,
         arm,
@@ -62,6 +78,8 @@ export function inProcessTargetChecks(result: InProcessResult): InProcessTargetC
         met: valid && beyondHeadersUs.median <= targetUs,
         aaUs: aa?.addedTrimmedMean.median ?? Number.NaN,
         headersOnlyUs: headersOnly?.addedTrimmedMean.median ?? Number.NaN,
+        floorBeyondHeadersUs: floor === undefined ? undefined : perRoundDifference(floor, headersOnly),
+        beyondFloorUs: floor === undefined ? undefined : perRoundDifference(figures, floor),
       };
       return [check];
     });
@@ -82,7 +100,12 @@ export function targetLine(check: InProcessTargetCheck): string {
     `${frameworkName(check.framework)}, ${what}: sluice (memory) adds ${signed(check.beyondHeadersUs.median, 2)} µs per request ` +
     `beyond the two headers alone (≤ ${check.targetUs}): ${verdict} · over rounds ${fixed(check.beyondHeadersUs.min, 2)} … ` +
     `${fixed(check.beyondHeadersUs.max, 2)}; over bare ${signed(check.addedUs.median, 2)} µs, the two headers alone ` +
-    `${signed(check.headersOnlyUs, 2)} µs; A/A (bare2 − bare) ${signed(check.aaUs, 2)} µs`
+    `${signed(check.headersOnlyUs, 2)} µs; A/A (bare2 − bare) ${signed(check.aaUs, 2)} µs` +
+    (check.floorBeyondHeadersUs === undefined || check.beyondFloorUs === undefined
+      ? ''
+      : `; the hand-written floor limiter adds ${signed(check.floorBeyondHeadersUs.median, 2)} µs beyond the two headers, ` +
+        `sluice ${signed(check.beyondFloorUs.median, 2)} µs beyond that floor (over rounds ${fixed(check.beyondFloorUs.min, 2)} … ` +
+        `${fixed(check.beyondFloorUs.max, 2)})`)
   );
 }
 
