@@ -44,6 +44,11 @@ export class HttpLimiter<Req extends object, Res> {
   private readonly held: HeldRequests | undefined;
   /** Settles costs after the response with `finalCost`; undefined without it. */
   private readonly settlement: Settlement<Req, Res> | undefined;
+  /**
+   * The mark of the request whose tokens `consume` took last: a synchronous decision is finished before any
+   * other request is counted, so it needs no second look-up of its mark (dear on Express, where it is a WeakMap's).
+   */
+  private lastMark: CountedMark | undefined;
 
   constructor(options: unknown, framework: HttpFramework<Req, Res>, extraOptionNames: readonly string[] = []) {
     this.options = resolveHttpOptions<Req, Res>(options, extraOptionNames);
@@ -84,18 +89,17 @@ export class HttpLimiter<Req extends object, Res> {
         (settled) => this.settle(req, res, next, settled),
         (error) => next(asError(error)),
       );
-    else this.finish(req, res, next, decision);
+    else this.finish(req, res, next, decision, this.lastMark as CountedMark);
   }
 
   /** An asynchronous decision: meanwhile a timeout, or a callback, may have answered the request. */
   private settle(req: Req, res: Res, next: Next, decision: Decision | undefined): void {
     if (this.framework.responded(res)) return;
     if (decision === undefined) next();
-    else this.finish(req, res, next, decision);
+    else this.finish(req, res, next, decision, this.counted.markOf(req) as CountedMark);
   }
 
-  private finish(req: Req, res: Res, next: Next, decision: Decision): void {
-    const mark = this.counted.markOf(req) as CountedMark;
+  private finish(req: Req, res: Res, next: Next, decision: Decision, mark: CountedMark): void {
     mark.decision = decision;
     if (!decision.allowed && this.held?.canHold(decision)) {
       this.hold(req, res, next, mark);
@@ -204,6 +208,7 @@ export class HttpLimiter<Req extends object, Res> {
 
   private consume(mark: CountedMark, cost: Cost): Decision | Promise<Decision> {
     mark.cost = cost;
+    this.lastMark = mark;
     return this.synchronous ? this.limiter.consumeSync(mark.key, cost) : this.limiter.consume(mark.key, cost);
   }
 
