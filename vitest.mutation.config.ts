@@ -22,6 +22,10 @@ export default mergeConfig(
       // Instrumented code under a busy machine can push a Redis call past a limiter's 100 ms timeout: a test that
       // fails that way passes on a rerun, while one that sees a mutant fails every time.
       retry: 2,
+      // Instrumented code runs several times slower; the per-mutant timeout is Stryker's, from the initial run.
+      testTimeout: 120_000,
+      // Tests that scale a flood read this to keep each mutant's run short.
+      env: { SLUICE_MUTATION: '1' },
     },
   }),
 );
