@@ -2,29 +2,57 @@ import { defineConfig, mergeConfig } from 'vitest/config';
 import base from './vitest.config.js';
 
 /**
- * The suite as mutation testing runs it (`npm run mutate`): without the tests that time benchmarks, pack the
- * package or type-check the documentation in child processes, which take long and cannot see a mutant of
- * src/. The Redis tests stay: the base config's global setup starts their servers.
+ * The suite as mutation testing runs it (`npm run mutate`), for one part of the tree: SLUICE_MUTATION_TESTS names
+ * the test set of the part being mutated (scripts/mutation-partitions.json).
+ * - `unit`: the tests of the algorithm, the limiter and the memory store (real Redis only where a file compares
+ *   the stores);
+ * - `http`: those and the tests through real Express and Fastify apps;
+ * - `redis`: the unit tests and the Redis store's own, against real servers (standalone and Cluster).
+ * Never the tests that time benchmarks, pack the package or type-check the documentation in child processes (they
+ * cannot see a mutant of src/), nor the Sentinel failover suite, which times a failover of real servers that the
+ * instrumented run stretches past its bounds.
  */
+const ALWAYS_OUT = [
+  '**/node_modules/**',
+  'test/bench*.test.ts',
+  'test/dualPackage.test.ts',
+  'test/markdown*.test.ts',
+  'test/memoryBound.test.ts',
+  'test/redisSentinel.test.ts',
+];
+const HTTP_TESTS = [
+  'test/express*.test.ts',
+  'test/fastify*.test.ts',
+  'test/httpEdge.test.ts',
+  'test/http/delayAndPlans.test.ts',
+  'test/http/finalCostAndBlocked.test.ts',
+  'test/http/loginExample.test.ts',
+  'test/http/migration.test.ts',
+  'test/http/outsideFindings.test.ts',
+];
+const REDIS_TESTS = ['test/redis*.test.ts', 'test/decideBatchScript.test.ts'];
+
+const OUT_BY_SET: Record<string, string[]> = {
+  unit: [...HTTP_TESTS, ...REDIS_TESTS],
+  http: REDIS_TESTS,
+  redis: HTTP_TESTS,
+};
+
+const testSet = process.env.SLUICE_MUTATION_TESTS ?? 'http';
+const out = OUT_BY_SET[testSet];
+if (out === undefined) throw new Error(`SLUICE_MUTATION_TESTS must be one of ${Object.keys(OUT_BY_SET).join(', ')}, not ${testSet}`);
+
 export default mergeConfig(
   base,
   defineConfig({
     test: {
-      // Also without the Sentinel failover suite: it times a failover of real servers, which the single-threaded,
-      // instrumented run stretches past its bounds.
-      exclude: [
-        '**/node_modules/**',
-        'test/bench*.test.ts',
-        'test/dualPackage.test.ts',
-        'test/markdown*.test.ts',
-        'test/redisSentinel.test.ts',
-      ],
+      exclude: [...ALWAYS_OUT, ...out],
       // Instrumented code under a busy machine can push a Redis call past a limiter's 100 ms timeout: a test that
       // fails that way passes on a rerun, while one that sees a mutant fails every time.
       retry: 2,
       // Instrumented code runs several times slower; the per-mutant timeout is Stryker's, from the initial run.
       testTimeout: 120_000,
-      // Tests that scale a flood read this to keep each mutant's run short.
+      // Tests that scale a flood, and the property tests (test/setup/propertyRuns.ts), read this.
       env: { SLUICE_MUTATION: '1' },
     },
   }),

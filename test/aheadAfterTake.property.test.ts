@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { aheadAfterCall, aheadAfterTake, callFits, compileBand, MAX_AHEAD_UNITS, maxChargeTokens, maxWaitMs } from '../src/core/gcra.js';
+import { propertyRuns } from './setup/propertyRuns.js';
 
 const bandArb = fc
   .record({
@@ -39,7 +40,7 @@ describe('aheadAfterTake', () => {
           expect(aheadAfterTake(band, ahead, cost, slackMs)).toBe(expected);
         },
       ),
-      { numRuns: 2000 },
+      { numRuns: propertyRuns(2000) },
     );
   });
 

@@ -4,6 +4,7 @@ import { type Decision, type LimitOptions, RateLimiter } from '../src/index.js';
 import { decisionView } from './decisionView.js';
 import { GcraModel, type ModelLimit } from './gcraModel.js';
 import { FailingStore } from './setup/failingStore.js';
+import { propertyRuns } from './setup/propertyRuns.js';
 
 /**
  * Rates whose tokens per ms, in lowest terms p/q, have a large numerator and a large denominator: the emission
@@ -54,7 +55,7 @@ describe('wait() at rates with a large coprime numerator and denominator, costs 
           expect(decisionView(settled as Decision)).toEqual(decisionView(want));
         }
       }),
-      { numRuns: 150 },
+      { numRuns: propertyRuns(150) },
     );
   });
 });
@@ -75,7 +76,7 @@ describe("the 'deny' answer of a failed store at such rates", () => {
         const got = synchronous ? limiter.consumeSync('k', cost) : await limiter.consume('k', cost);
         expect(got).toMatchObject({ allowed: false, degraded: true, remaining: 0, limit: limit.capacity, retryAfterMs: want.retryAfterMs });
       }),
-      { numRuns: 300 },
+      { numRuns: propertyRuns(300) },
     );
   });
 });

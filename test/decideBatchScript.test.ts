@@ -12,6 +12,7 @@ import { DECIDE_BATCH_SCRIPT } from '../src/stores/redis/lua/decideBatch.js';
 import { baseKey } from '../src/stores/redis/redisKeys.js';
 import { callResult, replyNow, type ScriptReply } from '../src/stores/redis/replyDecoder.js';
 import { type EncodableCall, encodeBatch, type PolicyArgs, policyArgs } from '../src/stores/redis/scriptArgs.js';
+import { propertyRuns } from './setup/propertyRuns.js';
 import { redisClient, redisOptions } from './setup/redisTarget.js';
 
 const single = redisOptions();
@@ -132,7 +133,7 @@ describe.skipIf(single === undefined)('the decide script against applyCall', () 
             }
           },
         ),
-        { numRuns: 40 },
+        { numRuns: propertyRuns(40) },
       );
     });
   }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { toDecision } from '../src/core/decision.js';
 import { type Band, compileBand } from '../src/core/gcra.js';
 import { DenyCache } from '../src/stores/redis/denyCache.js';
+import { propertyRuns } from './setup/propertyRuns.js';
 
 const bandArb = fc
   .record({
@@ -38,7 +39,7 @@ describe('DenyCache follows the decision of the denial it holds', () => {
         expect(first && toDecision(bands, first, cost)).toEqual(denied);
         expect(cache.lookup('k', cost, now + denied.retryAfterMs)).toBeUndefined();
       }),
-      { numRuns: 300 },
+      { numRuns: propertyRuns(300) },
     );
   });
 });

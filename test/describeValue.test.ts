@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { describeValue, MAX_DESCRIPTION_LENGTH } from '../src/core/describeValue.js';
 import { MemoryStore, RateLimiter, RedisStore, SluiceArgumentError, SluiceConfigError, SluiceStoreError } from '../src/index.js';
 import { anyValue } from './setup/anyValue.js';
+import { propertyRuns } from './setup/propertyRuns.js';
 
 /** Values that made error messages huge or made describing them throw. */
 function hostileValues(): [string, unknown][] {
@@ -89,7 +90,7 @@ describe('describeValue', () => {
         const text = describeValue(value);
         return typeof text === 'string' && text.length > 0 && text.length <= MAX_DESCRIPTION_LENGTH;
       }),
-      { numRuns: 500 },
+      { numRuns: propertyRuns(500) },
     );
   });
 

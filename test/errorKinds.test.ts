@@ -9,6 +9,7 @@ import { HTTP_OPTION_NAMES } from '../src/http/httpLimitOptions.js';
 import { MemoryStore, RateLimiter, RedisStore, SluiceError } from '../src/index.js';
 import { RATE_LIMITER_OPTION_NAMES } from '../src/limiter/limiterOptions.js';
 import { anyValue } from './setup/anyValue.js';
+import { propertyRuns } from './setup/propertyRuns.js';
 
 const anyValueOrNumber = fc.oneof(
   anyValue(2),
@@ -60,7 +61,7 @@ describe('every error is a SluiceError with a short message', () => {
           await outcome('RedisStore client', () => new RedisStore({ client: value } as never));
         },
       ),
-      { numRuns: 300 },
+      { numRuns: propertyRuns(300) },
     );
   });
 
@@ -79,7 +80,7 @@ describe('every error is a SluiceError with a short message', () => {
         await outcome('wait', () => full().wait('k', amount as never, options as never));
         await outcome('wait options', () => full().wait('k', 1, { maxWaitMs: options } as never));
       }),
-      { numRuns: 300 },
+      { numRuns: propertyRuns(300) },
     );
   });
 

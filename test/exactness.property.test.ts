@@ -12,6 +12,7 @@ import { aheadsAfter, reservationDelayMs } from '../src/core/gcra.js';
 import { MemoryStore, RateLimiter, type RateLimiterOptions, RedisStore, SluiceConfigError, type Store } from '../src/index.js';
 import { decisionView } from './decisionView.js';
 import { GcraModel, inDocumentedRange, type ModelLimit } from './gcraModel.js';
+import { propertyRuns } from './setup/propertyRuns.js';
 import { redisClient, redisOptions } from './setup/redisTarget.js';
 
 const single = redisOptions();
@@ -228,7 +229,7 @@ describe.skipIf(single === undefined)('exact GCRA at every rate: RedisStore agai
           }
         },
       ),
-      { numRuns: 25 },
+      { numRuns: propertyRuns(25) },
     );
   });
 

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { keyNamespace, limitsFingerprint } from '../src/core/keyNamespace.js';
 import { type LimitOptions, MemoryStore, RateLimiter, RedisStore, SluiceConfigError } from '../src/index.js';
+import { propertyRuns } from './setup/propertyRuns.js';
 import { redisClient, redisOptions, uniquePrefix } from './setup/redisTarget.js';
 
 const bandsOf = (...limits: LimitOptions[]) => new RateLimiter({ limits }).limits;
@@ -57,7 +58,7 @@ describe('keyNamespace', () => {
         for (let band = 0; band < bands.length; band++) expect(name(prefixA, keyA, band)).not.toBe(name(prefixB, keyB, band));
         if (multi) expect(name(prefixA, keyA, 0)).not.toBe(name(prefixB, keyB, 1));
       }),
-      { numRuns: 5000 },
+      { numRuns: propertyRuns(5000) },
     );
   });
 

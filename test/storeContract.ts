@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Decision, RateLimiter, type RateLimiterOptions, type Store, type StoreResult } from '../src/index.js';
 import { GcraModel, type ModelLimit } from './gcraModel.js';
+import { propertyRuns } from './setup/propertyRuns.js';
 
 export interface ContractTarget {
   /** A store deciding by the `now` it is given. Called once per test. */
@@ -265,7 +266,7 @@ export function storeContract(name: string, target: ContractTarget | undefined):
             }
           }
         }),
-        { numRuns: 40 },
+        { numRuns: propertyRuns(40) },
       );
     });
 
@@ -441,7 +442,7 @@ export function storeContract(name: string, target: ContractTarget | undefined):
             );
           }
         }),
-        { numRuns: 40 },
+        { numRuns: propertyRuns(40) },
       );
     });
   });

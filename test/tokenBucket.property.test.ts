@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RateLimiter } from '../src/index.js';
+import { propertyRuns } from './setup/propertyRuns.js';
 
 /**
  * The reference model: the textbook token bucket, in exact integer arithmetic (BigInt), with tokens
@@ -79,7 +80,7 @@ describe('token bucket against the reference model', () => {
           expect(decision).toMatchObject({ allowed, limit: band.capacity, ...model.describe(allowed, BigInt(cost)) });
         }
       }),
-      { numRuns: 300 },
+      { numRuns: propertyRuns(300) },
     );
   });
 
@@ -112,7 +113,7 @@ describe('token bucket against the reference model', () => {
           expect(decision.retryAfterMs).toBe((pickSecond ? second : first).retryAfterMs);
         }
       }),
-      { numRuns: 200 },
+      { numRuns: propertyRuns(200) },
     );
   });
 
@@ -139,7 +140,7 @@ describe('token bucket against the reference model', () => {
           }
         }
       }),
-      { numRuns: 200 },
+      { numRuns: propertyRuns(200) },
     );
   });
 });

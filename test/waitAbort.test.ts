@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Decision, MemoryStore, RateLimiter, type RateLimiterOptions, RedisStore, type Store } from '../src/index.js';
 import { GcraModel, type ModelLimit } from './gcraModel.js';
+import { propertyRuns } from './setup/propertyRuns.js';
 import { redisClient, redisClusterClient, redisClusterNodes, redisOptions } from './setup/redisTarget.js';
 
 const single = redisOptions();
@@ -87,7 +88,7 @@ describe('aborted waits on MemoryStore (fake timers)', () => {
           vi.useRealTimers();
         }
       }),
-      { numRuns: 8 },
+      { numRuns: propertyRuns(8) },
     );
   });
 

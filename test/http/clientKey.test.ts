@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { clientKey } from '../../src/http/clientKey.js';
 import { formatIpv4, ipv6Network, mappedIpv4, parseIpv4, parseIpv6 } from '../../src/http/ipRange.js';
+import { propertyRuns } from '../setup/propertyRuns.js';
 
 const ipv4 = fc.integer({ min: 0, max: 0xffffffff });
 const port = fc.integer({ min: 0, max: 65535 });
@@ -58,7 +59,7 @@ describe('clientKey', () => {
         const groups = parseIpv6(ip);
         expect(clientKey(ip, 56)).toBe(groups === undefined ? undefined : mappedIpv4(groups));
       }),
-      { numRuns: 2000 },
+      { numRuns: propertyRuns(2000) },
     );
   });
   it('groups IPv6 by /56 so one host cannot rotate through its /64s', () => {
@@ -134,7 +135,7 @@ describe('clientKey', () => {
           if (mapped.endsWith(expected)) expect(clientKey(`${mapped}:${p}`, 56)).toBe(expected);
         },
       ),
-      { numRuns: 1000 },
+      { numRuns: propertyRuns(1000) },
     );
   });
 
@@ -153,7 +154,7 @@ describe('clientKey', () => {
           }
         },
       ),
-      { numRuns: 1000 },
+      { numRuns: propertyRuns(1000) },
     );
   });
 
@@ -167,7 +168,7 @@ describe('clientKey', () => {
         const same = a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && (a[3] as number) >>> 8 === (b[3] as number) >>> 8;
         expect(clientKey(`[${hex(a)}]:443`, 56) === clientKey(hex(b as number[]), 56)).toBe(same);
       }),
-      { numRuns: 1000 },
+      { numRuns: propertyRuns(1000) },
     );
   });
 
@@ -196,7 +197,7 @@ describe('clientKey', () => {
         fc.pre(!/[^:]:\d{5}$/.test(text) && !(text.split(':').length === 9 && !text.includes('::')));
         expect(clientKey(text, 56) !== undefined).toBe(isIP(text) !== 0);
       }),
-      { numRuns: 5000 },
+      { numRuns: propertyRuns(5000) },
     );
   });
 
@@ -209,7 +210,7 @@ describe('clientKey', () => {
         if (v4 !== undefined) expect(formatIpv4(v4)).toBe(key);
         else expect(key).toMatch(/^([0-9a-f]{1,4}:){1,4}:\/56$/);
       }),
-      { numRuns: 5000 },
+      { numRuns: propertyRuns(5000) },
     );
   });
 });

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { IpRangeSet, ipv6Network, parseClientAddress } from '../../src/http/ipRange.js';
+import { propertyRuns } from '../setup/propertyRuns.js';
 
 /** An IPv6 address as a 128-bit BigInt, read by the reference code below (not by sluice). */
 const toBig = (groups: readonly number[]) => groups.reduce((sum, group) => (sum << 16n) | BigInt(group), 0n);
@@ -53,7 +54,7 @@ describe('IPv6 allow-list ranges whose prefix is not a multiple of 16', () => {
         expect(set.has(text(fromBig(address)))).toBe(inside(address, network, prefix));
         expect(set.has(text(groups))).toBe(true);
       }),
-      { numRuns: 3_000 },
+      { numRuns: propertyRuns(3_000) },
     );
   });
 
@@ -84,7 +85,7 @@ describe('IPv6 subnet keys (ipv6Network) at prefixes that are not a multiple of 
         const other = fromBig(flip(toBig(groups), bit));
         expect(ipv6Network(other, prefix) === ipv6Network(groups, prefix)).toBe(bit >= prefix);
       }),
-      { numRuns: 3_000 },
+      { numRuns: propertyRuns(3_000) },
     );
   });
 
