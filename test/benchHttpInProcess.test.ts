@@ -123,6 +123,7 @@ describe('bench:http:inprocess statistics', () => {
       ['fastify', 'sluice-newkey', 'fastify-rate-limit-newkey', 8, { median: 2, min: 2, max: 2 }, false],
     ]);
     expect(checks[0]?.peer?.asyncControlUs?.median).toBe(1);
+    expect(checks[0]?.peer?.beyondControlUs).toEqual({ median: 4, min: 1, max: 4 });
     expect(peerLine(checks[0] as (typeof checks)[number])).toMatch(/express-rate-limit \+5\.00 µs over bare; sluice ≤ peer: met/);
     expect(peerLine(checks[3] as (typeof checks)[number])).toMatch(/over the bare arm of its own instance; sluice ≤ peer: MISSED/);
   });

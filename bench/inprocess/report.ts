@@ -52,6 +52,8 @@ export interface PeerComparison {
   readonly sluiceMinusPeerUs: Stat;
   /** Over rounds, the async control arm over bare: what following a response through the microtask queue adds. */
   readonly asyncControlUs: Stat | undefined;
+  /** Over rounds, the peer's added minus the control's added: the peer's cost net of being followed asynchronously. */
+  readonly beyondControlUs: Stat | undefined;
   /** Both arms and the peer's baseline clean (every request ended, 2xx, its expected header). */
   readonly valid: boolean;
   readonly met: boolean;
@@ -60,6 +62,11 @@ export interface PeerComparison {
 /** Per round, `arm − other` of the trimmed means (NaN for a round one of them lacks). */
 function roundDifferences(arm: ArmFigures, other: ArmFigures): number[] {
   return arm.rounds.map((round, i) => round.trimmedMean - (other.rounds[i]?.trimmedMean ?? Number.NaN));
+}
+
+/** Over the rounds both have, `a − b` of per-round figures. */
+function roundwise(a: readonly number[], b: readonly number[]): Stat {
+  return stat(a.map((value, i) => value - (b[i] ?? Number.NaN)).filter((value) => !Number.isNaN(value)));
 }
 
 /** Over the rounds both ran, `arm − other` of the per-round trimmed means. */
@@ -86,21 +93,18 @@ function peerComparison(group: FrameworkResult, arm: Arm, figures: ArmFigures): 
   if (peer === undefined || bare === undefined || peerBase === undefined || peerArm === undefined || peerBaseArm === undefined) {
     return undefined;
   }
-  const addedUs = perRoundDifference(peer, peerBase);
   const peerAdded = roundDifferences(peer, peerBase);
-  const sluiceMinusPeerUs = stat(
-    roundDifferences(figures, bare)
-      .map((sluiceAdded, i) => sluiceAdded - (peerAdded[i] ?? Number.NaN))
-      .filter((value) => !Number.isNaN(value)),
-  );
   const control = ofRole('control');
+  const controlAdded = control === undefined ? undefined : roundDifferences(control, bare);
+  const sluiceMinusPeerUs = roundwise(roundDifferences(figures, bare), peerAdded);
   const valid = [figures, peer, peerBase].every((one) => isClean(one) && one.count > 0);
   return {
     arm: peerArm,
-    addedUs,
+    addedUs: perRoundDifference(peer, peerBase),
     baseline: peerBaseArm,
     sluiceMinusPeerUs,
     asyncControlUs: control === undefined ? undefined : perRoundDifference(control, bare),
+    beyondControlUs: controlAdded === undefined ? undefined : roundwise(peerAdded, controlAdded),
     valid,
     met: valid && sluiceMinusPeerUs.median <= 0,
   };
@@ -183,9 +187,10 @@ export function peerLine(check: InProcessTargetCheck): string | undefined {
     `${PEER_NAMES[check.framework] ?? 'the peer'} ${signed(peer.addedUs.median, 2)} µs ${overWhat}; sluice ≤ peer: ${verdict} · ` +
     `sluice − peer per round ${signed(peer.sluiceMinusPeerUs.median, 2)} µs (over rounds ${fixed(peer.sluiceMinusPeerUs.min, 2)} … ` +
     `${fixed(peer.sluiceMinusPeerUs.max, 2)})` +
-    (peer.asyncControlUs === undefined
+    (peer.asyncControlUs === undefined || peer.beyondControlUs === undefined
       ? ''
-      : `; the empty async control adds ${signed(peer.asyncControlUs.median, 2)} µs over bare (what timing through the microtask queue costs the peer)`)
+      : `; the empty async control adds ${signed(peer.asyncControlUs.median, 2)} µs over bare (what being timed through the ` +
+        `microtask queue costs any async limiter), the peer ${signed(peer.beyondControlUs.median, 2)} µs beyond that control`)
   );
 }
 
