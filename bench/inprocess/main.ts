@@ -1,7 +1,7 @@
 /**
  * `npm run bench:http:inprocess`: what sluice adds per request, timed inside real Express and Fastify
- * servers under autocannon load, against bare and empty-middleware apps in the same process, request
- * by request (see ./apps.ts and ./bench.ts). The precise companion of `npm run bench:http`, whose
+ * servers under autocannon load, against bare and empty-middleware apps and the peers (express-rate-limit,
+ * @fastify/rate-limit) in the same process, request by request (see ./apps.ts and ./bench.ts). The precise companion of `npm run bench:http`, whose
  * process-level CPU figures are too coarse for a per-request target of a few µs on Express.
  *
  *   --quick                a short smoke run (also BENCH_QUICK=1); writes bench/results/http-inprocess.quick.json,

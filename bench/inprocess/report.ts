@@ -144,16 +144,19 @@ export function inProcessTargetChecks(result: InProcessResult): InProcessTargetC
   });
 }
 
+const scenarioName = (arm: Arm) => (arm.newKey ? 'a new key per request' : 'one client');
+
+/** A line's verdict: none when its arms were not measured cleanly or the run was a smoke run. */
+function verdictText(judged: { readonly valid: boolean; readonly met: boolean }, smoke: boolean, notMeasured: string): string {
+  if (!judged.valid) return `NOT MEASURED (${notMeasured})`;
+  if (smoke) return 'no verdict (smoke run)';
+  return judged.met ? 'met' : 'MISSED';
+}
+
 /** The one-line verdict, as printed and as written to RESULTS.md. */
 export function targetLine(check: InProcessTargetCheck): string {
-  const what = check.arm.newKey ? 'a new key per request' : 'one client';
-  const verdict = !check.valid
-    ? 'NOT MEASURED (requests not finished in the call, refused or without headers)'
-    : check.smoke
-      ? 'no verdict (smoke run)'
-      : check.met
-        ? 'met'
-        : 'MISSED';
+  const what = scenarioName(check.arm);
+  const verdict = verdictText(check, check.smoke, 'requests not finished in the call, refused or without headers');
   return (
     `${frameworkName(check.framework)}, ${what}: sluice (memory) adds ${signed(check.beyondHeadersUs.median, 2)} µs per request ` +
     `beyond the two headers alone (≤ ${check.targetUs}): ${verdict} · over rounds ${fixed(check.beyondHeadersUs.min, 2)} … ` +
@@ -173,14 +176,12 @@ const PEER_NAMES: Readonly<Record<string, string>> = { express: 'express-rate-li
 export function peerLine(check: InProcessTargetCheck): string | undefined {
   const { peer } = check;
   if (peer === undefined) return undefined;
-  const what = check.arm.newKey ? 'a new key per request' : 'one client';
-  const verdict = !peer.valid
-    ? 'NOT MEASURED (requests of sluice, the peer or its bare arm not finished, refused or with wrong headers)'
-    : check.smoke
-      ? 'no verdict (smoke run)'
-      : peer.met
-        ? 'met'
-        : 'MISSED';
+  const what = scenarioName(check.arm);
+  const verdict = verdictText(
+    peer,
+    check.smoke,
+    'requests of sluice, the peer or its bare arm not finished, refused or with wrong headers',
+  );
   const overWhat = peer.baseline.role === 'baseline' ? 'over bare' : 'over the bare arm of its own instance';
   return (
     `${frameworkName(check.framework)}, ${what}: sluice adds ${signed(check.addedUs.median, 2)} µs over bare, ` +
