@@ -1,7 +1,8 @@
 /**
  * The server side of `npm run bench:http:inprocess`: every arm of one framework behind one HTTP
- * server whose request listener is timed (./requestTimer.ts). Handlers are synchronous, so a
- * request ends inside the listener call.
+ * server whose request listener is timed (./requestTimer.ts). Handlers are synchronous, so a request
+ * ends inside the listener call, or, behind an async limiter (the peers, the control arm), in the
+ * microtasks that call queued.
  *
  * Express: one app per arm, with the limiter mounted as a user would (`app.use(rateLimit(...))`), so
  * an arm pays exactly what mounting it adds (an Express layer and the middleware), and the listener
@@ -14,18 +15,29 @@
  * Fastify: one instance (so one Request/Reply class: the same reason), the sluice plugin registered
  * once, one route per arm; the arms that are not sluice's plugin exempt themselves with
  * `config.rateLimit: false`. The timed listener is Fastify's own handler, from `serverFactory`.
+ * @fastify/rate-limit reads the same `config.rateLimit` as sluice's plugin, so it gets a second
+ * instance, registered once as its docs show, with a bare route of its own (its figures are taken
+ * over that one) and a route per peer arm; the listener hands each request to the instance of its arm.
  */
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import fastifyPeerRateLimit, { type RateLimitOptions as FastifyPeerRouteOptions } from '@fastify/rate-limit';
 import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
-import Fastify, { type FastifyReply, type FastifyRequest, type onRequestHookHandler } from 'fastify';
+import { rateLimit as expressRateLimit } from 'express-rate-limit';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type onRequestAsyncHookHandler,
+  type onRequestHookHandler,
+} from 'fastify';
 import { rateLimit } from '../../adapters/express.js';
 import sluice, { type FastifyRouteRateLimitOptions } from '../../adapters/fastify.js';
 
 import { RateLimitHeaders } from '../../src/http/headers.js';
 import { MemoryStore, RateLimiter } from '../../src/index.js';
 import type { Framework } from '../http/contenders.js';
-import { ARM_HEADER, type Arm, KEY_HEADER, NEW_KEY_LIMITS, ONE_CLIENT_LIMITS } from './arms.js';
+import { ARM_HEADER, type Arm, KEY_HEADER, NEW_KEY_INTERVAL_MS, NEW_KEY_LIMITS, ONE_CLIENT_LIMITS } from './arms.js';
 import { type FloorTake, floorLimiter, floorRateLimitValue } from './floorLimiter.js';
 import type { RequestTimer } from './requestTimer.js';
 
@@ -52,8 +64,15 @@ const SECOND_LIMITS = { ...ONE_CLIENT_LIMITS, capacity: ONE_CLIENT_LIMITS.capaci
 /** The floor limiter of a floor-limiter arm, with its arm's limits. */
 function floorFor(arm: Arm): FloorTake {
   return arm.newKey
-    ? floorLimiter({ capacity: 100, refillRate: 100, intervalMs: 60_000 })
+    ? floorLimiter({ capacity: NEW_KEY_LIMITS.capacity, refillRate: NEW_KEY_LIMITS.refillRate, intervalMs: NEW_KEY_INTERVAL_MS })
     : floorLimiter({ ...ONE_CLIENT_LIMITS, intervalMs: 1000 });
+}
+
+/** A peer arm's limits, as its window: the sluice arm's capacity per interval of the same key scenario. */
+function peerWindow(newKey: boolean): { max: number; windowMs: number } {
+  return newKey
+    ? { max: NEW_KEY_LIMITS.capacity, windowMs: NEW_KEY_INTERVAL_MS }
+    : { max: ONE_CLIENT_LIMITS.capacity, windowMs: ONE_CLIENT_LIMITS.interval };
 }
 
 /** The core-headers arm: the limiter and the header writer without the adapter around them. */
@@ -71,6 +90,22 @@ function expressLimiter(arm: Arm): RequestHandler | RequestHandler[] | undefined
       return undefined;
     case 'empty':
       return (_req, _res, next) => next();
+    case 'async-empty':
+      return (_req, _res, next) => {
+        Promise.resolve().then(() => next());
+      };
+    case 'express-rate-limit':
+    case 'express-rate-limit-newkey': {
+      // As bench:http mounts it: the same header syntax sluice sends by default.
+      const { max, windowMs } = peerWindow(arm.newKey);
+      return expressRateLimit({
+        windowMs,
+        limit: max,
+        standardHeaders: 'draft-8',
+        legacyHeaders: false,
+        ...(arm.newKey ? { keyGenerator: benchKey } : {}),
+      });
+    }
     case 'sluice':
       return rateLimit({ ...ONE_CLIENT_LIMITS });
     case 'sluice-newkey':
@@ -115,6 +150,8 @@ function expressLimiter(arm: Arm): RequestHandler | RequestHandler[] | undefined
     }
     case 'sluice-twice':
       return [rateLimit({ ...ONE_CLIENT_LIMITS }), rateLimit({ ...SECOND_LIMITS })];
+    default:
+      throw new Error(`bench: arm ${arm.id} is not an Express arm`);
   }
 }
 
@@ -169,10 +206,12 @@ function fastifyRateLimit(arm: Arm): FastifyRouteRateLimitOptions | false | unde
 }
 
 /** The route's own onRequest hook, for the arms that are not sluice. */
-function fastifyHook(arm: Arm): onRequestHookHandler | undefined {
+function fastifyHook(arm: Arm): onRequestHookHandler | onRequestAsyncHookHandler | undefined {
   switch (arm.id) {
     case 'empty':
       return (_request, _reply, done) => done();
+    case 'async-empty':
+      return async () => {};
     case 'headers-only':
       return (_request, reply, done) => {
         reply.header('RateLimit-Policy', POLICY_VALUE);
@@ -212,41 +251,86 @@ function fastifyHook(arm: Arm): onRequestHookHandler | undefined {
   }
 }
 
-async function fastifyListener(arms: readonly Arm[]): Promise<{ listener: RequestListener; close: () => Promise<void> }> {
-  let listener: RequestListener | undefined;
+/** A Fastify instance whose request handler is handed over (the server it would make never listens). */
+function fastifyInstance(): { app: FastifyInstance; listener: () => RequestListener } {
+  let handler: RequestListener | undefined;
   const app = Fastify({
     logger: false,
-    // Hands over Fastify's request handler; the server returned here never listens.
-    serverFactory: (handler) => {
-      listener = handler;
+    serverFactory: (given) => {
+      handler = given;
       return createServer();
     },
   });
+  return {
+    app,
+    listener: () => {
+      if (handler === undefined) throw new Error('bench: Fastify did not call serverFactory');
+      return handler;
+    },
+  };
+}
+
+// Not async: an async handler would send the reply a microtask after the listener returned.
+const sendOk = (_request: FastifyRequest, reply: FastifyReply) => {
+  reply.send('ok');
+};
+
+/** The instance of the sluice plugin and the arms that are not the peer's. */
+async function sluiceInstance(arms: readonly Arm[]): Promise<{ listener: RequestListener; close: () => Promise<void> }> {
+  const { app, listener } = fastifyInstance();
   await app.register(sluice, { ...ONE_CLIENT_LIMITS });
   for (const arm of arms) {
     if (arm.id === 'sluice-twice') {
       // A child context with a second sluice plugin: its route gets the outer limiter's hook, then this one's.
       await app.register(async (child) => {
         await child.register(sluice, { ...SECOND_LIMITS });
-        child.get(arm.fastifyPath, (_request, reply) => {
-          reply.send('ok');
-        });
+        child.get(arm.fastifyPath, sendOk);
       });
       continue;
     }
     const hook = fastifyHook(arm);
-    app.get(
-      arm.fastifyPath,
-      { config: { rateLimit: fastifyRateLimit(arm) }, ...(hook ? { onRequest: hook } : {}) },
-      // Not async: an async handler would send the reply a microtask after the listener returned.
-      (_request, reply) => {
-        reply.send('ok');
-      },
-    );
+    app.get(arm.fastifyPath, { config: { rateLimit: fastifyRateLimit(arm) }, ...(hook ? { onRequest: hook } : {}) }, sendOk);
   }
   await app.ready();
-  if (listener === undefined) throw new Error('bench: Fastify did not call serverFactory');
-  return { listener, close: () => app.close() };
+  return { listener: listener(), close: () => app.close() };
+}
+
+/**
+ * The instance of @fastify/rate-limit, registered once as its docs and bench:http do (with the one-client
+ * limits, default key: the IP, default headers), its bare route exempt and the new-key route keyed on the
+ * bench key with the new-key limits (a route's own limits get a store of their own, as sluice's new-key arm has).
+ */
+async function peerInstance(arms: readonly Arm[]): Promise<{ listener: RequestListener; close: () => Promise<void> }> {
+  const { app, listener } = fastifyInstance();
+  const oneClient = peerWindow(false);
+  await app.register(fastifyPeerRateLimit, { max: oneClient.max, timeWindow: oneClient.windowMs });
+  const newKey = peerWindow(true);
+  for (const arm of arms) {
+    const rateLimit: FastifyPeerRouteOptions | false | undefined =
+      arm.id === 'peer-bare' ? false : arm.newKey ? { max: newKey.max, timeWindow: newKey.windowMs, keyGenerator: benchKey } : undefined;
+    // Both plugins declare `config.rateLimit` in Fastify's types, and sluice's declaration is the one this file sees.
+    app.get(arm.fastifyPath, { config: { rateLimit: rateLimit as FastifyRouteRateLimitOptions | false | undefined } }, sendOk);
+  }
+  await app.ready();
+  return { listener: listener(), close: () => app.close() };
+}
+
+/** Both instances behind one listener that picks the instance by the request's arm. */
+async function fastifyListener(arms: readonly Arm[]): Promise<{ listener: RequestListener; close: () => Promise<void> }> {
+  const onPeer = (arm: Arm) => arm.role === 'peer' || arm.role === 'peer-baseline';
+  const main = await sluiceInstance(arms.filter((arm) => !onPeer(arm)));
+  const peer = await peerInstance(arms.filter(onPeer));
+  const peerArms = new Set<string>(arms.filter(onPeer).map((arm) => arm.id));
+  return {
+    listener: (req, res) => {
+      if (peerArms.has(String(req.headers[ARM_HEADER]))) peer.listener(req, res);
+      else main.listener(req, res);
+    },
+    close: async () => {
+      await main.close();
+      await peer.close();
+    },
+  };
 }
 
 /** Serves `arms` of `framework` on a free loopback port, each request timed by `timer`. */

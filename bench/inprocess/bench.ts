@@ -8,7 +8,7 @@ import autocannon, { type AutocannonRequest } from 'autocannon';
 import type { Framework } from '../http/contenders.js';
 import { type Machine, machine, packageVersions } from '../lib/environment.js';
 import { type Stat, stat } from '../lib/stats.js';
-import { ARM_HEADER, type Arm, type ArmId, armPath, armsByIds, KEY_HEADER } from './arms.js';
+import { ARM_HEADER, type Arm, type ArmId, armPath, armsByIds, armsOn, KEY_HEADER, RATE_LIMIT_HEADER_NAMES } from './arms.js';
 import { type ArmFigures, type ArmRound, armFigures, armRound } from './figures.js';
 import type { RequestClock } from './requestTimer.js';
 import { ArmServer } from './serverHandle.js';
@@ -114,8 +114,9 @@ async function probe(server: ArmServer, arms: readonly Arm[]): Promise<void> {
     const body = await response.text();
     const where = `${server.framework} ${arm.id}`;
     if (response.status !== 200 || body !== 'ok') throw new Error(`${where}: probe got HTTP ${response.status} ${JSON.stringify(body)}`);
-    if (response.headers.has('ratelimit') !== arm.rateLimitHeader) {
-      throw new Error(`${where}: probe response ${arm.rateLimitHeader ? 'lacks' : 'has'} a RateLimit header`);
+    const sent = RATE_LIMIT_HEADER_NAMES.filter((name) => response.headers.has(name));
+    if (arm.expectedHeader === null ? sent.length > 0 : !sent.includes(arm.expectedHeader)) {
+      throw new Error(`${where}: probe response has rate-limit headers [${sent.join(', ')}], expected ${arm.expectedHeader ?? 'none'}`);
     }
   }
 }
@@ -135,7 +136,7 @@ async function load(server: ArmServer, arms: readonly Arm[], ms: number, connect
 }
 
 async function runFramework(framework: Framework, options: InProcessOptions, progress: (step: string) => void): Promise<FrameworkResult> {
-  const arms = armsByIds(options.arms);
+  const arms = armsOn(framework, armsByIds(options.arms));
   const server = await ArmServer.fork(framework, {
     arms: arms.map((arm) => arm.id),
     ...(options.clock ? { clock: options.clock } : {}),

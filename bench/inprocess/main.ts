@@ -1,7 +1,7 @@
 /**
  * `npm run bench:http:inprocess`: what sluice adds per request, timed inside real Express and Fastify
- * servers under autocannon load, against bare and empty-middleware apps in the same process, request
- * by request (see ./apps.ts and ./bench.ts). The precise companion of `npm run bench:http`, whose
+ * servers under autocannon load, against bare and empty-middleware apps and the peers (express-rate-limit,
+ * @fastify/rate-limit) in the same process, request by request (see ./apps.ts and ./bench.ts). The precise companion of `npm run bench:http`, whose
  * process-level CPU figures are too coarse for a per-request target of a few µs on Express.
  *
  *   --quick                a short smoke run (also BENCH_QUICK=1); writes bench/results/http-inprocess.quick.json,
@@ -24,7 +24,7 @@ import { CPU_PROFILE_DIR } from '../lib/paths.js';
 import { writeResultsJson, writeResultsSection } from '../lib/results.js';
 import { ALL_ARMS, ARMS, type ArmId, armsByIds } from './arms.js';
 import { FULL_OPTIONS, type InProcessOptions, QUICK_OPTIONS, runInProcessBench } from './bench.js';
-import { inProcessMarkdown, inProcessTargetChecks, targetLine } from './report.js';
+import { inProcessMarkdown, inProcessTargetChecks, peerLine, targetLine } from './report.js';
 import type { RequestClock } from './requestTimer.js';
 
 const SCRIPT = 'bench:http:inprocess';
@@ -95,7 +95,11 @@ if (values.quick || write) {
 if (cpuProfileDir) log(`CPU profiles: ${cpuProfileDir}/inprocess-<framework>.cpuprofile`);
 
 const checks = inProcessTargetChecks(result);
-for (const check of checks) log(`target ${targetLine(check)}`);
+for (const check of checks) {
+  log(`target ${targetLine(check)}`);
+  const beside = peerLine(check);
+  if (beside !== undefined) log(`peer ${beside}`);
+}
 const problems = [
   ...result.frameworks
     .filter((group) => group.clientErrors + group.clientNon2xx + group.unknownArm > 0)
@@ -104,6 +108,9 @@ const problems = [
         `${group.framework}: ${group.clientErrors} client errors, ${group.clientNon2xx} non-2xx, ${group.unknownArm} without an arm`,
     ),
   ...checks.filter((check) => !check.valid).map((check) => `${check.framework} ${check.arm.id}: not measured cleanly (see the table)`),
+  ...checks
+    .filter((check) => check.peer !== undefined && !check.peer.valid)
+    .map((check) => `${check.framework} ${check.peer?.arm.id}: the peer beside ${check.arm.id} not measured cleanly (see the table)`),
 ];
 if (problems.length > 0) {
   // A request that did not finish in the call, was refused or failed means the figures do not say what they claim.

@@ -37,21 +37,78 @@ export interface InProcessTargetCheck {
   readonly floorBeyondHeadersUs: Stat | undefined;
   /** Over rounds, (arm − floor limiter): what sluice adds beyond the hand-written floor. */
   readonly beyondFloorUs: Stat | undefined;
+  /** The peer of the same key scenario on this framework, when it ran. */
+  readonly peer: PeerComparison | undefined;
 }
 
-/** Per round, `arm − other` of the trimmed means, over the rounds both ran. */
+/** sluice's judged arm held against the peer limiter of the same framework and key scenario. */
+export interface PeerComparison {
+  readonly arm: Arm;
+  /** Over rounds, (peer − the peer's baseline) of the per-round trimmed means, µs per request. */
+  readonly addedUs: Stat;
+  /** The peer's baseline: bare on Express, the bare arm of the peer's own instance on Fastify. */
+  readonly baseline: Arm;
+  /** Over rounds, (sluice's added − the peer's added) in the same round: the median is judged (≤ 0). */
+  readonly sluiceMinusPeerUs: Stat;
+  /** Over rounds, the async control arm over bare: what following a response through the microtask queue adds. */
+  readonly asyncControlUs: Stat | undefined;
+  /** Over rounds, the peer's added minus the control's added: the peer's cost net of being followed asynchronously. */
+  readonly beyondControlUs: Stat | undefined;
+  /** Both arms and the peer's baseline clean (every request ended, 2xx, its expected header). */
+  readonly valid: boolean;
+  readonly met: boolean;
+}
+
+/** Per round, `arm − other` of the trimmed means (NaN for a round one of them lacks). */
+function roundDifferences(arm: ArmFigures, other: ArmFigures): number[] {
+  return arm.rounds.map((round, i) => round.trimmedMean - (other.rounds[i]?.trimmedMean ?? Number.NaN));
+}
+
+/** Over the rounds both have, `a − b` of per-round figures. */
+function roundwise(a: readonly number[], b: readonly number[]): Stat {
+  return stat(a.map((value, i) => value - (b[i] ?? Number.NaN)).filter((value) => !Number.isNaN(value)));
+}
+
+/** Over the rounds both ran, `arm − other` of the per-round trimmed means. */
 function perRoundDifference(arm: ArmFigures, other: ArmFigures): Stat {
-  return stat(
-    arm.rounds.flatMap((round, i) => {
-      const base = other.rounds[i];
-      return base === undefined ? [] : [round.trimmedMean - base.trimmedMean];
-    }),
-  );
+  return stat(roundDifferences(arm, other).filter((value) => !Number.isNaN(value)));
 }
 
 const frameworkName = (framework: string) => (framework === 'express' ? 'Express' : 'Fastify');
 
 const isClean = (figures: ArmFigures) => figures.unfinished + figures.non2xx + figures.headerMismatches === 0;
+
+/** The peer of `arm`'s key scenario in `group`, held against it; undefined when no peer arm ran. */
+function peerComparison(group: FrameworkResult, arm: Arm, figures: ArmFigures): PeerComparison | undefined {
+  const ofRole = (role: Arm['role'], newKey?: boolean) =>
+    group.arms.find((other) => {
+      const otherArm = armById(other.id);
+      return otherArm?.role === role && (newKey === undefined || otherArm.newKey === newKey);
+    });
+  const peer = ofRole('peer', arm.newKey);
+  const bare = ofRole('baseline');
+  const peerBase = ofRole('peer-baseline') ?? bare;
+  const peerArm = peer && armById(peer.id);
+  const peerBaseArm = peerBase && armById(peerBase.id);
+  if (peer === undefined || bare === undefined || peerBase === undefined || peerArm === undefined || peerBaseArm === undefined) {
+    return undefined;
+  }
+  const peerAdded = roundDifferences(peer, peerBase);
+  const control = ofRole('control');
+  const controlAdded = control === undefined ? undefined : roundDifferences(control, bare);
+  const sluiceMinusPeerUs = roundwise(roundDifferences(figures, bare), peerAdded);
+  const valid = [figures, peer, peerBase].every((one) => isClean(one) && one.count > 0);
+  return {
+    arm: peerArm,
+    addedUs: perRoundDifference(peer, peerBase),
+    baseline: peerBaseArm,
+    sluiceMinusPeerUs,
+    asyncControlUs: control === undefined ? undefined : perRoundDifference(control, bare),
+    beyondControlUs: controlAdded === undefined ? undefined : roundwise(peerAdded, controlAdded),
+    valid,
+    met: valid && sluiceMinusPeerUs.median <= 0,
+  };
+}
 
 export function inProcessTargetChecks(result: InProcessResult): InProcessTargetCheck[] {
   return result.frameworks.flatMap((group) => {
@@ -80,22 +137,26 @@ export function inProcessTargetChecks(result: InProcessResult): InProcessTargetC
         headersOnlyUs: headersOnly?.addedTrimmedMean.median ?? Number.NaN,
         floorBeyondHeadersUs: floor === undefined ? undefined : perRoundDifference(floor, headersOnly),
         beyondFloorUs: floor === undefined ? undefined : perRoundDifference(figures, floor),
+        peer: peerComparison(group, arm, figures),
       };
       return [check];
     });
   });
 }
 
+const scenarioName = (arm: Arm) => (arm.newKey ? 'a new key per request' : 'one client');
+
+/** A line's verdict: none when its arms were not measured cleanly or the run was a smoke run. */
+function verdictText(judged: { readonly valid: boolean; readonly met: boolean }, smoke: boolean, notMeasured: string): string {
+  if (!judged.valid) return `NOT MEASURED (${notMeasured})`;
+  if (smoke) return 'no verdict (smoke run)';
+  return judged.met ? 'met' : 'MISSED';
+}
+
 /** The one-line verdict, as printed and as written to RESULTS.md. */
 export function targetLine(check: InProcessTargetCheck): string {
-  const what = check.arm.newKey ? 'a new key per request' : 'one client';
-  const verdict = !check.valid
-    ? 'NOT MEASURED (requests not finished in the call, refused or without headers)'
-    : check.smoke
-      ? 'no verdict (smoke run)'
-      : check.met
-        ? 'met'
-        : 'MISSED';
+  const what = scenarioName(check.arm);
+  const verdict = verdictText(check, check.smoke, 'requests not finished in the call, refused or without headers');
   return (
     `${frameworkName(check.framework)}, ${what}: sluice (memory) adds ${signed(check.beyondHeadersUs.median, 2)} µs per request ` +
     `beyond the two headers alone (≤ ${check.targetUs}): ${verdict} · over rounds ${fixed(check.beyondHeadersUs.min, 2)} … ` +
@@ -106,6 +167,31 @@ export function targetLine(check: InProcessTargetCheck): string {
       : `; the hand-written floor limiter adds ${signed(check.floorBeyondHeadersUs.median, 2)} µs beyond the two headers, ` +
         `sluice ${signed(check.beyondFloorUs.median, 2)} µs beyond that floor (over rounds ${fixed(check.beyondFloorUs.min, 2)} … ` +
         `${fixed(check.beyondFloorUs.max, 2)})`)
+  );
+}
+
+const PEER_NAMES: Readonly<Record<string, string>> = { express: 'express-rate-limit', fastify: '@fastify/rate-limit' };
+
+/** The line holding a judged arm against the peer of its key scenario, or undefined when no peer ran. */
+export function peerLine(check: InProcessTargetCheck): string | undefined {
+  const { peer } = check;
+  if (peer === undefined) return undefined;
+  const what = scenarioName(check.arm);
+  const verdict = verdictText(
+    peer,
+    check.smoke,
+    'requests of sluice, the peer or its bare arm not finished, refused or with wrong headers',
+  );
+  const overWhat = peer.baseline.role === 'baseline' ? 'over bare' : 'over the bare arm of its own instance';
+  return (
+    `${frameworkName(check.framework)}, ${what}: sluice adds ${signed(check.addedUs.median, 2)} µs over bare, ` +
+    `${PEER_NAMES[check.framework] ?? 'the peer'} ${signed(peer.addedUs.median, 2)} µs ${overWhat}; sluice ≤ peer: ${verdict} · ` +
+    `sluice − peer per round ${signed(peer.sluiceMinusPeerUs.median, 2)} µs (over rounds ${fixed(peer.sluiceMinusPeerUs.min, 2)} … ` +
+    `${fixed(peer.sluiceMinusPeerUs.max, 2)})` +
+    (peer.asyncControlUs === undefined || peer.beyondControlUs === undefined
+      ? ''
+      : `; the empty async control adds ${signed(peer.asyncControlUs.median, 2)} µs over bare (what being timed through the ` +
+        `microtask queue costs any async limiter), the peer ${signed(peer.beyondControlUs.median, 2)} µs beyond that control`)
   );
 }
 
@@ -160,8 +246,13 @@ const METHOD =
   'as the median over rounds (min … max). Times are wall-clock inside the call: on a shared machine a preemption ' +
   'lands on a random request of any arm. Not in these figures: HTTP parsing before the listener (the same for every arm, ' +
   'bar the new-key header), the memory store’s once-a-minute sweep timer, the clock reads themselves (about 0.1 µs, the ' +
-  'same for every arm). The peers are not timed here: express-rate-limit and @fastify/rate-limit answer asynchronously, ' +
-  'after the listener returned.';
+  'same for every arm). The peers answer asynchronously, in microtasks queued by the listener call (their memory stores ' +
+  'return promises): such a response is followed through the microtask queue until it has ended, which Node finishes ' +
+  'before it runs any other request, so the span holds that request alone; an empty async middleware / hook (control) ' +
+  'shows what the following itself adds. Peers, configured as in `npm run bench:http` with the limits of the sluice arms: ' +
+  'express-rate-limit (draft-8 headers) as one more Express app; @fastify/rate-limit (default headers) on a second Fastify ' +
+  'instance in the same process (it reads the same `config.rateLimit` as sluice’s plugin), so its figure is added over ' +
+  'the bare arm of its own instance.';
 
 export function inProcessMarkdown(result: InProcessResult, command: string): string {
   const { options } = result;
@@ -203,6 +294,15 @@ export function inProcessMarkdown(result: InProcessResult, command: string): str
       '',
       ...checks.map((check) => `- ${targetLine(check)}`),
     );
+    const peerLines = checks.flatMap((check) => peerLine(check) ?? []);
+    if (peerLines.length > 0) {
+      lines.push(
+        '',
+        '### Beside the peers: µs sluice adds over bare against µs the peer adds over its bare, per round (trimmed means)',
+        '',
+        ...peerLines.map((line) => `- ${line}`),
+      );
+    }
   }
   return lines.join('\n');
 }

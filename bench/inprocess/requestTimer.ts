@@ -1,27 +1,41 @@
 /**
- * Times every request of an HTTP server from entry to exit of its request listener, per arm.
+ * Times every request of an HTTP server from entry to exit of its request listener, per arm; a
+ * response still open when the listener returns is followed through the microtask queue.
  *
  * With a synchronous app (no async handler, hook or store) the whole request runs inside that call:
- * routing, limiter, handler, header serialisation (writeHead) and the socket write. That is checked
- * per request (`res.writableEnded` right after the call); a request that was not finished is counted,
- * since its time would miss the rest. Everything but the two clock reads runs outside the timed span.
+ * routing, limiter, handler, header serialisation (writeHead) and the socket write. A limiter that
+ * answers asynchronously (the peers: an async middleware or hook on a promise-returning memory store)
+ * ends the response in microtasks queued by that call. Node drains the microtask queue (and the
+ * request's own `process.nextTick`s) when the listener's I/O callback returns, before it runs any
+ * other callback, so no other request's work can fall into a span ended there. So the timer queues a
+ * check that takes the clock once `res.writableEnded` is true, else queues itself again, behind the
+ * microtasks the chain queued meanwhile. A response not ended within MAX_HOPS checks waits on
+ * something else (a timer, I/O, setImmediate): its time would miss the rest, so it is counted as
+ * unfinished, as is one whose chain never ends. What the following itself costs (the checks, and the
+ * parser's end of the request that now runs inside the span) is what the control arm with an empty
+ * async middleware / hook adds over bare. Everything but the clock reads runs outside the timed span.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { ARM_HEADER, type Arm, type ArmId } from './arms.js';
+import { ARM_HEADER, type Arm, type ArmId, RATE_LIMIT_HEADER_NAMES } from './arms.js';
 
 /** What one arm recorded since the last `take()`. */
 export interface ArmRecording {
   readonly id: ArmId;
   /** ns per request, in arrival order. */
   readonly times: Float64Array;
-  /** Requests whose response had not ended when the listener returned. */
+  /** Requests whose response had not ended when the listener returned, nor after MAX_HOPS microtasks. */
   readonly unfinished: number;
   readonly non2xx: number;
-  /** Responses whose `RateLimit` header was there when the arm says it must not be, or missing when it must be. */
+  /** Responses without the arm's expected rate-limit header, or with one when the arm expects none. */
   readonly headerMismatches: number;
 }
 
-const RATE_LIMIT_HEADER = /\r\nratelimit:/i;
+/** Microtask checks before a response that has not ended is given up on (counted unfinished). */
+export const MAX_HOPS = 10_000;
+
+/** Matches a sent head carrying the header `name`. */
+const headerIn = (name: string) => new RegExp(`\\r\\n${name}:`, 'i');
+const ANY_RATE_LIMIT_HEADER = headerIn(`(?:${RATE_LIMIT_HEADER_NAMES.join('|')})`);
 
 /**
  * The response head as sent. Not `res.hasHeader()`: Fastify passes its headers to `writeHead` as an
@@ -38,8 +52,13 @@ class ArmBuffer {
   unfinished = 0;
   non2xx = 0;
   headerMismatches = 0;
+  /** Whether a sent head is as the arm expects: its header there, or no rate-limit header at all. */
+  readonly headerAsExpected: (head: string) => boolean;
 
-  constructor(readonly arm: Arm) {}
+  constructor(readonly arm: Arm) {
+    const expected = arm.expectedHeader === null ? undefined : headerIn(arm.expectedHeader);
+    this.headerAsExpected = expected === undefined ? (head) => !ANY_RATE_LIMIT_HEADER.test(head) : (head) => expected.test(head);
+  }
 
   add(ns: number): void {
     if (this.count === this.times.length) {
@@ -82,22 +101,43 @@ export class RequestTimer {
     this.buffers = new Map(arms.map((arm) => [arm.id, new ArmBuffer(arm)]));
   }
 
-  /** `listener` wrapped so that each call is timed and recorded under the request's arm. */
+  /**
+   * `listener` wrapped so that each call is timed and recorded under the request's arm; a response not
+   * ended when the call returns is followed through the microtask queue (see the top of this file).
+   */
   wrap(listener: RequestListener): RequestListener {
     if (this.clock === 'cpu') {
       return (req, res) => {
         const before = process.cpuUsage();
         listener(req, res);
         const spent = process.cpuUsage(before);
-        this.record(req, res, (spent.user + spent.system) * 1000);
+        if (res.writableEnded) {
+          this.record(req, res, (spent.user + spent.system) * 1000);
+        } else {
+          this.follow(req, res, () => {
+            const total = process.cpuUsage(before);
+            return (total.user + total.system) * 1000;
+          });
+        }
       };
     }
     return (req, res) => {
       const started = process.hrtime.bigint();
       listener(req, res);
       const ended = process.hrtime.bigint();
-      this.record(req, res, Number(ended - started));
+      if (res.writableEnded) this.record(req, res, Number(ended - started));
+      else this.follow(req, res, () => Number(process.hrtime.bigint() - started));
     };
+  }
+
+  /** Records the request once its response has ended, checking once per microtask, at most MAX_HOPS times. */
+  private follow(req: IncomingMessage, res: ServerResponse, elapsedNs: () => number): void {
+    let hops = 0;
+    const check = () => {
+      if (res.writableEnded || ++hops >= MAX_HOPS) this.record(req, res, elapsedNs());
+      else queueMicrotask(check);
+    };
+    queueMicrotask(check);
   }
 
   /** Everything recorded since the last call, per arm, and the requests of no known arm; starts afresh. */
@@ -116,6 +156,6 @@ export class RequestTimer {
     buffer.add(ns);
     if (!res.writableEnded) buffer.unfinished++;
     if (res.statusCode < 200 || res.statusCode > 299) buffer.non2xx++;
-    if (RATE_LIMIT_HEADER.test(sentHeader(res)) !== buffer.arm.rateLimitHeader) buffer.headerMismatches++;
+    if (!buffer.headerAsExpected(sentHeader(res))) buffer.headerMismatches++;
   }
 }

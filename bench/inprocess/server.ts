@@ -5,11 +5,12 @@
  */
 import { serveParent } from '../lib/childServer.js';
 import { type RunningServer, startArmsServer } from './apps.js';
-import { armsByIds } from './arms.js';
+import { armsByIds, armsOn } from './arms.js';
 import { RequestTimer } from './requestTimer.js';
 
 const framework = process.argv[2];
-const arms = armsByIds((process.argv[3] ?? '').split(',').filter(Boolean));
+// The arms of another framework (the peers') are left out, so one arm list serves both.
+const arms = armsOn(framework ?? '', armsByIds((process.argv[3] ?? '').split(',').filter(Boolean)));
 const timer = new RequestTimer(arms, process.argv[4] === 'cpu' ? 'cpu' : 'wall');
 
 let server: RunningServer | undefined;
