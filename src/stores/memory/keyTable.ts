@@ -1,5 +1,6 @@
 import type { Policy } from '../../core/store.js';
 import { ClockHand } from './clockEviction.js';
+import { ExpiryHand } from './expiryHand.js';
 
 /** Slots a table starts with; it doubles from there, up to its maximum. */
 const INITIAL_SLOTS = 1024;
@@ -20,6 +21,8 @@ export class KeyTable {
   private readonly freeSlots: number[] = [];
   private nextSlot = 0;
   private readonly clock = new ClockHand();
+  /** Drops keys that are full again as new keys come: two looked at per new key. */
+  private readonly expiry = new ExpiryHand(2);
 
   /** Estimated bytes a key takes besides its string (see entryBytes). */
   readonly entryBytes: number;
@@ -51,6 +54,11 @@ export class KeyTable {
   release(key: string, slot: number): void {
     this.slots.delete(key);
     this.freeSlots.push(slot);
+  }
+
+  /** Looks at the next few keys in the expiry hand's round and calls `drop` for those whose buckets are full at `now`. */
+  expireSome(now: number, drop: (table: KeyTable, key: string, slot: number) => void): void {
+    this.expiry.advance(this, now, drop);
   }
 
   /** Evicts one key chosen by CLOCK and returns it; undefined when the table is empty. */

@@ -35,6 +35,8 @@ export class MemoryStore implements Store {
   readonly maxBytes: number;
   private readonly tables: NamespaceTables;
   private readonly sweeper: Sweeper;
+  /** Forgets a key whose buckets are full (for the expiry hand: one function, not one per call). */
+  private readonly dropFull = (table: KeyTable, key: string, slot: number) => this.drop(table, key, slot);
   private keyCount = 0;
   private byteCount = 0;
   /** Latest time seen in a call: the sweep judges fullness by the limiters' own clock. */
@@ -59,7 +61,7 @@ export class MemoryStore implements Store {
       {
         tables: () => [...this.tables.byNamespace.values()],
         latestNow: () => this.latestNow,
-        drop: (table, key, slot) => this.drop(table, key, slot),
+        drop: this.dropFull,
         size: () => this.keyCount,
       },
       sweepInterval,
@@ -108,7 +110,7 @@ export class MemoryStore implements Store {
   private updateOneBandNewKey(table: KeyTable, band: Band, key: string, cost: number, slackMs: number, now: number): StoreResult {
     const ahead = aheadAfterTake(band, 0, cost, slackMs);
     if (ahead < 0) return this.oneBandResult(false, 0, now);
-    const inserted = this.insert(table, key); // may grow the slabs: read them after
+    const inserted = this.insert(table, key, now); // may grow the slabs: read them after
     writeTat(band, now, ahead, table.tats, table.shorts, inserted);
     return this.oneBandResult(true, ahead, now);
   }
@@ -145,7 +147,7 @@ export class MemoryStore implements Store {
       result.allowed = applyCall(policy.bands, tats, shorts, 0, now, cost, slackMs, aheads, policy.blockMs);
       // Keep the entry only if the call left the bucket short of full (it took tokens, or blocked the key).
       if (!allZero(aheads, stride)) {
-        slot = this.insert(table, key);
+        slot = this.insert(table, key, now);
         const base = slot * stride;
         table.tats.set(tats.subarray(0, stride), base);
         table.shorts?.set(shorts.subarray(0, stride), base);
@@ -200,7 +202,8 @@ export class MemoryStore implements Store {
     this.tables.tableFor(policy);
   }
 
-  private insert(table: KeyTable, key: string): number {
+  private insert(table: KeyTable, key: string, now: number): number {
+    table.expireSome(now, this.dropFull);
     // A copy of its own: the caller's string may be a view that keeps a much larger string alive.
     key = ownedKey(key);
     const bytes = table.entryBytes + keyBytes(key);
