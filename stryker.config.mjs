@@ -39,7 +39,8 @@ export default {
   // Half of these processes are type checkers, mostly idle once the mutants are checked; each test runner starts
   // its own Redis servers.
   concurrency: 4,
-  timeoutMS: 30_000,
+  // Beyond 1.5 × the covering tests' time in the initial run: a mutant that loops is cut off after this many ms.
+  timeoutMS: 10_000,
   // The first, uninstrumented-timing run of the part's tests; on a busy machine it outlasts the default 5 minutes.
   dryRunTimeoutMinutes: 30,
   tempDirName: '.stryker-tmp',
