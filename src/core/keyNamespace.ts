@@ -68,11 +68,10 @@ export function keyNamespace(prefix: string, bands: readonly Band[]): string {
 
 /** True when two policies decide with the same numbers (and so may share buckets). */
 export function sameLimits(a: Policy, b: Policy): boolean {
-  if (a === b) return true;
   if (a.bands.length !== b.bands.length) return false;
   return a.bands.every((band, i) => {
-    const other = b.bands[i];
-    return other !== undefined && band.scale === other.scale && band.emission === other.emission && band.tolerance === other.tolerance;
+    const other = b.bands[i] as Band;
+    return band.scale === other.scale && band.emission === other.emission && band.tolerance === other.tolerance;
   });
 }
 

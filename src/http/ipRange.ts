@@ -230,6 +230,7 @@ export class IpRangeSet {
     for (const range of this.v6) {
       let inside = true;
       for (let i = 0, bits = range.prefix; bits > 0 && inside; i++, bits -= 16) {
+        // Stryker disable next-line EqualityOperator: at exactly 16 bits both arms give 0xffff.
         const mask = bits >= 16 ? 0xffff : (0xffff << (16 - bits)) & 0xffff;
         inside = ((groups[i] as number) & mask) === ((range.groups[i] as number) & mask);
       }
