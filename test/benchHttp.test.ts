@@ -59,7 +59,7 @@ describe('bench:http statistics', () => {
     expect(contenderFigures([sample(0, 1000, 210_000, 'x')], baseline).addedCpuUs.median).toBeCloseTo(10, 10);
   });
 
-  it("judges sluice on Fastify against @fastify/rate-limit's added CPU in the same run (memory 1×, Redis 0.5×)", () => {
+  it("judges sluice on Fastify against @fastify/rate-limit's added CPU in the same run (memory 1×, Redis 0.5×), and nothing else", () => {
     const base = [sample(0, 1000, 100_000), sample(1, 1000, 100_000)];
     const contender = (id: string, cpuMicros: number) => {
       const samples = [sample(0, 1000, cpuMicros, id), sample(1, 1000, cpuMicros, id)];
@@ -85,8 +85,7 @@ describe('bench:http statistics', () => {
     expect(checks).toEqual([
       ['fastify-sluice-memory', 3, 4, true, '1× fastify-frl-memory'],
       ['fastify-sluice-redis', 10, 8, false, '0.5× fastify-frl-redis'],
-      // No peer target: the absolute one.
-      ['express-sluice-memory', 1, 2, true, undefined],
+      // Express has no target here (its whole-server noise hides a limiter's share): no check at all.
     ]);
   });
 
