@@ -45,6 +45,18 @@ function chosenParts(option: string | undefined): Part[] {
   return parts.filter((part) => names.includes(part.name));
 }
 
+/**
+ * Drops the absolute project path StrykerJS writes into an incremental file, which is committed: the file is read by
+ * relative paths, and the path of one machine has no place in the repository.
+ */
+function withoutProjectRoot(incrementalFile: string): void {
+  if (!existsSync(incrementalFile)) return;
+  const report = JSON.parse(readFileSync(incrementalFile, 'utf8')) as Report;
+  if (report.projectRoot === undefined) return;
+  delete report.projectRoot;
+  writeFileSync(incrementalFile, JSON.stringify(report));
+}
+
 /** One report of every part that has one: the files (and test files) of each. */
 export function mergeReports(reports: readonly Report[]): Report {
   const [first] = reports;
@@ -71,6 +83,7 @@ function main(): void {
       console.error(`part ${part.name}: StrykerJS exited with ${run.status ?? run.signal}`);
       failed = true;
     }
+    withoutProjectRoot(join(root, 'reports', 'incremental', `${part.name}.json`));
   }
   const reports = parts
     .filter((part) => existsSync(reportOf(part)))
