@@ -115,7 +115,7 @@ describe('every error is a SluiceError with a short message', () => {
 
 describe('each error class', () => {
   const secret = { nested: { token: 'not for the logs' } };
-  const cases: [string, Error, typeof Error][] = [
+  const cases: [string, Error, abstract new (...args: never[]) => Error][] = [
     ['SluiceError', new SluiceError('plain'), SluiceError],
     ['SluiceConfigError', new SluiceConfigError('capacity', secret, 'must be a number'), SluiceError],
     ['SluiceArgumentError', new SluiceArgumentError('key', secret, 'must be a string'), SluiceError],

@@ -7,7 +7,7 @@ describe('brand', () => {
     for (const value of [undefined, null, 0, '', 'SluiceError', true, 1n, Symbol('sluice')]) {
       expect(isInstance(SluiceError, value)).toBe(false);
       expect(isBranded(value, 'SluiceError')).toBe(false);
-      expect(value instanceof SluiceError).toBe(false);
+      expect((value as unknown) instanceof SluiceError).toBe(false);
     }
   });
 
