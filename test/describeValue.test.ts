@@ -163,3 +163,150 @@ describe('errors that quote a value', () => {
     );
   });
 });
+
+/** Whether `text` holds a surrogate that is not half of a pair. */
+function hasLoneSurrogate(text: string): boolean {
+  return /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text);
+}
+
+describe('describeValue: the exact text for each kind of value', () => {
+  it('a Symbol shows its description, or nothing when it has none', () => {
+    expect(describeValue(Symbol())).toBe('Symbol()');
+    expect(describeValue(Symbol('retry'))).toBe('Symbol(retry)');
+  });
+
+  it('a function shows its name; a function without one is anonymous', () => {
+    const nameless = () => {};
+    delete (nameless as { name?: string }).name;
+    const numberName = Object.defineProperty(() => 0, 'name', { value: 42 });
+    expect(describeValue(nameless)).toBe('function (anonymous)');
+    expect(describeValue(numberName)).toBe('function (anonymous)');
+    expect(describeValue(() => 0)).toBe('function (anonymous)');
+  });
+
+  it('an instance shows its class: anonymous, none (null prototype), or a prototype without a constructor', () => {
+    const Anonymous = (() => class {})();
+    expect(describeValue(new Anonymous())).toBe('anonymous class {}');
+    expect(describeValue(Object.create(null))).toBe('[Object: null prototype] {}');
+    expect(describeValue(Object.assign(Object.create(null), { a: 1 }))).toBe('[Object: null prototype] { a: 1 }');
+    expect(describeValue(Object.create(Object.create(null)))).toBe('Object {}');
+    expect(describeValue({ nested: Object.create(null) })).toBe('{ nested: [Object: null prototype] {…} }');
+  });
+
+  it('a typed array whose class cannot be named is a TypedArray', () => {
+    expect(describeValue(Object.setPrototypeOf(new Uint8Array(2), Object.prototype))).toMatch(/^TypedArray\(/);
+  });
+
+  it('an Error shows its class and message; no message, or a class that cannot be named', () => {
+    expect(describeValue(new Error())).toBe('Error: ');
+    expect(describeValue(new RangeError('out of range'))).toBe('RangeError: out of range');
+    // A Proxy may answer `instanceof Error` with Error.prototype and then give Object.prototype as its class.
+    let asked = 0;
+    const unnamed = new Proxy(new Error('lied'), {
+      getPrototypeOf: () => (++asked === 1 ? Error.prototype : Object.prototype),
+    });
+    expect(describeValue(unnamed)).toBe('Error: lied');
+  });
+
+  it('a BigInt is written out up to 10^30 in size, and described by its bits beyond', () => {
+    expect(describeValue(10n ** 30n)).toBe(`${10n ** 30n}n`);
+    expect(describeValue(-(10n ** 30n))).toBe(`${-(10n ** 30n)}n`);
+    expect(describeValue(10n ** 30n + 1n)).toBe('a 100-bit BigInt');
+    expect(describeValue(-(10n ** 30n) - 1n)).toMatch(/^a 10\d-bit BigInt$/);
+    expect(describeValue(2n ** 1000n)).toBe('a 1001-bit BigInt');
+  });
+
+  it('a Date, a RegExp, a Map, a Set and a Promise are named for what they are', () => {
+    expect(describeValue(new Date(0))).toBe('Date(1970-01-01T00:00:00.000Z)');
+    expect(describeValue(new Date(Number.NaN))).toBe('Date(invalid)');
+    expect(describeValue(/a+b/gi)).toBe('/a+b/gi');
+    expect(describeValue(new Map([[1, 2]]))).toBe('Map(1)');
+    expect(describeValue(new Set([1, 2]))).toBe('Set(2)');
+    expect(describeValue(Promise.resolve(1))).toBe('a Promise');
+  });
+
+  it('an array shows at most four elements, holes as empty and elements it cannot read as ?', () => {
+    const { proxy: revoked, revoke } = Proxy.revocable({}, {});
+    revoke();
+    expect(describeValue([1, 2, 3, 4])).toBe('Array(4) [1, 2, 3, 4]');
+    expect(describeValue([1, 2, 3, 4, 5])).toBe('Array(5) [1, 2, 3, 4, …]');
+    // biome-ignore lint/suspicious/noSparseArray: the hole is the point
+    expect(describeValue([, 1])).toBe('Array(2) [empty, 1]');
+    expect(describeValue([revoked, 1])).toBe('Array(2) [?, 1]');
+    expect(describeValue(Object.defineProperty([0], 0, { get: () => 1 }))).toBe('Array(1) [[getter]]');
+  });
+
+  it('an object shows at most four own properties, getters not run, keys quoted where needed', () => {
+    expect(describeValue({})).toBe('{}');
+    expect(describeValue({ a: 1, b: 2, c: 3, d: 4 })).toBe('{ a: 1, b: 2, c: 3, d: 4 }');
+    expect(describeValue({ a: 1, b: 2, c: 3, d: 4, e: 5 })).toBe('{ a: 1, b: 2, c: 3, d: 4, … }');
+    expect(
+      describeValue({
+        get a() {
+          return 1;
+        },
+      }),
+    ).toBe('{ a: [getter] }');
+    expect(describeValue(Object.assign(Object.create({ inherited: 1 }), { own: 2 }))).toBe('Object { own: 2 }');
+    expect(describeValue({ $a_1: 1, '1a': 2, 'a-b': 3, '': 4 })).toBe('{ $a_1: 1, "1a": 2, "a-b": 3, "": 4 }');
+  });
+});
+
+describe('describeValue: cuts at its limits', () => {
+  it('a string is shown whole up to its limit and cut past it (80 at the top, 20 inside)', () => {
+    expect(describeValue('x'.repeat(80))).toBe(`"${'x'.repeat(80)}"`);
+    expect(describeValue('x'.repeat(81))).toBe(`"${'x'.repeat(80)}…" (81 chars)`);
+    expect(describeValue(['y'.repeat(20)])).toBe(`Array(1) ["${'y'.repeat(20)}"]`);
+    expect(describeValue(['y'.repeat(21)])).toBe(`Array(1) ["${'y'.repeat(20)}…" (21 chars)]`);
+    expect(describeValue({ ['k'.repeat(21)]: 1 })).toBe(`{ ${'k'.repeat(19)}…: 1 }`);
+    expect(describeValue({ [`-${'k'.repeat(20)}`]: 1 })).toBe(`{ "-${'k'.repeat(19)}…" (21 chars): 1 }`);
+  });
+
+  it('a Symbol description, an Error message, a function name and a RegExp are cut past their limits', () => {
+    expect(describeValue(Symbol('s'.repeat(20)))).toBe(`Symbol(${'s'.repeat(20)})`);
+    expect(describeValue(Symbol('s'.repeat(21)))).toBe(`Symbol(${'s'.repeat(20)}…)`);
+    expect(describeValue(new Error('m'.repeat(80)))).toBe(`Error: ${'m'.repeat(80)}`);
+    expect(describeValue(new Error('m'.repeat(81)))).toBe(`Error: ${'m'.repeat(80)}…`);
+    const named = (name: string) => Object.defineProperty(() => 0, 'name', { value: name });
+    expect(describeValue(named('f'.repeat(20)))).toBe(`function ${'f'.repeat(20)}`);
+    expect(describeValue(named('f'.repeat(21)))).toBe(`function ${'f'.repeat(19)}…`);
+    expect(describeValue(new RegExp('r'.repeat(78)))).toBe(`/${'r'.repeat(78)}/`);
+    expect(describeValue(new RegExp('r'.repeat(79)))).toBe(`/${'r'.repeat(78)}…`);
+  });
+
+  it('a cut never splits a surrogate pair, wherever in U+D800..U+DBFF its first half is', () => {
+    for (const pair of ['\u{10000}', '😀', '\u{10FFFF}']) {
+      // The pair would straddle the limit: it goes whole.
+      expect(describeValue(`${'a'.repeat(79)}${pair}b`)).toBe(`"${'a'.repeat(79)}…" (82 chars)`);
+      // The pair ends at the limit: it stays whole.
+      expect(describeValue(`${'a'.repeat(78)}${pair}b`)).toBe(`"${'a'.repeat(78)}${pair}…" (81 chars)`);
+      expect(describeValue(new RegExp(`${'a'.repeat(77)}${pair}`, 'u'))).toBe(`/${'a'.repeat(77)}…`);
+    }
+  });
+
+  it('a lone surrogate at the limit is kept, escaped', () => {
+    expect(describeValue(Symbol(`${'a'.repeat(19)}\ud800`))).toBe(`Symbol(${'a'.repeat(19)}\\ud800)`);
+    expect(describeValue(new Error(`${'a'.repeat(79)}\udbff`))).toBe(`Error: ${'a'.repeat(79)}\\udbff`);
+  });
+
+  it('the description of text made of whole code points never holds or escapes half of a pair (property)', () => {
+    const unit = fc.constantFrom('a', 'é', '\u{10000}', '😀', '\u{10FFFF}');
+    const text = fc.string({ unit, minLength: 0, maxLength: 130 });
+    const kinds = [
+      (s: string) => s,
+      (s: string) => [s],
+      (s: string) => ({ [s]: s }),
+      (s: string) => Symbol(s),
+      (s: string) => new Error(s),
+      (s: string) => new RegExp(s, 'u'),
+      (s: string) => Object.defineProperty(() => 0, 'name', { value: s }),
+    ];
+    fc.assert(
+      fc.property(text, fc.constantFrom(...kinds), (s, kind) => {
+        const description = describeValue(kind(s));
+        return description.length <= MAX_DESCRIPTION_LENGTH && !hasLoneSurrogate(description) && !/\\ud[89a-f]/i.test(description);
+      }),
+      { numRuns: propertyRuns(500) },
+    );
+  });
+});

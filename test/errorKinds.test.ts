@@ -2,11 +2,22 @@
  * Every error sluice throws or rejects with is a SluiceError with a short message: for any value of any option
  * and any argument of any call, the outcome is a result or a SluiceError, never a TypeError, RangeError or dump.
  */
+import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { rateLimit } from '../adapters/express.js';
 import { HTTP_OPTION_NAMES } from '../src/http/httpLimitOptions.js';
-import { MemoryStore, RateLimiter, RedisStore, SluiceError } from '../src/index.js';
+import {
+  CostExceedsCapacityError,
+  MemoryStore,
+  RateLimiter,
+  RedisStore,
+  SluiceArgumentError,
+  SluiceConfigError,
+  SluiceError,
+  SluiceStoreError,
+  StoreTimeoutError,
+} from '../src/index.js';
 import { RATE_LIMITER_OPTION_NAMES } from '../src/limiter/limiterOptions.js';
 import { anyValue } from './setup/anyValue.js';
 import { propertyRuns } from './setup/propertyRuns.js';
@@ -99,5 +110,59 @@ describe('every error is a SluiceError with a short message', () => {
       expect(promise).toBeInstanceOf(Promise);
       promise?.catch(() => undefined);
     }
+  });
+});
+
+describe('each error class', () => {
+  const secret = { nested: { token: 'not for the logs' } };
+  const cases: [string, Error, abstract new (...args: never[]) => Error][] = [
+    ['SluiceError', new SluiceError('plain'), SluiceError],
+    ['SluiceConfigError', new SluiceConfigError('capacity', secret, 'must be a number'), SluiceError],
+    ['SluiceArgumentError', new SluiceArgumentError('key', secret, 'must be a string'), SluiceError],
+    ['CostExceedsCapacityError', new CostExceedsCapacityError(5, 2), SluiceArgumentError],
+    ['SluiceStoreError', new SluiceStoreError('down'), SluiceError],
+    ['StoreTimeoutError', new StoreTimeoutError(250), SluiceStoreError],
+  ];
+
+  it.each(cases)('%s has its own name, shown first when printed', (name, error, parent) => {
+    expect(error.name).toBe(name);
+    expect(error).toBeInstanceOf(parent);
+    expect(String(error)).toBe(`${name}: ${error.message}`);
+    expect(inspect(error)).toMatch(new RegExp(`^${name}: `));
+  });
+
+  it.each([
+    ['SluiceConfigError', new SluiceConfigError('capacity', secret, 'must be a number')],
+    ['SluiceArgumentError', new SluiceArgumentError('key', secret, 'must be a string')],
+  ])('%s holds the value, hidden from keys and inspection, and read-only', (_, error) => {
+    expect(error.value).toBe(secret);
+    expect(Object.getOwnPropertyDescriptor(error, 'value')).toEqual({
+      value: secret,
+      enumerable: false,
+      writable: false,
+      configurable: true,
+    });
+    expect(Object.keys(error)).not.toContain('value');
+    expect(inspect(error)).not.toContain('not for the logs');
+    expect(() => {
+      (error as { value: unknown }).value = 'replaced';
+    }).toThrow(TypeError);
+    expect(error.value).toBe(secret);
+    // Configurable, so a subclass or a caller that must redact it can still replace or delete it.
+    expect(delete (error as { value?: unknown }).value).toBe(true);
+    expect('value' in error).toBe(false);
+  });
+
+  it('CostExceedsCapacityError names the argument cost unless told a band', () => {
+    const error = new CostExceedsCapacityError(5, 2);
+    expect(error.argument).toBe('cost');
+    expect(error.message).toBe('sluice: argument `cost` must be at most the capacity (2), or the call could never succeed; got 5');
+    expect(new CostExceedsCapacityError(5, 2, 'cost.burst').argument).toBe('cost.burst');
+  });
+
+  it('StoreTimeoutError says which timeout passed', () => {
+    const error = new StoreTimeoutError(250);
+    expect(error.timeoutMs).toBe(250);
+    expect(error.message).toBe('sluice: the store did not answer within timeoutMs (250 ms)');
   });
 });
