@@ -26,8 +26,7 @@ function errorOf(fn: () => unknown): SluiceConfigError {
 }
 
 /** `count` names, none within 2 edits of a known name nor a peer's name. */
-const strangers = (count: number, length = 8) =>
-  Array.from({ length: count }, (_, i) => `q${String(i).padStart(length - 1, 'x')}`);
+const strangers = (count: number, length = 8) => Array.from({ length: count }, (_, i) => `q${String(i).padStart(length - 1, 'x')}`);
 const optionsWith = (names: readonly string[]) => Object.fromEntries(names.map((name) => [name, 1]));
 
 describe('declareOptions', () => {
@@ -73,7 +72,7 @@ describe('rejectUnknownOptions', () => {
       'sluice: options `x.gamma`, `x.alpah` are not known options (`gamma`: not a known option; `alpah`: did you mean `alpha`?); known options: alpha, beta',
     );
     expect(errorOf(() => rejectUnknownOptions({ max: 1, gamma: 1, delta: 1 }, ['alpha'], '', { max: 'capacity' })).message).toBe(
-      'sluice: options `max`, `gamma`, `delta` are not known options (`max`: another library\'s option: capacity; `gamma`: not a known option; `delta`: not a known option); known options: alpha',
+      "sluice: options `max`, `gamma`, `delta` are not known options (`max`: another library's option: capacity; `gamma`: not a known option; `delta`: not a known option); known options: alpha",
     );
   });
 
@@ -147,7 +146,7 @@ describe('rejectUnknownOptions', () => {
           const known = Array.from({ length: knownCount }, (_, i) => `known${i}`);
           const error = errorOf(() => rejectUnknownOptions(optionsWith(names), known, where));
           expect(error.message.length).toBeLessThanOrEqual(MAX_MESSAGE_LENGTH);
-          expect(error.message).toContain(`\`${(where ? `${where}.${names[0]}` : names[0] as string).slice(0, 50)}`);
+          expect(error.message).toContain(`\`${(where ? `${where}.${names[0]}` : (names[0] as string)).slice(0, 50)}`);
           expect(error.message).toContain(count > 3 ? `, ${count - 3} more are not known options` : ' are not known options');
         },
       ),
