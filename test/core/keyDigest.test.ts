@@ -3,6 +3,8 @@
  * and the heap bytes an owned key is counted at.
  */
 import { createHash } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { heldKey, keyBytes, LONGEST_PLAIN_KEY, ownedKey } from '../../src/core/keyDigest.js';
@@ -46,12 +48,36 @@ describe('heldKey', () => {
   });
 });
 
+/** A full garbage collection, in this process (the flag is read when `gc` is first looked up in a new context). */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  for (let i = 0; i < 3; i++) gc();
+}
+
+/** Heap bytes that `count` owned keys of `length` characters, each cut from the end of an 8,000-character string, hold. */
+function heldBySlicedKeys(count: number, length: number): number {
+  collectGarbage();
+  const before = process.memoryUsage().heapUsed;
+  const kept: string[] = [];
+  for (let i = 0; i < count; i++) kept.push(ownedKey(`${'h'.repeat(8_000)}${String(i).padStart(length, '0')}`.slice(-length)));
+  collectGarbage();
+  const growth = process.memoryUsage().heapUsed - before;
+  expect(kept).toHaveLength(count);
+  return growth;
+}
+
 describe('ownedKey', () => {
   it('is equal to the key, short or long', () => {
     for (const length of [0, 1, 12, 13, 14, 64, 65, 1000]) {
       const key = 'o'.repeat(length);
       expect(ownedKey(key)).toBe(key);
     }
+  });
+
+  it('keeps no longer string alive, from 13 characters (where V8 would keep a view) on', () => {
+    const count = 2_000; // 16 MB of strings the keys were cut from
+    for (const length of [12, 13, 20]) expect(heldBySlicedKeys(count, length)).toBeLessThan(count * 1_000);
   });
 });
 
