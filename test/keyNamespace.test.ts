@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { keyNamespace, limitsFingerprint } from '../src/core/keyNamespace.js';
+import { escapeKey, keyNamespace, limitsFingerprint, namespaceConflict } from '../src/core/keyNamespace.js';
 import { type LimitOptions, MemoryStore, RateLimiter, RedisStore, SluiceConfigError } from '../src/index.js';
 import { propertyRuns } from './setup/propertyRuns.js';
 import { redisClient, redisOptions, uniquePrefix } from './setup/redisTarget.js';
@@ -90,5 +90,40 @@ describe('a fingerprint collision (different limits, one namespace) is refused w
     // The same limits again are fine (they share buckets on purpose), and so is another prefix.
     expect(() => new RateLimiter({ capacity: first, refillRate: 1, interval: '1m', store, prefix })).not.toThrow();
     expect(() => new RateLimiter({ capacity: second, refillRate: 1, interval: '1m', store, prefix: `${prefix}x` })).not.toThrow();
+  });
+});
+
+describe('escapeKey', () => {
+  it('percent-escapes %, { and } wherever they are, and leaves a key without them as it is', () => {
+    expect(escapeKey('user:42')).toBe('user:42');
+    expect(escapeKey('%{}')).toBe('%25%7B%7D');
+    expect(escapeKey('a%b{c}d')).toBe('a%25b%7Bc%7Dd');
+  });
+
+  it('writes a lone surrogate as %u and its code unit in upper-case hex', () => {
+    expect(escapeKey('a\uD8AB')).toBe('a%uD8AB');
+    expect(escapeKey('\uDCEFz{')).toBe('%uDCEFz%7B');
+    expect(escapeKey('\uD83D\uDE00')).toBe('\uD83D\uDE00');
+  });
+});
+
+describe('namespaceConflict', () => {
+  it('describes both limiters by their limits and asks for another prefix', () => {
+    const held = new RateLimiter({ prefix: 'p:', capacity: 5, refillRate: 1, interval: '1s' }).policy;
+    const policy = new RateLimiter({
+      prefix: 'p:',
+      limits: [
+        { capacity: 10, refillRate: 2, interval: '1m' },
+        { capacity: 100, refillRate: 100, interval: '1h' },
+      ],
+    }).policy;
+    const error = namespaceConflict(held, policy);
+    expect(error).toBeInstanceOf(SluiceConfigError);
+    expect(error.option).toBe('prefix');
+    expect(error.message).toBe(
+      'sluice: option `prefix` gives a limiter of 10 tokens refilled at 2 per 60000 ms and 100 tokens refilled at 100 per 3600000 ms ' +
+        'the same namespace in this store as a limiter of 5 tokens refilled at 1 per 1000 ms (their limits fingerprints collide); ' +
+        'give one of them another prefix; got "p:"',
+    );
   });
 });

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { checkedStoreResult } from '../src/core/store.js';
 import { type DegradedEvent, MemoryStore, RateLimiter, SluiceStoreError, type Store, StoreTimeoutError } from '../src/index.js';
 import { FailingStore, type FailureMode } from './setup/failingStore.js';
 
@@ -136,5 +137,29 @@ describe('a store that answers something that is no result', () => {
       const denying = new RateLimiter({ capacity: 5, refillRate: 1, store: storeAnswering(answer, synchronous), onStoreError: 'throw' });
       await expect(denying.consume('k')).rejects.toBeInstanceOf(SluiceStoreError);
     }
+  });
+});
+
+describe('checkedStoreResult', () => {
+  const shape = 'not a result { allowed: boolean, now: number, aheads: one number per band }';
+
+  it('passes a result of the right shape through', () => {
+    const result = { allowed: false, now: 5, aheads: [0, 3] };
+    expect(checkedStoreResult(result, 2)).toBe(result);
+  });
+
+  it.each([
+    ['allowed not a boolean', { allowed: 'yes', now: 0, aheads: [0] }, '{ allowed: "yes", now: 0, aheads: Array(1) }'],
+    ['now not a number', { allowed: true, now: '0', aheads: [0] }, '{ allowed: true, now: "0", aheads: Array(1) }'],
+    ['aheads null', { allowed: true, now: 0, aheads: null }, '{ allowed: true, now: 0, aheads: null }'],
+  ])('refuses a result with only %s wrong, as a SluiceStoreError', (_name, answer, described) => {
+    let error: unknown;
+    try {
+      checkedStoreResult(answer, 1);
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toBeInstanceOf(SluiceStoreError);
+    expect((error as Error).message).toBe(`sluice: the store answered ${described}, ${shape}`);
   });
 });
