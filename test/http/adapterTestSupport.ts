@@ -51,6 +51,17 @@ export function captureWarnings(): () => CapturedWarning[] {
 /** Lets pending callbacks (a late store answer, an async user callback) run. */
 export const tick = () => new Promise((resolve) => setImmediate(resolve));
 
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until `check` holds (work that runs after the client has its response), failing after `ms`. */
+export async function eventually(check: () => boolean | Promise<boolean>, ms = 2000): Promise<void> {
+  const until = performance.now() + ms;
+  while (!(await check())) {
+    if (performance.now() > until) throw new Error('condition not reached');
+    await sleep(10);
+  }
+}
+
 /**
  * Fails each test after which an unhandled rejection was seen: nothing a user callback does may end in one (Node
  * would exit on it). Registers the listener for the test file.

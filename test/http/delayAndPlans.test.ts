@@ -4,14 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RateLimiter, SluiceConfigError } from '../../src/index.js';
-import { failOnUnhandledRejections, storeVariants } from './adapterTestSupport.js';
+import { failOnUnhandledRejections, sleep, storeVariants } from './adapterTestSupport.js';
 import { FRAMEWORK_TARGETS, type SeenDecision } from './frameworkTargets.js';
 
 const stores = storeVariants('delayPlans', { cluster: true });
 
 failOnUnhandledRejections();
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.each(FRAMEWORK_TARGETS)('$name', (target) => {
   describe.each(stores)('%s store', (_store, storeOptions) => {

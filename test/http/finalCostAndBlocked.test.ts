@@ -5,24 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RateLimiter, SluiceConfigError } from '../../src/index.js';
-import { captureWarnings, failOnUnhandledRejections, storeVariants } from './adapterTestSupport.js';
+import { captureWarnings, eventually, failOnUnhandledRejections, sleep, storeVariants } from './adapterTestSupport.js';
 import { FRAMEWORK_TARGETS } from './frameworkTargets.js';
 
 const stores = storeVariants('finalCost', { cluster: true });
 const warnings = captureWarnings();
 
 failOnUnhandledRejections();
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Waits until `check` holds (the settlement runs after the client has its response). */
-async function eventually(check: () => boolean | Promise<boolean>, ms = 2000): Promise<void> {
-  const until = performance.now() + ms;
-  while (!(await check())) {
-    if (performance.now() > until) throw new Error('condition not reached');
-    await sleep(10);
-  }
-}
 
 type Outcome = { finished: boolean; status: number };
 const statusOf = (res: unknown) => (res as { statusCode: number }).statusCode;

@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { rateLimit } from '../../adapters/express.js';
 import sluice, { type FastifyRateLimitHookHandler } from '../../adapters/fastify.js';
 import { RateLimiter, SluiceConfigError } from '../../src/index.js';
-import { captureWarnings, failOnUnhandledRejections } from './adapterTestSupport.js';
+import { captureWarnings, eventually, failOnUnhandledRejections, sleep } from './adapterTestSupport.js';
 import { FRAMEWORK_TARGETS } from './frameworkTargets.js';
 
 const warnings = captureWarnings();
@@ -28,16 +28,6 @@ beforeAll(() => {
 afterAll(() => {
   process.off('uncaughtException', onUncaught);
 });
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function eventually(check: () => boolean | Promise<boolean>, ms = 2000): Promise<void> {
-  const until = performance.now() + ms;
-  while (!(await check())) {
-    if (performance.now() > until) throw new Error('condition not reached');
-    await sleep(10);
-  }
-}
 
 const revoked = () => {
   const { proxy, revoke } = Proxy.revocable({}, {});
