@@ -6,7 +6,6 @@
  * `trustProxy: '127.0.0.1'`), on the memory store and on Redis where a store is involved.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import express5, { type ErrorRequestHandler, type Express } from 'express';
 import express4 from 'express4';
@@ -16,7 +15,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type ExpressRateLimitOptions, rateLimit } from '../adapters/express.js';
 import sluice, { type FastifyRateLimitOptions } from '../adapters/fastify.js';
 import type { Decision } from '../src/index.js';
-import { captureWarnings, failOnUnhandledRejections, rateLimitHeaders, storeVariants, tick } from './http/adapterTestSupport.js';
+import {
+  captureWarnings,
+  failOnUnhandledRejections,
+  listenExpress,
+  rateLimitHeaders,
+  storeVariants,
+  tick,
+} from './http/adapterTestSupport.js';
 import { SlowStore } from './setup/slowStore.js';
 
 /** What the callbacks of these tests read: both frameworks' requests have Node's headers. */
@@ -56,18 +62,7 @@ afterEach(async () => {
 });
 
 function listen(app: Express): Promise<string> {
-  return new Promise((resolve) => {
-    const server = app.listen(0, '127.0.0.1', () => {
-      closers.push(
-        () =>
-          new Promise<void>((done) => {
-            server.closeAllConnections();
-            server.close(() => done());
-          }),
-      );
-      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-    });
-  });
+  return listenExpress(app, closers);
 }
 
 function expressTarget(name: string, factory: typeof express5): Target {

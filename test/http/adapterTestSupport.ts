@@ -80,3 +80,19 @@ export function failOnUnhandledRejections(): void {
     expect(unhandled.splice(0)).toEqual([]);
   });
 }
+
+/** Starts an Express app on a free loopback port; pushes its closer (connections included) on `closers`; resolves to its URL. */
+export function listenExpress(app: { listen: import('express').Express['listen'] }, closers: (() => Promise<void>)[]): Promise<string> {
+  return new Promise((resolve) => {
+    const server = app.listen(0, '127.0.0.1', () => {
+      closers.push(
+        () =>
+          new Promise<void>((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
+      );
+      resolve(`http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`);
+    });
+  });
+}

@@ -6,7 +6,6 @@
  * `rateLimitOf`), `GET /status/:code` answers that status, `GET /throw` throws in the handler, `GET /hang`
  * never answers.
  */
-import type { AddressInfo } from 'node:net';
 import express5, { type ErrorRequestHandler, type Request } from 'express';
 import express4 from 'express4';
 import fastify5, { type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -15,7 +14,7 @@ import { afterEach } from 'vitest';
 import { type ExpressRateLimitOptions, rateLimitOf as expressRateLimitOf, rateLimit } from '../../adapters/express.js';
 import sluice, { type FastifyRateLimitOptions, rateLimitOf as fastifyRateLimitOf } from '../../adapters/fastify.js';
 import type { Decision } from '../../src/index.js';
-import { rateLimitHeaders } from './adapterTestSupport.js';
+import { listenExpress, rateLimitHeaders } from './adapterTestSupport.js';
 
 export interface Reply {
   status: number;
@@ -98,18 +97,7 @@ function expressTarget(name: string, factory: typeof express5): FrameworkTarget 
         if (!res.headersSent) res.status(500).json({ failed: error.name, message: error.message });
       };
       app.use(onError);
-      const url = await new Promise<string>((resolve) => {
-        const server = app.listen(0, '127.0.0.1', () => {
-          closers.push(
-            () =>
-              new Promise<void>((done) => {
-                server.closeAllConnections();
-                server.close(() => done());
-              }),
-          );
-          resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-        });
-      });
+      const url = await listenExpress(app, closers);
       return client(url, errors, () => handled);
     },
   };

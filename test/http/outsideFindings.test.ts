@@ -4,7 +4,6 @@
  * documented option that must not let requests through uncounted; an option that must reach every route).
  */
 
-import type { AddressInfo } from 'node:net';
 import express5 from 'express';
 import express4 from 'express4';
 import fastify5, { type FastifyInstance } from 'fastify';
@@ -13,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { rateLimit } from '../../adapters/express.js';
 import sluice, { type FastifyRateLimitHookHandler } from '../../adapters/fastify.js';
 import { RateLimiter, SluiceConfigError } from '../../src/index.js';
-import { captureWarnings, eventually, failOnUnhandledRejections, sleep } from './adapterTestSupport.js';
+import { captureWarnings, eventually, failOnUnhandledRejections, listenExpress, sleep } from './adapterTestSupport.js';
 import { FRAMEWORK_TARGETS } from './frameworkTargets.js';
 
 const warnings = captureWarnings();
@@ -210,18 +209,7 @@ const TWO_ROUTE_APPS: [string, (options: Middleware) => Promise<string>][] = [
       const key = (req: { get(name: string): string | undefined }) => req.get('x-key') ?? 'none';
       app.get('/a', rateLimit({ ...options, key }), (_req, res) => void res.send('a'));
       app.get('/b', rateLimit({ ...options, key }), (_req, res) => void res.send('b'));
-      return new Promise<string>((resolve) => {
-        const server = app.listen(0, '127.0.0.1', () => {
-          closers.push(
-            () =>
-              new Promise<void>((done) => {
-                server.closeAllConnections();
-                server.close(() => done());
-              }),
-          );
-          resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-        });
-      });
+      return listenExpress(app, closers);
     },
   ]),
   ...(
