@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RateLimiter, type RateLimiterOptions, SluiceConfigError } from '../src/index.js';
+import { RateLimiter, type RateLimiterOptions, SluiceArgumentError, SluiceConfigError } from '../src/index.js';
 
 const BAD_VALUES: readonly unknown[] = ['nope', Number.NaN, -1, { a: 1 }, () => 1];
 const base = { capacity: 5, refillRate: 1 };
@@ -68,5 +68,85 @@ describe('RateLimiter options: every check names the option', () => {
   it('reports every unknown wait() option at once', async () => {
     const limiter = new RateLimiter(base);
     await expect(limiter.wait('k', 1, { maxWait: 1, timeout: 2 } as never)).rejects.toThrow(/maxWait.*timeout|timeout.*maxWait/);
+  });
+});
+
+/** The error `build` throws (or undefined when it does not throw). */
+function thrown(build: () => unknown): Error | undefined {
+  try {
+    build();
+  } catch (error) {
+    return error as Error;
+  }
+  return undefined;
+}
+
+describe('RateLimiter options: every check says what the option must be', () => {
+  const messages: [what: string, build: () => unknown, option: string, says: string][] = [
+    ['a name with a space', make({ ...base, name: 'a b' }), 'name', 'must be a non-empty string of letters, digits and _ . : * -'],
+    ['an empty limits array', make({ limits: [] }), 'limits', 'must be a non-empty array of { capacity, refillRate, interval }'],
+    ['a limits entry of null', make({ limits: [null] }), 'limits[0]', 'must be an object { capacity, refillRate, interval }'],
+    ['a limits entry of 5', make({ limits: [base, 5] }), 'limits[1]', 'must be an object { capacity, refillRate, interval }'],
+    [
+      'a store of {}',
+      make({ ...base, store: {} }),
+      'store',
+      'must be a Store (an object with update() and reset()), e.g. new MemoryStore()',
+    ],
+    [
+      'a store whose updateInto is no function',
+      make({ ...base, store: { update: () => undefined, reset: () => undefined, updateInto: 'yes' } }),
+      'store.updateInto',
+      'must be a function when present (see Store)',
+    ],
+    ['a prefix of 5', make({ ...base, prefix: 5 }), 'prefix', 'must be a string'],
+    ['a clock of 5', make({ ...base, clock: 5 }), 'clock', 'must be a function returning ms'],
+    ['a timeoutMs of 0', make({ ...base, timeoutMs: 0 }), 'timeoutMs', 'must be a positive, finite number of ms'],
+    [
+      'an onStoreError of "ALLOW"',
+      make({ ...base, onStoreError: 'ALLOW' }),
+      'onStoreError',
+      "must be 'allow', 'deny', 'throw' or a fallback RateLimiter",
+    ],
+    ['an onDegraded of "log"', make({ ...base, onDegraded: 'log' }), 'onDegraded', 'must be a function'],
+    [
+      'options of null',
+      () => new RateLimiter(null as never),
+      'options',
+      'must be an object, e.g. { capacity: 20, refillRate: 100, interval: "1m" }',
+    ],
+    [
+      'options of 5',
+      () => new RateLimiter(5 as never),
+      'options',
+      'must be an object, e.g. { capacity: 20, refillRate: 100, interval: "1m" }',
+    ],
+    [
+      'capacity next to limits',
+      make({ capacity: 5, limits: [base] }),
+      'capacity',
+      'cannot be combined with `limits`; put it inside each entry of `limits`',
+    ],
+  ];
+  it.each(messages)('%s: a SluiceConfigError naming the option, saying what it must be', (_what, build, option, says) => {
+    const error = thrown(build);
+    expect(error).toBeInstanceOf(SluiceConfigError);
+    expect((error as SluiceConfigError).option).toBe(option);
+    expect((error as Error).message).toContain(`\`${option}\` ${says}; got `);
+  });
+
+  it('a store with an updateInto function is accepted', () => {
+    const store = { update: () => undefined, reset: () => undefined, updateInto: () => undefined };
+    expect(new RateLimiter({ ...base, store } as never).store).toBe(store);
+  });
+
+  it('wait() refuses a signal that is no AbortSignal, saying what it must be', async () => {
+    const limiter = new RateLimiter(base);
+    const error = await limiter.wait('k', 1, { signal: { aborted: false } as never }).then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    expect(error).toBeInstanceOf(SluiceArgumentError);
+    expect((error as Error).message).toMatch(/`signal` must be an AbortSignal; got /);
   });
 });
