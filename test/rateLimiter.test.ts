@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CostExceedsCapacityError, MemoryStore, RateLimiter, SluiceArgumentError, SluiceConfigError, SluiceError } from '../src/index.js';
+import { SlowStore } from './setup/slowStore.js';
 
 function limiterAt(options: Record<string, unknown> = {}) {
   const clock = { now: 1_000_000 };
@@ -42,6 +43,16 @@ describe('RateLimiter: one band', () => {
     limiter.consumeSync('a', 5);
     expect(limiter.consumeSync('a').allowed).toBe(false);
     expect((await limiter.consume('b')).allowed).toBe(true);
+  });
+
+  it('a refund of 1 gives one token back, and a charge of 1 takes one, on both paths', async () => {
+    const { limiter } = limiterAt();
+    await limiter.consume('k', 3);
+    expect((await limiter.refund('k', 1)).remaining).toBe(3);
+    expect(limiter.refundSync('k', 1).remaining).toBe(4);
+    expect((await limiter.charge('k', 1)).remaining).toBe(3);
+    expect(limiter.chargeSync('k', 1).remaining).toBe(2);
+    expect((await limiter.consume('k', 1)).remaining).toBe(1);
   });
 
   it('retryAfterMs of a denial is exact for a fractional emission interval', async () => {
@@ -108,6 +119,86 @@ describe('RateLimiter: bad input', () => {
     await expect(limiter.peek(undefined as never)).rejects.toThrow(SluiceArgumentError);
     // Nothing was taken by the rejected calls.
     expect((await limiter.peek('k')).remaining).toBe(5);
+  });
+
+  it('every call refuses a key that is not a non-empty string, saying what it must be, before reaching the store', async () => {
+    const { limiter } = limiterAt();
+    const calls: [string, (key: string) => unknown][] = [
+      ['consume', (key) => limiter.consume(key)],
+      ['consumeSync', (key) => limiter.consumeSync(key)],
+      ['consumeSync of cost 2', (key) => limiter.consumeSync(key, 2)],
+      ['peek', (key) => limiter.peek(key)],
+      ['reset', (key) => limiter.reset(key)],
+      ['wait', (key) => limiter.wait(key)],
+      ['charge', (key) => limiter.charge(key, 1)],
+      ['chargeSync', (key) => limiter.chargeSync(key, 1)],
+      ['refund', (key) => limiter.refund(key, 1)],
+      ['refundSync', (key) => limiter.refundSync(key, 1)],
+    ];
+    for (const [call, run] of calls) {
+      for (const [key, shown] of [
+        ['', "''"],
+        [42, '42'],
+        [undefined, 'undefined'],
+      ] as const) {
+        let error: unknown;
+        try {
+          await run(key as never);
+        } catch (caught) {
+          error = caught;
+        }
+        expect(error, `${call}(${shown})`).toBeInstanceOf(SluiceArgumentError);
+        expect((error as SluiceArgumentError).argument).toBe('key');
+        expect((error as Error).message, `${call}(${shown})`).toMatch(/^sluice: argument `key` must be a non-empty string; got /);
+      }
+    }
+    expect((await limiter.peek('k')).remaining).toBe(5);
+  });
+
+  it('the synchronous calls refuse an asynchronous store, naming the store and the call to use instead', () => {
+    const store = new SlowStore(1);
+    const limiter = new RateLimiter({ capacity: 5, refillRate: 1, store });
+    for (const [call, run, instead] of [
+      ['consumeSync', () => limiter.consumeSync('k'), 'consume'],
+      ['chargeSync', () => limiter.chargeSync('k', 1), 'charge'],
+      ['refundSync', () => limiter.refundSync('k', 1), 'refund'],
+    ] as const) {
+      let error: unknown;
+      try {
+        run();
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error, call).toBeInstanceOf(SluiceConfigError);
+      expect((error as SluiceConfigError).option).toBe('store');
+      expect((error as Error).message).toBe(
+        `sluice: option \`store\` is asynchronous; ${call} needs a synchronous store such as MemoryStore (use ${instead}); got "SlowStore"`,
+      );
+    }
+    store.close();
+  });
+
+  it('wait() refuses options that are not an object, naming `options`', async () => {
+    const { limiter } = limiterAt();
+    for (const options of [null, 5, 'fast', true]) {
+      const error = await limiter.wait('k', 1, options as never).then(
+        () => undefined,
+        (reason: unknown) => reason,
+      );
+      expect(error).toBeInstanceOf(SluiceArgumentError);
+      expect((error as SluiceArgumentError).argument).toBe('options');
+      expect((error as Error).message).toMatch(/`options` must be an object \{ maxWaitMs, signal \}; got /);
+    }
+    expect((await limiter.peek('k')).remaining).toBe(5);
+  });
+
+  it('a blockDuration of exactly maxWaitMs is accepted, one ms more is refused', () => {
+    const limit = { capacity: 2, refillRate: 1, interval: '1s' } as const;
+    const longest = new RateLimiter(limit).maxWaitMs;
+    expect(new RateLimiter({ ...limit, blockDuration: longest }).blockMs).toBe(longest);
+    expect(() => new RateLimiter({ ...limit, blockDuration: longest + 1 })).toThrow(
+      new RegExp(`\`blockDuration\` must be at most ${longest} ms for these limits`),
+    );
   });
 
   it('a MemoryStore rejects bad options too', () => {

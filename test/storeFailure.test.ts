@@ -3,6 +3,15 @@ import { checkedStoreResult } from '../src/core/store.js';
 import { type DegradedEvent, MemoryStore, RateLimiter, SluiceStoreError, type Store, StoreTimeoutError } from '../src/index.js';
 import { FailingStore, type FailureMode } from './setup/failingStore.js';
 
+function thrownBy(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
 /** Stores whose backend is down, failing the way a networked (asynchronous) store does. */
 function failingStore(mode: FailureMode): Store {
   return new FailingStore(mode, { synchronous: false, message: mode === 'throw' ? 'connection refused' : 'connection reset' });
@@ -89,9 +98,24 @@ describe('store failures', () => {
     expect((await limiter.consume('k')).allowed).toBe(true);
   });
 
-  it('reset failures reject with a SluiceStoreError', async () => {
-    const limiter = new RateLimiter({ capacity: 5, refillRate: 1, store: failingStore('reject') });
-    await expect(limiter.reset('k')).rejects.toBeInstanceOf(SluiceStoreError);
+  it('reset failures reject with a SluiceStoreError naming the key, its cause the store error', async () => {
+    for (const mode of ['reject', 'throw'] as const) {
+      const limiter = new RateLimiter({ capacity: 5, refillRate: 1, store: failingStore(mode) });
+      const error = await limiter.reset('user:7').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SluiceStoreError);
+      expect((error as Error).message).toBe('sluice: reset of key "user:7" failed in the store');
+      expect(((error as Error).cause as Error).message).toMatch(/^connection (reset|refused)$/);
+    }
+  });
+
+  it("'throw' wraps an error of the store in a SluiceStoreError saying the store failed, on both paths", async () => {
+    const asynchronous = new RateLimiter({ capacity: 5, refillRate: 1, store: failingStore('throw'), onStoreError: 'throw' });
+    const synchronous = new RateLimiter({ capacity: 5, refillRate: 1, store: new FailingStore('throw'), onStoreError: 'throw' });
+    for (const error of [await asynchronous.consume('k').catch((e: unknown) => e), thrownBy(() => synchronous.consumeSync('k'))]) {
+      expect(error).toBeInstanceOf(SluiceStoreError);
+      expect((error as Error).message).toBe('sluice: the store failed');
+      expect(((error as Error).cause as Error).message).toMatch(/^(connection refused|store down)$/);
+    }
   });
 
   it('consumeSync refuses an asynchronous store with a clear error', () => {
