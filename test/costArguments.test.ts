@@ -176,6 +176,86 @@ describe('bad costs', () => {
   });
 });
 
+describe('what a bad cost is told', () => {
+  it('a cost that is neither a number nor an object keyed by band name: what a cost must be', async () => {
+    for (const cost of [null, '5', [1, 350], () => 1, true, 5n]) {
+      for (const call of CALLS) {
+        const { store, limiter } = twoBands();
+        await expectArgumentError(
+          invoke(limiter, call, cost),
+          'cost',
+          /^sluice: argument `cost` must be a whole number of tokens ≥ 0, or an object of them keyed by band name; got /,
+        );
+        expect(store.calls).toBe(0);
+      }
+    }
+  });
+
+  it('an unknown band: its name cut to 64 characters, and the names of every band', async () => {
+    const { limiter } = twoBands();
+    const long = 'x'.repeat(200);
+    await expectArgumentError(
+      limiter.consume('k', { requests: 1, [long]: 1 }),
+      'cost',
+      new RegExp(`\`cost\` names an unknown band "${'x'.repeat(63)}; a per-band cost names every band: requests, tokens; got `),
+    );
+    await expectArgumentError(
+      limiter.consume('k', { requests: 1, tokens: 1, images: 1 }),
+      'cost',
+      /`cost` names an unknown band "images"; a per-band cost names every band: requests, tokens; got /,
+    );
+  });
+
+  it('a band left out: its name, or its index when it has none', async () => {
+    const { limiter } = twoBands();
+    await expectArgumentError(
+      limiter.consume('k', { tokens: 1 }),
+      'cost',
+      /`cost` misses band requests; a per-band cost names every band: requests, tokens; got /,
+    );
+    const partlyNamed = new RateLimiter({
+      limits: [
+        { capacity: 5, refillRate: 1, name: 'requests' },
+        { capacity: 50, refillRate: 1, interval: '1m' },
+      ],
+    });
+    await expectArgumentError(
+      partlyNamed.consume('k', { requests: 1 }),
+      'cost',
+      /`cost` misses band 1 \(unnamed\); a per-band cost needs every band named \(limits\[i\]\.name\); got /,
+    );
+  });
+});
+
+/** A MemoryStore that records the cost each call hands it. */
+class CostRecordingStore extends MemoryStore {
+  readonly costs: unknown[] = [];
+  override update(...args: Parameters<MemoryStore['update']>): StoreResult {
+    this.costs.push(typeof args[2] === 'number' ? args[2] : Array.from(args[2]));
+    return super.update(...args);
+  }
+}
+
+describe('the cost a store receives', () => {
+  it('one number when every band gets the same part, else one part per band in band order (negated for a refund)', async () => {
+    const store = new CostRecordingStore();
+    const limiter = new RateLimiter({
+      store,
+      limits: [
+        { capacity: 60, refillRate: 60, interval: '1m', name: 'requests' },
+        { capacity: 90_000, refillRate: 90_000, interval: '1m', name: 'tokens' },
+        { capacity: 1_000, refillRate: 1_000, interval: '1h', name: 'images' },
+      ],
+    });
+    await limiter.consume('k', { tokens: 2, images: 2, requests: 2 });
+    await limiter.consume('k', { requests: 1, tokens: 350, images: 1 });
+    await limiter.consume('k', { requests: 1, tokens: 1, images: 4 });
+    await limiter.refund('k', { requests: 3, tokens: 3, images: 3 });
+    await limiter.charge('k', { requests: 0, tokens: 100, images: 0 });
+    expect(store.costs).toEqual([2, [1, 350, 1], [1, 1, 4], -3, [0, 100, 0]]);
+  });
+});
+
 /** A store written on the documented recipe, as a user would: a Map of TAT arrays, applyCall, numbers only. */
 class UserStore implements Store {
   readonly synchronous = true;

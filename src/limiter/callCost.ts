@@ -55,6 +55,7 @@ export class CallCost {
         throw new SluiceArgumentError('cost', cost, `names an unknown band ${JSON.stringify(name).slice(0, 64)}; ${this.bandList()}`);
       }
     }
+    // Stryker disable next-line ArrayDeclaration: presizing only; the loop below writes every slot before the array is returned
     const parts = new Array<number>(bands.length);
     let same = true;
     for (let i = 0; i < bands.length; i++) {
@@ -98,11 +99,12 @@ export function negatedCost(cost: BandCosts): BandCosts {
   return typeof cost === 'number' ? -cost : Array.from(cost, (part) => -part);
 }
 
-/** Whether `cost` takes tokens from some band. */
+/**
+ * Whether `cost`, as `CallCost.read` gives it for a take, takes tokens from some band. A per-band one always does:
+ * its parts are ≥ 0 and not all the same (the read gives a number when they are, 0 included).
+ */
 export function takesTokens(cost: BandCosts): boolean {
-  if (typeof cost === 'number') return cost > 0;
-  for (let i = 0; i < cost.length; i++) if ((cost[i] as number) > 0) return true;
-  return false;
+  return typeof cost !== 'number' || cost > 0;
 }
 
 /** The largest part of `cost` (its only one when it is a number): what a one-cost fallback is asked for. */

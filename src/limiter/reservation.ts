@@ -32,8 +32,8 @@ export function reserve(
       signal?.removeEventListener('abort', onAbort);
       settle();
     };
+    // Only called before the answer: answer() removes it.
     const onAbort = () => {
-      if (answered) return;
       aborted = true;
       answer(() => reject(signal?.reason));
       if (timer !== undefined) {
@@ -54,6 +54,7 @@ export function reserve(
       // Described at the moment the tokens are granted, not the moment they were reserved.
       const decision = toDecision(
         bands,
+        // Stryker disable next-line ArithmeticOperator: toDecision reads only allowed and aheads; now is the grant time for the record
         delay === 0 ? result : { allowed: true, now: result.now + delay, aheads: aheadsAfter(bands, result.aheads, delay) },
         cost,
         policy.blockMs,
@@ -70,7 +71,7 @@ export function reserve(
     const failed = (error: unknown) => {
       if (!answered) answer(() => resolve(call.failure.answer(key, cost, error)));
     };
-    signal?.addEventListener('abort', onAbort, { once: true });
+    signal?.addEventListener('abort', onAbort);
     let pending: StoreResult | PromiseLike<StoreResult>;
     try {
       pending = store.update(policy, key, cost, slackMs, now);

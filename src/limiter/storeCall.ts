@@ -84,8 +84,8 @@ export class StoreCall {
         at: 0,
         settled: false,
         next: undefined,
+        // Out of the queue once expired: nothing reads `settled` after.
         expire: () => {
-          deadline.settled = true;
           reject(new StoreTimeoutError(this.timeoutMs));
         },
       };
@@ -138,7 +138,6 @@ export class StoreCall {
     } catch (error) {
       return this.failure.answer(key, cost, error);
     }
-    if (!isThenable(pending)) return this.decisionOf(key, cost, pending);
     return this.withTimeout(pending).then(
       (result) => this.decisionOf(key, cost, result),
       (error: unknown) => this.failure.answer(key, cost, error),
