@@ -48,6 +48,20 @@ describe('MemoryStore sweepInterval beyond setTimeout range', () => {
   });
 });
 
+/** How many calls the limiter's timeout queue holds. */
+function queuedDeadlines(limiter: RateLimiter): number {
+  type Entry = { next: Entry | undefined };
+  let queued = 0;
+  for (
+    let entry = (limiter as unknown as { call: { deadlines: { head: Entry | undefined } } }).call.deadlines.head;
+    entry;
+    entry = entry.next
+  ) {
+    queued++;
+  }
+  return queued;
+}
+
 describe('RateLimiter timeoutMs beyond setTimeout range', () => {
   it('a store that never answers is cut off after 3e9 ms, without a 1 ms timer spinning meanwhile', async () => {
     const delays = fakeTimers();
@@ -67,16 +81,22 @@ describe('RateLimiter timeoutMs beyond setTimeout range', () => {
   it('answered calls do not pile up in the timeout queue while a long timeout runs', async () => {
     const limiter = new RateLimiter({ capacity: 1e6, refillRate: 1, store: new AsyncStore(), timeoutMs: 20 * DAY });
     for (let i = 0; i < 10_000; i++) await limiter.consume(`k${i % 10}`);
-    type Entry = { next: Entry | undefined };
-    let queued = 0;
-    for (
-      let entry = (limiter as unknown as { call: { deadlines: { head: Entry | undefined } } }).call.deadlines.head;
-      entry;
-      entry = entry.next
-    )
-      queued++;
-    expect(queued).toBeLessThanOrEqual(1);
+    expect(queuedDeadlines(limiter)).toBeLessThanOrEqual(1);
     expect((await limiter.peek('k1')).remaining).toBe(1e6 - 1_000);
+  });
+
+  it('failed calls do not pile up in the timeout queue either', async () => {
+    const events: unknown[] = [];
+    const limiter = new RateLimiter({
+      capacity: 10,
+      refillRate: 1,
+      store: new FailingStore('reject'),
+      timeoutMs: 20 * DAY,
+      onDegraded: (event) => events.push(event),
+    });
+    for (let i = 0; i < 1_000; i++) await limiter.consume(`k${i % 10}`);
+    expect(queuedDeadlines(limiter)).toBeLessThanOrEqual(1);
+    expect(events).toHaveLength(1_000);
   });
 });
 
