@@ -102,6 +102,27 @@ describe('a fallback limiter answers for a failed store', () => {
     await expect(asyncLimiter.consume('a', 11)).rejects.toBeInstanceOf(CostExceedsCapacityError);
   });
 
+  it('a per-band cost asks the fallback for its largest part, whichever band it is in; a per-band refund only looks', async () => {
+    const fallback = new RateLimiter({ capacity: 10, refillRate: 1, interval: '1h', clock: clockAt(0) });
+    const limits = [
+      { capacity: 20, refillRate: 20, interval: '1m', name: 'requests' },
+      { capacity: 5_000, refillRate: 5_000, interval: '1m', name: 'tokens' },
+      { capacity: 50, refillRate: 50, interval: '1h', name: 'images' },
+    ];
+    const asyncLimiter = new RateLimiter({ limits, store: new DownStore('reject'), onStoreError: fallback });
+    expect(await asyncLimiter.consume('a', { requests: 1, tokens: 4, images: 2 })).toMatchObject({ degraded: true, remaining: 6 });
+    expect(await asyncLimiter.consume('a', { requests: 3, tokens: 0, images: 1 })).toMatchObject({ degraded: true, remaining: 3 });
+    expect(await asyncLimiter.refund('a', { requests: 1, tokens: 2, images: 0 })).toMatchObject({ degraded: true, remaining: 3 });
+    const syncLimiter = new RateLimiter({ limits, store: throwingStore, onStoreError: fallback });
+    expect(syncLimiter.consumeSync('b', { requests: 0, tokens: 0, images: 7 })).toMatchObject({ degraded: true, remaining: 3 });
+    // Above the fallback's capacity: cut to it.
+    expect(syncLimiter.consumeSync('c', { requests: 1, tokens: 400, images: 1 })).toMatchObject({
+      allowed: true,
+      degraded: true,
+      remaining: 0,
+    });
+  });
+
   it('for a store that never answers: after timeoutMs, with a StoreTimeoutError reported', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
     const events: DegradedEvent[] = [];
