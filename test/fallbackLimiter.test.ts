@@ -108,7 +108,7 @@ describe('a fallback limiter answers for a failed store', () => {
       { capacity: 20, refillRate: 20, interval: '1m', name: 'requests' },
       { capacity: 5_000, refillRate: 5_000, interval: '1m', name: 'tokens' },
       { capacity: 50, refillRate: 50, interval: '1h', name: 'images' },
-    ];
+    ] as const;
     const asyncLimiter = new RateLimiter({ limits, store: new DownStore('reject'), onStoreError: fallback });
     expect(await asyncLimiter.consume('a', { requests: 1, tokens: 4, images: 2 })).toMatchObject({ degraded: true, remaining: 6 });
     expect(await asyncLimiter.consume('a', { requests: 3, tokens: 0, images: 1 })).toMatchObject({ degraded: true, remaining: 3 });
