@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import {
   applyCall,
   CostExceedsCapacityError,
+  type LimitOptions,
   MemoryStore,
   type Policy,
   RateLimiter,
@@ -16,22 +17,26 @@ import {
   type StoreResult,
 } from '../src/index.js';
 
-/** A MemoryStore that counts its calls. */
+/** A MemoryStore that counts its calls and records the cost each one hands it. */
 class CountingStore extends MemoryStore {
   calls = 0;
+  readonly costs: unknown[] = [];
   override update(...args: Parameters<MemoryStore['update']>): StoreResult {
     this.calls++;
+    this.costs.push(typeof args[2] === 'number' ? args[2] : Array.from(args[2]));
     return super.update(...args);
   }
 }
 
-function twoBands() {
+/** A limiter of bands `requests` and `tokens` (and `more` after them) on a CountingStore. */
+function twoBands(...more: LimitOptions[]) {
   const store = new CountingStore();
   const limiter = new RateLimiter({
     store,
     limits: [
       { capacity: 60, refillRate: 60, interval: '1m', name: 'requests' },
       { capacity: 90_000, refillRate: 90_000, interval: '1m', name: 'tokens' },
+      ...more,
     ],
   });
   return { store, limiter };
@@ -227,26 +232,9 @@ describe('what a bad cost is told', () => {
   });
 });
 
-/** A MemoryStore that records the cost each call hands it. */
-class CostRecordingStore extends MemoryStore {
-  readonly costs: unknown[] = [];
-  override update(...args: Parameters<MemoryStore['update']>): StoreResult {
-    this.costs.push(typeof args[2] === 'number' ? args[2] : Array.from(args[2]));
-    return super.update(...args);
-  }
-}
-
 describe('the cost a store receives', () => {
   it('one number when every band gets the same part, else one part per band in band order (negated for a refund)', async () => {
-    const store = new CostRecordingStore();
-    const limiter = new RateLimiter({
-      store,
-      limits: [
-        { capacity: 60, refillRate: 60, interval: '1m', name: 'requests' },
-        { capacity: 90_000, refillRate: 90_000, interval: '1m', name: 'tokens' },
-        { capacity: 1_000, refillRate: 1_000, interval: '1h', name: 'images' },
-      ],
-    });
+    const { store, limiter } = twoBands({ capacity: 1_000, refillRate: 1_000, interval: '1h', name: 'images' });
     await limiter.consume('k', { tokens: 2, images: 2, requests: 2 });
     await limiter.consume('k', { requests: 1, tokens: 350, images: 1 });
     await limiter.consume('k', { requests: 1, tokens: 1, images: 4 });
