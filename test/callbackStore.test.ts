@@ -79,9 +79,10 @@ describe('a store with updateInto', () => {
   });
 
   it('an answer in time is not followed by a timeout once timeoutMs has passed', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
     const { limiter, events } = limiterOn(new CallbackStore('later'), { timeoutMs: 30 });
     expect(await limiter.consume('k')).toMatchObject({ allowed: true, degraded: false });
-    await sleep(100);
+    await vi.advanceTimersByTimeAsync(100);
     expect(events).toEqual([]);
   });
 
