@@ -115,16 +115,18 @@ describe('every error is a SluiceError with a short message', () => {
 
 describe('each error class', () => {
   const secret = { nested: { token: 'not for the logs' } };
-  const cases: [string, Error, abstract new (...args: never[]) => Error][] = [
-    ['SluiceError', new SluiceError('plain'), SluiceError],
-    ['SluiceConfigError', new SluiceConfigError('capacity', secret, 'must be a number'), SluiceError],
-    ['SluiceArgumentError', new SluiceArgumentError('key', secret, 'must be a string'), SluiceError],
-    ['CostExceedsCapacityError', new CostExceedsCapacityError(5, 2), SluiceArgumentError],
-    ['SluiceStoreError', new SluiceStoreError('down'), SluiceError],
-    ['StoreTimeoutError', new StoreTimeoutError(250), SluiceStoreError],
+  // Built inside each test, so that the error is made while the test runs (as a caller's would be).
+  const cases: [string, () => Error, abstract new (...args: never[]) => Error][] = [
+    ['SluiceError', () => new SluiceError('plain'), SluiceError],
+    ['SluiceConfigError', () => new SluiceConfigError('capacity', secret, 'must be a number'), SluiceError],
+    ['SluiceArgumentError', () => new SluiceArgumentError('key', secret, 'must be a string'), SluiceError],
+    ['CostExceedsCapacityError', () => new CostExceedsCapacityError(5, 2), SluiceArgumentError],
+    ['SluiceStoreError', () => new SluiceStoreError('down'), SluiceError],
+    ['StoreTimeoutError', () => new StoreTimeoutError(250), SluiceStoreError],
   ];
 
-  it.each(cases)('%s has its own name, shown first when printed', (name, error, parent) => {
+  it.each(cases)('%s has its own name, shown first when printed', (name, make, parent) => {
+    const error = make();
     expect(error.name).toBe(name);
     expect(error).toBeInstanceOf(parent);
     expect(String(error)).toBe(`${name}: ${error.message}`);
