@@ -17,6 +17,7 @@ import {
   StoreTimeoutError,
 } from '../src/index.js';
 import { FailingStore } from './setup/failingStore.js';
+import { SlowStore } from './setup/slowStore.js';
 
 type Answer = 'later' | 'now' | 'throw' | 'never';
 
@@ -69,6 +70,19 @@ describe('a store with updateInto', () => {
     expect(await limiter.consume('k')).toMatchObject({ allowed: false, degraded: false });
     expect(store.updates).toBe(0);
     expect(events).toEqual([]);
+  });
+
+  it('a one-band limiter’s decisions carry no `bands`, answered through updateInto or through update', async () => {
+    for (const store of [new CallbackStore('later'), new SlowStore(1)]) {
+      const { limiter } = limiterOn(store);
+      const decisions = [await limiter.consume('k'), await limiter.consume('k'), await limiter.consume('k')];
+      expect(decisions.map((d) => [d.allowed, d.remaining, d.degraded, d.blocked])).toEqual([
+        [true, 1, false, false],
+        [true, 0, false, false],
+        [false, 0, false, false],
+      ]);
+      for (const decision of decisions) expect(Object.hasOwn(decision, 'bands') && decision.bands === undefined).toBe(true);
+    }
   });
 
   it('an answer given at once through the callback (a cached one) leaves no timeout timer running', async () => {

@@ -60,6 +60,58 @@ describe('wait() at rates with a large coprime numerator and denominator, costs 
   });
 });
 
+describe('blockDuration at such rates', () => {
+  // Shorter and longer than an emission interval (at most 1 s here).
+  const blockDurationArb = fc.oneof(fc.integer({ min: 1, max: 2_000 }), fc.integer({ min: 1, max: 60_000 }));
+
+  it('a refusal blocks for exactly blockDuration (or the natural wait, if longer), as the reference model says', () => {
+    const steps = fc.array(fc.record({ gap: fc.integer({ min: 0, max: 3_000 }), costPick: fc.nat() }), { minLength: 1, maxLength: 15 });
+    fc.assert(
+      fc.property(fc.array(limitArb, { minLength: 1, maxLength: 2 }), blockDurationArb, steps, (limits, blockMs, calls) => {
+        let now = 1_700_000_000_000;
+        const limiter = new RateLimiter({ limits, blockDuration: blockMs, clock: () => now });
+        const model = new GcraModel(limits);
+        const maxCost = Math.min(...limits.map((limit) => limit.capacity));
+        // Empty the bucket first, so that the calls below are refused and block.
+        limiter.consumeSync('k', maxCost);
+        model.call(now, maxCost, 0, blockMs);
+        for (const { gap, costPick } of calls) {
+          now += gap;
+          const cost = 1 + (costPick % maxCost);
+          const want = model.call(now, cost, 0, blockMs);
+          const got = limiter.consumeSync('k', cost);
+          expect(decisionView(got)).toEqual(decisionView(want));
+          expect(got.blocked).toBe(!want.allowed);
+        }
+      }),
+      { numRuns: propertyRuns(150) },
+    );
+  });
+
+  it('one band, emptied: a refusal retries after max(blockDuration, one emission interval), when one token fits exactly', () => {
+    fc.assert(
+      fc.property(limitArb, blockDurationArb, (limit, blockMs) => {
+        const start = 1_700_000_000_000;
+        let now = start;
+        const limiter = new RateLimiter({ ...limit, blockDuration: blockMs, clock: () => now });
+        let retryAfterMs = 0;
+        for (const key of ['early', 'due']) {
+          limiter.consumeSync(key, limit.capacity);
+          const refused = limiter.consumeSync(key);
+          expect(refused).toMatchObject({ allowed: false, blocked: true, remaining: 0 });
+          retryAfterMs = refused.retryAfterMs;
+        }
+        expect(retryAfterMs).toBe(Math.max(blockMs, Math.ceil(limit.interval / limit.refillRate)));
+        now = start + retryAfterMs - 1;
+        expect(limiter.consumeSync('early')).toMatchObject({ allowed: false, blocked: true });
+        now = start + retryAfterMs;
+        expect(limiter.consumeSync('due')).toMatchObject({ allowed: true, remaining: 0 });
+      }),
+      { numRuns: propertyRuns(150) },
+    );
+  });
+});
+
 describe("the 'deny' answer of a failed store at such rates", () => {
   it('retries after exactly the time `cost` tokens take to refill, as the model says of an empty bucket', async () => {
     await fc.assert(

@@ -41,6 +41,36 @@ describe('store failures', () => {
     expect(await limiter.consume('k')).toMatchObject({ allowed: false, degraded: true, retryAfterMs: 500 });
   });
 
+  it("'allow' answers a full bucket less the call's cost (a look: full; a refund: full; a charge: empty), never blocked", async () => {
+    const limiter = new RateLimiter({ capacity: 5, refillRate: 1, store: failingStore('reject'), blockDuration: '1m' });
+    const answer = { allowed: true, degraded: true, blocked: false, limit: 5, retryAfterMs: 0, resetMs: 0, bands: undefined };
+    expect(await limiter.consume('k', 3)).toEqual({ ...answer, remaining: 2 });
+    expect(await limiter.consume('k', 5)).toEqual({ ...answer, remaining: 0 });
+    expect(await limiter.peek('k')).toEqual({ ...answer, remaining: 5 });
+    expect(await limiter.refund('k', 2)).toEqual({ ...answer, remaining: 5 });
+    expect(await limiter.charge('k', 8)).toEqual({ ...answer, remaining: 0 });
+  });
+
+  it("'deny' of a limiter with blockDuration is not a block: nothing was stored", async () => {
+    const limiter = new RateLimiter({
+      capacity: 5,
+      refillRate: 2,
+      store: failingStore('reject'),
+      onStoreError: 'deny',
+      blockDuration: '1m',
+    });
+    expect(await limiter.consume('k', 3)).toEqual({
+      allowed: false,
+      degraded: true,
+      blocked: false,
+      limit: 5,
+      remaining: 0,
+      retryAfterMs: 1500,
+      resetMs: 0,
+      bands: undefined,
+    });
+  });
+
   it("'throw' rejects with a SluiceStoreError carrying the cause", async () => {
     const limiter = new RateLimiter({ capacity: 5, refillRate: 1, store: failingStore('reject'), onStoreError: 'throw' });
     const error = await limiter.consume('k').catch((e: unknown) => e);

@@ -46,6 +46,44 @@ describe('wait()', () => {
     expect((await granted).allowed).toBe(true);
   });
 
+  it('a one-band limiter describes every wait() with no `bands`: granted at once, granted after a delay, refused', async () => {
+    const l = limiter();
+    expect(await l.wait('k', 1, { maxWaitMs: 1000 })).toEqual({
+      allowed: true,
+      limit: 2,
+      remaining: 1,
+      retryAfterMs: 0,
+      resetMs: 100,
+      degraded: false,
+      blocked: false,
+      bands: undefined,
+    });
+    await l.wait('k', 1, { maxWaitMs: 1000 });
+    const delayed = l.wait('k', 1, { maxWaitMs: 1000 });
+    await vi.advanceTimersByTimeAsync(100);
+    // As at its grant, 100 ms on: the bucket empty again, full 200 ms later.
+    expect(await delayed).toEqual({
+      allowed: true,
+      limit: 2,
+      remaining: 0,
+      retryAfterMs: 0,
+      resetMs: 200,
+      degraded: false,
+      blocked: false,
+      bands: undefined,
+    });
+    expect(await l.wait('k', 1, { maxWaitMs: 50 })).toEqual({
+      allowed: false,
+      limit: 2,
+      remaining: 0,
+      retryAfterMs: 100,
+      resetMs: 200,
+      degraded: false,
+      blocked: false,
+      bands: undefined,
+    });
+  });
+
   it('an abort rejects with the signal’s reason and gives the reserved tokens back', async () => {
     const l = limiter();
     await l.consume('k', 2);
