@@ -101,7 +101,7 @@ describe('blockDuration at such rates', () => {
           expect(refused).toMatchObject({ allowed: false, blocked: true, remaining: 0 });
           retryAfterMs = refused.retryAfterMs;
         }
-        expect(retryAfterMs).toBe(Math.max(blockMs, Math.ceil(limit.interval / limit.refillRate)));
+        expect(retryAfterMs).toBe(Math.max(blockMs, Math.ceil((limit.interval as number) / limit.refillRate)));
         now = start + retryAfterMs - 1;
         expect(limiter.consumeSync('early')).toMatchObject({ allowed: false, blocked: true });
         now = start + retryAfterMs;

@@ -53,4 +53,39 @@ describe('setLongTimeout', () => {
   it.each([-1, Number.NaN, Number.POSITIVE_INFINITY])('refuses a delay of %s with a RangeError', (delay) => {
     expect(() => setLongTimeout(() => undefined, delay)).toThrow(RangeError);
   });
+
+  it('names the refused delay in its message', () => {
+    for (const delay of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => setLongTimeout(() => undefined, delay)).toThrow(`sluice: a timeout needs a finite delay ≥ 0 ms; got ${delay}`);
+    }
+  });
+
+  it('set on real timers and cleared under fake ones that cannot clear a native timer: never calls back', async () => {
+    vi.useRealTimers();
+    const fired: string[] = [];
+    const handle = setLongTimeout(() => fired.push('fired'), 20);
+    // Fake timers as sinon installs them by default: clearTimeout of a native timer only warns.
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'], shouldClearNativeTimers: false });
+      clearLongTimeout(handle);
+      vi.useRealTimers();
+    } finally {
+      warn.mockRestore();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(fired).toEqual([]);
+  });
+
+  it('where setTimeout returns a number (jsdom, browsers), unref is skipped and the timeout fires', async () => {
+    vi.useRealTimers();
+    const nodeSetTimeout = globalThis.setTimeout;
+    vi.stubGlobal('setTimeout', (callback: () => void, ms: number) => Number(nodeSetTimeout(callback, ms)));
+    try {
+      const fired = new Promise<string>((resolve) => setLongTimeout(() => resolve('fired'), 5, { unref: true }));
+      await expect(fired).resolves.toBe('fired');
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
 });

@@ -18,7 +18,7 @@ const DECIMAL = /^(\d*)(?:\.(\d*))?(?:e([+-]?\d+))?$/i;
 export function parseDecimal(text: string): Fraction | undefined {
   const match = DECIMAL.exec(text);
   if (match === null) return undefined;
-  const whole = match[1] ?? '';
+  const whole = match[1] as string; // `(\d*)` takes part in every match, if only as ''
   const fractionDigits = match[2] ?? '';
   if (whole.length + fractionDigits.length === 0) return undefined;
   const exponent = Number(match[3] ?? '0') - fractionDigits.length;

@@ -38,7 +38,7 @@ export function setLongTimeout(callback: () => void, delayMs: number, options: L
 /** Cancels a long timeout (nothing happens if it already fired or was cleared, or is undefined). */
 export function clearLongTimeout(handle: LongTimeout | undefined): void {
   if (handle === undefined) return;
-  if (handle.timer !== undefined) clearTimeout(handle.timer);
+  clearTimeout(handle.timer);
   handle.timer = undefined;
   handle.remaining = 0;
 }
@@ -47,7 +47,8 @@ function arm(handle: LongTimeout, callback: () => void): void {
   const step = Math.min(handle.remaining, MAX_TIMER_MS);
   handle.remaining -= step;
   const timer = setTimeout(() => {
-    if (handle.timer !== timer) return; // cleared
+    // Cleared: by a clearTimeout that may not have reached this timer (fake timers installed since it was set).
+    if (handle.timer !== timer) return;
     if (handle.remaining > 0) {
       arm(handle, callback);
     } else {
@@ -56,5 +57,6 @@ function arm(handle: LongTimeout, callback: () => void): void {
     }
   }, step);
   handle.timer = timer;
+  // Where setTimeout returns a number (jsdom, browsers) there is nothing to unref.
   if (handle.unref) timer.unref?.();
 }

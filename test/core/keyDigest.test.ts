@@ -35,7 +35,7 @@ describe('heldKey', () => {
       vi.resetModules();
     });
 
-    it('digests with createHash, to the same digest', async () => {
+    it('digests with createHash, to the same digest, counted at the same bytes', async () => {
       vi.resetModules();
       vi.doMock('node:crypto', async (importOriginal) => {
         const crypto = await importOriginal<typeof import('node:crypto')>();
@@ -44,6 +44,8 @@ describe('heldKey', () => {
       const fallback = await import('../../src/core/keyDigest.js');
       const key = 'f'.repeat(100);
       expect(fallback.heldKey(key)).toBe(`#${sha256(key)}`);
+      expect(fallback.keyBytes(fallback.heldKey(key))).toBe(keyBytes(heldKey(key)));
+      expect(fallback.keyBytes(fallback.heldKey(key))).toBe(120);
     });
   });
 });
