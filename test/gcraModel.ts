@@ -166,7 +166,7 @@ export class GcraModel {
 
   /** Gives `cost` tokens back (per band, or the same in each): never refused, never beyond a full bucket. */
   refund(clockMs: number, cost: number | readonly number[]): ModelDecision {
-    return this.call(clockMs, typeof cost === 'number' ? -cost : cost.map((part) => -part));
+    return this.call(clockMs, typeof cost === 'number' ? -cost : cost.map((part) => -part), Number.POSITIVE_INFINITY);
   }
 
   private pick(now: bigint, allowed: boolean, parts: bigint[]): Omit<ModelDecision, 'delayMs'> {

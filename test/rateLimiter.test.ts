@@ -55,6 +55,13 @@ describe('RateLimiter: one band', () => {
     expect((await limiter.consume('k', 1)).remaining).toBe(1);
   });
 
+  it('refundSync, like refund, is never refused: a refund of 0 on a bucket in debt is allowed and not blocked', () => {
+    const { limiter } = limiterAt({ capacity: 5, refillRate: 1, interval: '1m', blockDuration: '10m' });
+    limiter.chargeSync('k', 8);
+    expect(limiter.refundSync('k', 0)).toMatchObject({ allowed: true, blocked: false, remaining: 0, retryAfterMs: 0 });
+    expect(limiter.refundSync('k', 4)).toMatchObject({ allowed: true, blocked: false, remaining: 1 });
+  });
+
   it('retryAfterMs of a denial is exact for a fractional emission interval', async () => {
     const { limiter } = limiterAt({ capacity: 1, refillRate: 3, interval: 1000 });
     expect((await limiter.consume('k')).allowed).toBe(true);

@@ -299,6 +299,23 @@ export function storeContract(name: string, target: ContractTarget | undefined):
       expect(await limiter.refund('k', 2 ** 60)).toMatchObject({ remaining: 5, resetMs: 0 });
     });
 
+    it('never refuses a refund, also one of 0 tokens (or of 0 in one band) while the bucket is in debt', async () => {
+      const { limiter } = setup(t, {
+        limits: [
+          { capacity: 5, refillRate: 1, interval: '1m', name: 'a' },
+          { capacity: 5, refillRate: 1, interval: '1m', name: 'b' },
+        ],
+        blockDuration: '10m',
+      });
+      await limiter.charge('k', { a: 8, b: 3 });
+      expect(await limiter.refund('k', 0)).toMatchObject({ allowed: true, blocked: false, remaining: 0, retryAfterMs: 0 });
+      const perBand = await limiter.refund('k', { a: 0, b: 1 });
+      expect(perBand).toMatchObject({ allowed: true, blocked: false, retryAfterMs: 0 });
+      expect(perBand.bands?.map((band) => band.remaining)).toEqual([0, 3]);
+      // Nothing was blocked by those refunds: band b still serves calls that band a can take once its debt is paid.
+      expect((await limiter.peek('k')).bands?.map((band) => band.remaining)).toEqual([0, 3]);
+    });
+
     it('takes a different cost from each band in one atomic call (60 requests/min and 90,000 model tokens/min)', async () => {
       const { limiter } = setup(t, {
         limits: [
@@ -431,6 +448,7 @@ export function storeContract(name: string, target: ContractTarget | undefined):
             } else if (kind === 'refund') {
               want = model(key).refund(now, parts);
               got = await other.limiter.refund(key, asCost);
+              expect(got.allowed).toBe(true);
             } else {
               want = model(key).call(now, parts, 0, blockMs);
               got = await other.limiter.consume(key, asCost);

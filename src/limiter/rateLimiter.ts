@@ -158,20 +158,21 @@ export class RateLimiter {
 
   /**
    * Gives `cost` tokens back to `key`'s bucket (e.g. for a request that turned out not to count): never
-   * refused, never beyond a full bucket, so a refund larger than what was taken only fills the bucket. `cost`
+   * refused (also when the bucket is in debt and a part, or the whole cost, is 0), never beyond a full bucket, so a refund larger than what was taken only fills the bucket. `cost`
    * as for `consume` (a whole number ≥ 0, or per band by name; any size). Resolves to the Decision after it
    * (`allowed` true). Rejects with a SluiceArgumentError for a bad `key` or `cost`, and as `consume` does when
    * the store fails.
    */
   refund(key: string, cost: Cost): Promise<Decision> {
-    return this.settle(key, cost, 'refund', 0);
+    // Unbounded slack, as for a charge: a part of 0 must not be refused by a band in debt.
+    return this.settle(key, cost, 'refund', Number.POSITIVE_INFINITY);
   }
 
   /** `refund` without a promise, for synchronous stores (`MemoryStore`). Throws what `refund` rejects with. */
   refundSync(key: string, cost: Cost): Decision {
     const costs = this.checkCall(key, cost, 'refund');
     this.checkSynchronous('refundSync', 'refund');
-    return this.call.decideSync(key, costs, this.now());
+    return this.call.decideSync(key, costs, this.now(), Number.POSITIVE_INFINITY);
   }
 
   /** The decision a call of cost 0 gets: looks at the bucket, takes nothing. Rejects as `consume` does. */
