@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { MAX_TIMER_MS } from '../src/core/longTimeout.js';
 import { type LimitOptions, MemoryStore, RateLimiter } from '../src/index.js';
+import { KeyTable } from '../src/stores/memory/keyTable.js';
 import { decisionView } from './decisionView.js';
 import { GcraModel, type ModelLimit } from './gcraModel.js';
 
@@ -68,6 +70,19 @@ describe('MemoryStore key table growth', () => {
     for (let i = 0; i < 1_500; i++) limiter.consumeSync(`k${i}`);
     expect(store.size).toBe(1_500);
     for (let i = 0; i < 1_500; i++) expect(limiter.consumeSync(`k${i}`).allowed, `k${i}`).toBe(false);
+  });
+});
+
+describe('MemoryStore key table growth by doubling', () => {
+  it('a store with room for millions of keys that holds a thousand takes kilobytes of slabs, not its maximum', () => {
+    const store = new MemoryStore({ sweepInterval: false, maxKeys: 10_000_000, maxBytes: 2 ** 30 });
+    const limiter = new RateLimiter({ capacity: 2, refillRate: 1, interval: '1h', store, clock: () => 1_000 });
+    limiter.consumeSync('first');
+    const before = process.memoryUsage().arrayBuffers;
+    // Past the first 1,024 slots: the slabs double to 2,048 (about 18 KB for one band).
+    for (let i = 0; i < 1_100; i++) limiter.consumeSync(`k${i}`);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(1_000_000);
+    expect(store.size).toBe(1_101);
   });
 });
 
@@ -140,6 +155,34 @@ describe('MemoryStore eviction (CLOCK)', () => {
     limiter.consumeSync('e');
     expect(store.size).toBe(3);
     expect([left('b'), left('c'), left('d'), left('e')]).toEqual([10, 8, 9, 9]);
+  });
+
+  function keyTable() {
+    const policy = new RateLimiter({ capacity: 2, refillRate: 1, interval: '1s' }).policy;
+    return new KeyTable(1, policy, 16);
+  }
+
+  it('a table without keys has nothing to evict (and the hand does not spin)', () => {
+    const table = keyTable();
+    expect(table.evictOne()).toBeUndefined();
+    const slot = table.allocate('a');
+    table.referenced[slot] = 1;
+    expect(table.evictOne()).toBe('a'); // one lap clears its bit, the next evicts it
+    expect(table.evictOne()).toBeUndefined();
+  });
+
+  it('with the hand at the end of the circle and every bit set, a third lap evicts the first key', () => {
+    const table = keyTable();
+    for (const key of ['a', 'b', 'c']) table.allocate(key);
+    table.referenced[0] = 1;
+    table.referenced[1] = 1;
+    expect(table.evictOne()).toBe('c'); // clears a and b, evicts c: the hand is at the end
+    table.referenced[0] = 1;
+    table.referenced[1] = 1;
+    // The rest of the circle is empty, the next lap clears a and b, the third evicts a.
+    expect(table.evictOne()).toBe('a');
+    expect([...table.slots.keys()]).toEqual(['b']);
+    expect(table.referenced[1]).toBe(0);
   });
 
   it('a key used since the hand last passed survives; the next unused one goes', () => {
