@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MAX_TIMER_MS } from '../src/core/longTimeout.js';
-import { type LimitOptions, MemoryStore, RateLimiter } from '../src/index.js';
+import { type Duration, type LimitOptions, MemoryStore, RateLimiter } from '../src/index.js';
 import { KeyTable } from '../src/stores/memory/keyTable.js';
 import { decisionView } from './decisionView.js';
 import { GcraModel, type ModelLimit } from './gcraModel.js';
@@ -264,7 +264,7 @@ function recordTimers(): { hasRef(): boolean }[] {
 }
 
 /** A store sweeping every `sweepInterval`, and rounds of one key for each pass to drop next to one it must keep. */
-function sweptStore(sweepInterval: number | string) {
+function sweptStore(sweepInterval: Duration) {
   const clock = { now: 0 };
   const store = new MemoryStore({ sweepInterval });
   const limiter = new RateLimiter({ capacity: 1, refillRate: 1, interval: '1s', store, clock: () => clock.now });
