@@ -270,6 +270,8 @@ function sweptStore(sweepInterval: Duration) {
   const limiter = new RateLimiter({ capacity: 1, refillRate: 1, interval: '1s', store, clock: () => clock.now });
   return {
     store,
+    limiter,
+    clock,
     /** Puts 'keep' in the store (again, after close()). */
     begin: () => limiter.consumeSync('keep'),
     /** Uses `key`, then 10 s later 'keep': at the store's latest time `key` is full again, 'keep' is not. */
@@ -343,9 +345,7 @@ describe('MemoryStore background sweep timer', () => {
 
   it('a pass still walking a large store when the interval comes round is not started twice: 10,000 keys a turn', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
-    const clock = { now: 0 };
-    const store = new MemoryStore({ sweepInterval: '1s' });
-    const limiter = new RateLimiter({ capacity: 1, refillRate: 1, interval: '1s', store, clock: () => clock.now });
+    const { store, limiter, clock } = sweptStore('1s');
     for (let i = 0; i < 30_000; i++) limiter.consumeSync(`k${i}`);
     clock.now = 5_000;
     limiter.consumeSync('now', 0); // tells the store the time (every key is full again); keeps nothing
