@@ -67,6 +67,46 @@ describe('MemoryStore', () => {
     }
   });
 
+  it('reset forgets a key of any length: up to the plain-key limit, at it, and past it (held as a digest)', async () => {
+    const { store, limiter } = setup();
+    const keys = ['k'.repeat(63), 'k'.repeat(64), 'k'.repeat(65), 'k'.repeat(10_000), 'é'.repeat(70), 'a\ud800'.repeat(40)];
+    for (const key of keys) await limiter.consume(key, 2);
+    expect(store.size).toBe(keys.length);
+    for (const key of keys) {
+      await limiter.reset(key);
+      expect((await limiter.peek(key)).remaining, `a key of ${key.length} characters`).toBe(2);
+    }
+    expect(store.size).toBe(0);
+    expect(store.bytes).toBe(0);
+  });
+
+  it('resets and sweeps give back the bytes their keys counted: at maxBytes, the store keeps its whole room', async () => {
+    const { store, limiter, clock } = setup({ maxBytes: 65_536 }, { capacity: 3, refillRate: 1, interval: '1h' as never });
+    // Longer than the plain-key limit: each is held as a digest, and counted as one.
+    const key = (round: number, i: number) => `${'a-long-client-key/'.repeat(5)}${round}:${i}`;
+    for (let i = 0; i < 1_000; i++) limiter.consumeSync(key(0, i));
+    const room = store.size; // as many as maxBytes holds
+    expect(room).toBeGreaterThan(100);
+    expect(room).toBeLessThan(1_000);
+    const full = store.bytes;
+    for (let round = 1; round <= 6; round++) {
+      // Every key of the last round goes: by reset in odd rounds, by sweep() once full again in even ones.
+      if (round % 2 === 1) {
+        for (let i = 0; i < 1_000; i++) await limiter.reset(key(round - 1, i));
+      } else {
+        clock.now += 3 * 3_600_000;
+        await limiter.peek('now'); // tells the store the time
+        expect(store.sweep()).toBe(room);
+      }
+      expect(store.size).toBe(0);
+      expect(store.bytes).toBe(0);
+      for (let i = 0; i < room; i++) limiter.consumeSync(key(round, i));
+      // The same number of keys fits again, and every one is held (none evicted early).
+      expect({ size: store.size, bytes: store.bytes }).toEqual({ size: room, bytes: full });
+      for (let i = 0; i < room; i++) expect(limiter.consumeSync(key(round, i), 0).remaining).toBe(2);
+    }
+  });
+
   it('evicts when maxKeys is reached, and an evicted key starts full', async () => {
     const { store, limiter } = setup({ maxKeys: 3 });
     for (const key of ['a', 'b', 'c', 'd']) await limiter.consume(key, 2);

@@ -34,6 +34,16 @@ describe('MemoryStore one-band path', () => {
     expect({ allowed: result.allowed, ahead: result.aheads[0] }).toEqual({ allowed: true, ahead: 0 });
     expect(store.size).toBe(0);
   });
+
+  it('a call straight to the store for more tokens than a full bucket holds is refused and keeps no entry', () => {
+    const store = new MemoryStore({ sweepInterval: false });
+    const limiter = new RateLimiter({ capacity: 2, refillRate: 1, interval: '1s', store, clock: () => 1_000 });
+    // The limiter refuses such a cost itself; a caller of the Store contract gets a denial.
+    const result = store.update(limiter.policy, 'new', 3, 0, 1_000);
+    expect({ allowed: result.allowed, now: result.now, ahead: result.aheads[0] }).toEqual({ allowed: false, now: 1_000, ahead: 0 });
+    expect(store.size).toBe(0);
+    expect(limiter.consumeSync('new', 2)).toMatchObject({ allowed: true, remaining: 0 });
+  });
 });
 
 describe('result checks', () => {
@@ -84,6 +94,36 @@ describe('MemoryStore options', () => {
     expect(message).toMatch(/maxKey.*cache.*bogus/);
     expect(message).toMatch(/did you mean `maxKeys`/);
     expect(message).toMatch(/MemoryStore\(\{ maxKeys \}\)/);
+  });
+
+  it('each error says what the option must be, in full', () => {
+    const messageOf = (build: () => unknown) => {
+      try {
+        build();
+      } catch (error) {
+        return `${(error as Error).name}: ${(error as Error).message}`;
+      }
+      return 'no error';
+    };
+    expect(messageOf(() => new MemoryStore({ maxKeys: 0 }))).toBe(
+      'SluiceConfigError: sluice: option `maxKeys` must be a positive integer; got 0',
+    );
+    expect(messageOf(() => new MemoryStore({ maxKeys: '10' } as never))).toBe(
+      'SluiceConfigError: sluice: option `maxKeys` must be a positive integer; got "10"',
+    );
+    expect(messageOf(() => new MemoryStore({ maxBytes: 65_535 }))).toBe(
+      'SluiceConfigError: sluice: option `maxBytes` must be an integer number of bytes ≥ 65536; got 65535',
+    );
+    // Not an object at all: said so, rather than a TypeError from reading its fields.
+    for (const [options, shown] of [
+      [null, 'null'],
+      [5, '5'],
+      ['maxKeys', '"maxKeys"'],
+    ] as const) {
+      expect(messageOf(() => new MemoryStore(options as never))).toBe(
+        `SluiceConfigError: sluice: option \`MemoryStore options\` must be an object; got ${shown}`,
+      );
+    }
   });
 
   it('reads the defaults', () => {

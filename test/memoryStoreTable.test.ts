@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type LimitOptions, MemoryStore, RateLimiter } from '../src/index.js';
+import { MAX_TIMER_MS } from '../src/core/longTimeout.js';
+import { type Duration, type LimitOptions, MemoryStore, RateLimiter } from '../src/index.js';
+import { KeyTable } from '../src/stores/memory/keyTable.js';
 import { decisionView } from './decisionView.js';
 import { GcraModel, type ModelLimit } from './gcraModel.js';
 
@@ -68,6 +70,19 @@ describe('MemoryStore key table growth', () => {
     for (let i = 0; i < 1_500; i++) limiter.consumeSync(`k${i}`);
     expect(store.size).toBe(1_500);
     for (let i = 0; i < 1_500; i++) expect(limiter.consumeSync(`k${i}`).allowed, `k${i}`).toBe(false);
+  });
+});
+
+describe('MemoryStore key table growth by doubling', () => {
+  it('a store with room for millions of keys that holds a thousand takes kilobytes of slabs, not its maximum', () => {
+    const store = new MemoryStore({ sweepInterval: false, maxKeys: 10_000_000, maxBytes: 2 ** 30 });
+    const limiter = new RateLimiter({ capacity: 2, refillRate: 1, interval: '1h', store, clock: () => 1_000 });
+    limiter.consumeSync('first');
+    const before = process.memoryUsage().arrayBuffers;
+    // Past the first 1,024 slots: the slabs double to 2,048 (about 18 KB for one band).
+    for (let i = 0; i < 1_100; i++) limiter.consumeSync(`k${i}`);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(1_000_000);
+    expect(store.size).toBe(1_101);
   });
 });
 
@@ -142,6 +157,34 @@ describe('MemoryStore eviction (CLOCK)', () => {
     expect([left('b'), left('c'), left('d'), left('e')]).toEqual([10, 8, 9, 9]);
   });
 
+  function keyTable() {
+    const policy = new RateLimiter({ capacity: 2, refillRate: 1, interval: '1s' }).policy;
+    return new KeyTable(1, policy, 16);
+  }
+
+  it('a table without keys has nothing to evict (and the hand does not spin)', () => {
+    const table = keyTable();
+    expect(table.evictOne()).toBeUndefined();
+    const slot = table.allocate('a');
+    table.referenced[slot] = 1;
+    expect(table.evictOne()).toBe('a'); // one lap clears its bit, the next evicts it
+    expect(table.evictOne()).toBeUndefined();
+  });
+
+  it('with the hand at the end of the circle and every bit set, a third lap evicts the first key', () => {
+    const table = keyTable();
+    for (const key of ['a', 'b', 'c']) table.allocate(key);
+    table.referenced[0] = 1;
+    table.referenced[1] = 1;
+    expect(table.evictOne()).toBe('c'); // clears a and b, evicts c: the hand is at the end
+    table.referenced[0] = 1;
+    table.referenced[1] = 1;
+    // The rest of the circle is empty, the next lap clears a and b, the third evicts a.
+    expect(table.evictOne()).toBe('a');
+    expect([...table.slots.keys()]).toEqual(['b']);
+    expect(table.referenced[1]).toBe(0);
+  });
+
   it('a key used since the hand last passed survives; the next unused one goes', () => {
     const { store, limiter, left } = store4(4);
     for (const key of ['k1', 'k2', 'k3', 'k4']) limiter.consumeSync(key, 2);
@@ -206,9 +249,117 @@ describe('MemoryStore eviction (CLOCK)', () => {
   });
 });
 
+/** Every timer the code under test sets from now on, through setTimeout or setInterval (fake ones where installed). */
+function recordTimers(): { hasRef(): boolean }[] {
+  const handles: { hasRef(): boolean }[] = [];
+  for (const name of ['setTimeout', 'setInterval'] as const) {
+    const set = globalThis[name] as (callback: () => void, delay?: number) => { hasRef(): boolean };
+    vi.spyOn(globalThis, name).mockImplementation(((callback: () => void, delay?: number) => {
+      const handle = set(callback, delay);
+      handles.push(handle);
+      return handle;
+    }) as never);
+  }
+  return handles;
+}
+
+/** A store sweeping every `sweepInterval`, and rounds of one key for each pass to drop next to one it must keep. */
+function sweptStore(sweepInterval: Duration) {
+  const clock = { now: 0 };
+  const store = new MemoryStore({ sweepInterval });
+  const limiter = new RateLimiter({ capacity: 1, refillRate: 1, interval: '1s', store, clock: () => clock.now });
+  return {
+    store,
+    limiter,
+    clock,
+    /** Puts 'keep' in the store (again, after close()). */
+    begin: () => limiter.consumeSync('keep'),
+    /** Uses `key`, then 10 s later 'keep': at the store's latest time `key` is full again, 'keep' is not. */
+    stale(key: string) {
+      limiter.consumeSync(key);
+      clock.now += 10_000;
+      limiter.consumeSync('keep');
+    },
+  };
+}
+
 describe('MemoryStore background sweep timer', () => {
   afterEach(() => {
+    vi.restoreAllMocks();
     vi.useRealTimers();
+  });
+
+  it('sweeps at every interval on an unref’d timer, and again after close() once keys come back', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const timers = recordTimers();
+    const { store, begin, stale } = sweptStore('1s');
+    for (const life of ['first', 'after close()']) {
+      begin();
+      for (let pass = 1; pass <= 3; pass++) {
+        stale(`${life} ${pass}`);
+        expect(store.size).toBe(2);
+        await vi.advanceTimersByTimeAsync(1_000);
+        expect(store.size, `${life}, pass ${pass}`).toBe(1);
+      }
+      store.close();
+      expect(vi.getTimerCount()).toBe(0);
+    }
+    expect(timers).toHaveLength(2);
+    expect(timers.map((timer) => timer.hasRef())).toEqual([false, false]);
+  });
+
+  it('a sweepInterval beyond a Node timer’s range sweeps at every interval, on long timeouts all unref’d', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
+    const timers = recordTimers();
+    const { store, begin, stale } = sweptStore('30d');
+    begin();
+    for (let pass = 1; pass <= 3; pass++) {
+      stale(`stale ${pass}`);
+      await vi.advanceTimersByTimeAsync(30 * 86_400_000);
+      expect(store.size, `pass ${pass}`).toBe(1);
+      expect(vi.getTimerCount()).toBe(1);
+    }
+    // Two links of at most 2^31 − 1 ms per 30 days, the first pair armed by the first key, the others by each pass.
+    expect(timers).toHaveLength(7);
+    expect(timers.filter((timer) => timer.hasRef())).toEqual([]);
+    store.close();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a sweepInterval of exactly the longest native timer is one interval: passes add no timer, close() clears it', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
+    const timers = recordTimers();
+    const { store, begin, stale } = sweptStore(MAX_TIMER_MS);
+    begin();
+    for (let pass = 1; pass <= 3; pass++) {
+      stale(`stale ${pass}`);
+      await vi.advanceTimersByTimeAsync(MAX_TIMER_MS);
+      expect(store.size, `pass ${pass}`).toBe(1);
+      expect(vi.getTimerCount()).toBe(1);
+    }
+    expect(timers).toHaveLength(1);
+    expect(timers[0]?.hasRef()).toBe(false);
+    store.close();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a pass still walking a large store when the interval comes round is not started twice: 10,000 keys a turn', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const { store, limiter, clock } = sweptStore('1s');
+    for (let i = 0; i < 30_000; i++) limiter.consumeSync(`k${i}`);
+    clock.now = 5_000;
+    limiter.consumeSync('now', 0); // tells the store the time (every key is full again); keeps nothing
+    vi.advanceTimersByTime(1_000); // the pass starts: its first chunk
+    expect(store.size).toBe(20_000);
+    vi.advanceTimersByTime(1_000); // the interval again before the event loop turned: the pass just goes on
+    expect(store.size).toBe(20_000);
+    const sizes: number[] = [];
+    for (let turn = 0; turn < 4; turn++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sizes.push(store.size);
+    }
+    expect(sizes).toEqual([10_000, 0, 0, 0]);
+    expect(vi.getTimerCount()).toBe(0); // the pass that left the store empty stopped the timer
   });
 
   it('is armed by the first key, and close() leaves no timer behind', () => {

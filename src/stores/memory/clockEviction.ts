@@ -22,9 +22,12 @@ export class ClockHand {
   /** Evicts one key of `table` (releasing its slot) and returns it; undefined when the table has none. */
   evictOne(table: ClockTable): string | undefined {
     const { slots, referenced } = table;
+    if (slots.size === 0) return undefined;
     this.hand ??= slots.entries();
     let hand = this.hand;
-    for (let lap = 0; lap < 3; lap++) {
+    // Ends within three laps: the rest of the circle from where the hand stopped, a whole lap that clears every bit
+    // still set, and the start of one more that finds a clear one.
+    for (;;) {
       for (let step = hand.next(); !step.done; step = hand.next()) {
         const [key, slot] = step.value;
         if (referenced[slot] === 1) {
@@ -38,6 +41,5 @@ export class ClockHand {
       hand = slots.entries();
       this.hand = hand;
     }
-    return undefined;
   }
 }

@@ -163,7 +163,7 @@ export class MemoryStore implements Store {
   }
 
   reset(policy: Policy, key: string): void {
-    if (key.length > LONGEST_PLAIN_KEY) key = heldKey(key);
+    key = heldKey(key);
     const table = this.tables.get(policy.namespace);
     const slot = table?.slots.get(key);
     if (table !== undefined && slot !== undefined) this.drop(table, key, slot);
@@ -207,23 +207,21 @@ export class MemoryStore implements Store {
     // A copy of its own: the caller's string may be a view that keeps a much larger string alive.
     key = ownedKey(key);
     const bytes = table.entryBytes + keyBytes(key);
-    while (this.keyCount > 0 && (this.keyCount >= this.maxKeys || this.byteCount + bytes > this.maxBytes)) {
-      if (!this.evict(table)) break;
-    }
+    while (this.keyCount > 0 && (this.keyCount >= this.maxKeys || this.byteCount + bytes > this.maxBytes)) this.evict(table);
+    // Counted once the key has its slot, so that the count is always the keys the tables hold.
+    const slot = table.allocate(key);
     this.keyCount++;
     this.byteCount += bytes;
     this.sweeper.start();
-    return table.allocate(key);
+    return slot;
   }
 
-  /** Evicts one key, from `preferred` if it has any; false if there was none to evict. */
-  private evict(preferred: KeyTable): boolean {
+  /** Evicts one key, from `preferred` if it has any; only while keyCount > 0, so some table holds one. */
+  private evict(preferred: KeyTable): void {
     const table = this.tables.withKeys(preferred);
-    const key = table.evictOne();
-    if (key === undefined) return false;
+    const key = table.evictOne() as string;
     this.keyCount--;
     this.byteCount -= table.entryBytes + keyBytes(key);
-    return true;
   }
 
   private drop(table: KeyTable, key: string, slot: number): void {

@@ -60,9 +60,9 @@ export class Sweeper {
 
   private stopTimer(): void {
     const timer = this.timer;
-    if (timer === undefined) return;
-    if (this.intervalMs !== false && this.intervalMs > MAX_TIMER_MS) clearLongTimeout(timer as LongTimeout);
-    else clearInterval(timer as NodeJS.Timeout);
+    // Clearing no timer is harmless: both clears ignore undefined.
+    if (this.intervalMs !== false && this.intervalMs > MAX_TIMER_MS) clearLongTimeout(timer as LongTimeout | undefined);
+    else clearInterval(timer as NodeJS.Timeout | undefined);
     this.timer = undefined;
   }
 
