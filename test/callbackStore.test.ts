@@ -152,3 +152,32 @@ describe('calls made at different times on a store that never answers', () => {
     }
   });
 });
+
+describe('the timeout queue of a limiter whose store answers some calls and not others', () => {
+  it('keeps one timer however many calls are waiting', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const { limiter } = limiterOn(new CallbackStore('never'), { timeoutMs: 1_000 });
+    const pending = Array.from({ length: 50 }, (_, i) => limiter.consume(`k${i}`));
+    expect(vi.getTimerCount()).toBe(1);
+    await vi.advanceTimersByTimeAsync(1_001);
+    expect((await Promise.all(pending)).every((decision) => decision.degraded)).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('still times out the calls behind an answered one when a new call arrives', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const store = new CallbackStore('never');
+    const { limiter, events } = limiterOn(store, { timeoutMs: 100 });
+    const answered: string[] = [];
+    for (const key of ['a', 'b', 'c']) void limiter.consume(key).then((d) => answered.push(`${key}:${d.degraded}`));
+    (store.held[0] as StoreCallback).settle({ allowed: true, now: 0, aheads: [0] });
+    await vi.advanceTimersByTimeAsync(10);
+    // The answered call leaves the front of the queue as this one joins it; b and c must stay in it.
+    void limiter.consume('d').then((d) => answered.push(`d:${d.degraded}`));
+    await vi.advanceTimersByTimeAsync(95);
+    expect(answered).toEqual(['a:false', 'b:true', 'c:true']);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(answered).toEqual(['a:false', 'b:true', 'c:true', 'd:true']);
+    expect(events.map((event) => event.key)).toEqual(['b', 'c', 'd']);
+  });
+});
