@@ -181,3 +181,19 @@ describe('the timeout queue of a limiter whose store answers some calls and not 
     expect(events.map((event) => event.key)).toEqual(['b', 'c', 'd']);
   });
 });
+
+describe('calls whose deadlines fall on the same timer', () => {
+  it('a call due exactly when the timer for an earlier one fires is answered by that timer, not a ms later', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const { limiter } = limiterOn(new CallbackStore('never'), { timeoutMs: 100 });
+    const answered: string[] = [];
+    void limiter.consume('first').then(() => answered.push('first'));
+    await vi.advanceTimersByTimeAsync(1);
+    // Due at 101: the moment the first call's timer fires (its deadline 100, the timer 1 ms after).
+    void limiter.consume('second').then(() => answered.push('second'));
+    await vi.advanceTimersByTimeAsync(99);
+    expect(answered).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(answered).toEqual(['first', 'second']);
+  });
+});

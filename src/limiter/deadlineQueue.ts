@@ -58,7 +58,6 @@ export class DeadlineQueue {
   private expireDue(): void {
     this.timer = undefined;
     const now = performance.now();
-    // Stryker disable next-line EqualityOperator: the timer fires at least 1 ms past a deadline (see schedule), so no head is due exactly now
     while (this.head !== undefined && (this.head.settled || this.head.at <= now)) {
       const entry = this.shift();
       // Stryker disable next-line ConditionalExpression: equivalent, as every expire() is a no-op once its call is settled; this spares the call
