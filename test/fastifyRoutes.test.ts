@@ -218,7 +218,7 @@ describe.each([
       const prefix = uniquePrefix('fastify-processes');
       const serverApp = async (store: Store) => {
         const app = make(factory);
-        await app.register(sluice, { capacity: 100, refillRate: 100, store, prefix });
+        await app.register(sluice, { capacity: 100, refillRate: 100, store, prefix, timeoutMs: 5000 });
         app.get('/item', { config: { rateLimit: { capacity: 2, refillRate: 2, interval: '1h' } } }, ok);
         app.post('/item', { config: { rateLimit: { capacity: 2, refillRate: 2, interval: '1h' } } }, ok);
         return app;

@@ -11,14 +11,17 @@ import { type CapturedWarning, takeWarnings } from '../setup/warningGuard.js';
  */
 export function storeVariants(name: string, { cluster = false } = {}): [string, (() => StoreOptions) | undefined][] {
   const single = redisOptions();
+  // These tests are about decisions, not timeouts: in a loaded test run a Redis call (and a new cluster client's
+  // first fetch of the slot map) can outlast the default 100 ms, and onStoreError would answer instead. The tests
+  // of store failures set their own timeoutMs.
+  const timeoutMs = 5000;
   const variants: [string, (() => StoreOptions) | undefined][] = [
     ['memory', () => ({})],
-    ['redis', single && (() => ({ store: new RedisStore({ client: redisClient() }), prefix: uniquePrefix(name) }))],
+    ['redis', single && (() => ({ store: new RedisStore({ client: redisClient() }), prefix: uniquePrefix(name), timeoutMs }))],
   ];
   const nodes = cluster ? redisClusterNodes() : undefined;
   if (cluster) {
-    // A new cluster client first fetches the slot map, which in a loaded test run can outlast the default 100 ms timeout.
-    const options = () => ({ store: new RedisStore({ client: redisClusterClient() }), prefix: uniquePrefix(name), timeoutMs: 5000 });
+    const options = () => ({ store: new RedisStore({ client: redisClusterClient() }), prefix: uniquePrefix(name), timeoutMs });
     variants.push(['redis cluster', nodes && options]);
   }
   return variants;
