@@ -73,6 +73,7 @@ describe.skipIf(single === undefined).each(NODE_REDIS_MAJORS)('RedisStore on nod
       interval: '1h',
       prefix: uniquePrefix('nr-batch'),
       store: new RedisStore({ client, maxBatchSize: 64 }),
+      timeoutMs: 5000,
       onStoreError: 'throw',
     });
     await limiter.peek('warm-up');
@@ -101,6 +102,7 @@ describe.skipIf(single === undefined).each(NODE_REDIS_MAJORS)('RedisStore on nod
       interval: '1h',
       prefix: uniquePrefix('nr-deny'),
       store: new RedisStore({ client }),
+      timeoutMs: 5000,
     });
     await limiter.consume('flood', 2);
     expect((await limiter.consume('flood')).allowed).toBe(false);

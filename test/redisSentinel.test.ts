@@ -190,10 +190,12 @@ describe.skipIf(!available).each(SENTINEL_CLIENTS)('RedisStore on Redis Sentinel
     // What the failover gave back: admissions the old primary answered that the new one does not remember.
     const remembered = capacity - (await limiter.peek('before')).remaining;
     const givenBack = admittedBefore - remembered;
-    // node-redis' Sentinel client holds the calls that were on their way at the kill (and those sent while it still
-    // reports itself ready) and sends them to the new primary, where they take their tokens although onStoreError has
-    // answered them: on the strict side, a few per caller.
-    expect(givenBack).toBeGreaterThanOrEqual(name === 'ioredis' ? 0 : -3 * CALLERS);
+    // A call that onStoreError answered (past timeoutMs, or at the kill) may still reach a primary and take its tokens:
+    // the client holds the calls on their way at the kill and sends them to the new primary, and a call that timed out
+    // on a loaded machine is still run. On the strict side, at most one per such call; node-redis' Sentinel client
+    // also sends those made while it still reports itself ready, a few per caller.
+    const answeredByPolicy = samples.filter((s) => s.key === 'before' && s.decision.degraded).length;
+    expect(givenBack).toBeGreaterThanOrEqual(-answeredByPolicy - (name === 'ioredis' ? 0 : 3 * CALLERS));
     // Replication is asynchronous: the writes on their way to the replica at the kill are lost (on loopback, at most a
     // few batches). A replica that was not in sync would lose every admission since its last sync.
     expect(givenBack).toBeLessThanOrEqual(1000);

@@ -59,8 +59,8 @@ describe.skipIf(single === undefined)('RedisStore on one server', () => {
     const client = redisClient();
     // 7 per second: TATs are fractional ms (scale 7), so the short path's number formatting is exercised too.
     const options = { capacity: 3, refillRate: 7, interval: '1s' as const };
-    const short = new RateLimiter({ ...options, prefix: uniquePrefix('short'), store: new RedisStore({ client }) });
-    const general = new RateLimiter({ ...options, prefix: uniquePrefix('general'), store: new RedisStore({ client }) });
+    const short = new RateLimiter({ ...options, prefix: uniquePrefix('short'), store: new RedisStore({ client }), timeoutMs: 5000 });
+    const general = new RateLimiter({ ...options, prefix: uniquePrefix('general'), store: new RedisStore({ client }), timeoutMs: 5000 });
     const keys = ['a', 'b', 'a', 'a', 'a', 'b', 'a'];
     const shortDecisions = await Promise.all(keys.map((key) => short.consume(key)));
     // A peek (cost 0) in the same tick sends the whole batch down the general path.
@@ -115,7 +115,14 @@ describe.skipIf(single === undefined)('RedisStore on one server', () => {
   it('stores odd keys safely and keeps them apart', async () => {
     const client = redisClient();
     const prefix = uniquePrefix('odd');
-    const limiter = new RateLimiter({ capacity: 1, refillRate: 1, interval: '1h', prefix, store: new RedisStore({ client }) });
+    const limiter = new RateLimiter({
+      capacity: 1,
+      refillRate: 1,
+      interval: '1h',
+      prefix,
+      store: new RedisStore({ client }),
+      timeoutMs: 5000,
+    });
     const keys = [
       '}',
       '{',
@@ -150,7 +157,7 @@ describe.skipIf(single === undefined)('RedisStore on one server', () => {
       ],
     ]) {
       const prefix = uniquePrefix('long');
-      const limiter = new RateLimiter({ limits, prefix, store: new RedisStore({ client }) });
+      const limiter = new RateLimiter({ limits, prefix, store: new RedisStore({ client }), timeoutMs: 5000 });
       const long = `${'k'.repeat(100_000)}{tag}`;
       const other = `${'k'.repeat(100_000)}{tah}`;
       const view = (d: { allowed: boolean; remaining: number; retryAfterMs: number }) => [d.allowed, d.remaining, d.retryAfterMs > 0];
@@ -186,6 +193,7 @@ describe.skipIf(single === undefined)('RedisStore on one server', () => {
       ],
       prefix,
       store: new RedisStore({ client }),
+      timeoutMs: 5000,
     });
     await limiter.consume('k', 2);
     const [first, second] = [RedisStore.keyOf(limiter, 'k', 0), RedisStore.keyOf(limiter, 'k', 1)];
@@ -236,6 +244,7 @@ describe.skipIf(single === undefined)('RedisStore round trips (own redis-server,
       interval: '1h',
       prefix: uniquePrefix('batch'),
       store: new RedisStore({ client, maxBatchSize: 64 }),
+      timeoutMs: 5000,
     });
     await limiter.peek('warm-up'); // loads the script (the first EVALSHA gets NOSCRIPT on a fresh server)
     await client.config('RESETSTAT');
@@ -250,6 +259,7 @@ describe.skipIf(single === undefined)('RedisStore round trips (own redis-server,
       interval: '1h',
       prefix: uniquePrefix('batch16'),
       store: new RedisStore({ client }),
+      timeoutMs: 5000,
     });
     await client.config('RESETSTAT');
     await Promise.all(Array.from({ length: 50 }, (_, i) => defaults.consume(`k${i}`)));
@@ -290,13 +300,21 @@ describe.skipIf(single === undefined)('RedisStore round trips (own redis-server,
   it('answers a repeated denial from the deny cache with no round trip, and makes one with the cache off', async () => {
     const client = ownClient();
     const prefix = uniquePrefix('deny');
-    const cached = new RateLimiter({ capacity: 2, refillRate: 1, interval: '1h', prefix, store: new RedisStore({ client }) });
+    const cached = new RateLimiter({
+      capacity: 2,
+      refillRate: 1,
+      interval: '1h',
+      prefix,
+      store: new RedisStore({ client }),
+      timeoutMs: 5000,
+    });
     const uncached = new RateLimiter({
       capacity: 2,
       refillRate: 1,
       interval: '1h',
       prefix,
       store: new RedisStore({ client, denyCache: false }),
+      timeoutMs: 5000,
     });
     await cached.consume('flood', 2);
     expect((await cached.consume('flood')).allowed).toBe(false);
@@ -360,6 +378,7 @@ describe.skipIf(cluster === undefined)('RedisStore on Redis Cluster', () => {
       ],
       prefix: uniquePrefix('longCluster'),
       store: new RedisStore({ client: redisClusterClient() }),
+      timeoutMs: 5000,
     });
     const long = 'z'.repeat(100_000);
     expect((await limiter.consume(long, 2)).bands?.map((b) => b.remaining)).toEqual([0, 2]);
