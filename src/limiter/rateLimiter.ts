@@ -27,6 +27,9 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
+/** The calls that settle a cost after the fact, never refused. */
+type Settlement = Extract<CostUse, 'charge' | 'refund'>;
+
 /**
  * A token-bucket rate limiter. Each key has a bucket of `capacity` tokens refilled continuously at
  * `refillRate` per `interval`; a call of cost c is allowed iff the bucket holds c tokens, which it takes.
@@ -146,33 +149,28 @@ export class RateLimiter {
    * Rejects with a SluiceArgumentError for a bad `key` or `cost`, and as `consume` does when the store fails.
    */
   charge(key: string, cost: Cost): Promise<Decision> {
-    return this.settle(key, cost, 'charge', Number.POSITIVE_INFINITY);
+    return this.settle(key, cost, 'charge');
   }
 
   /** `charge` without a promise, for synchronous stores (`MemoryStore`). Throws what `charge` rejects with. */
   chargeSync(key: string, cost: Cost): Decision {
-    const costs = this.checkCall(key, cost, 'charge');
-    this.checkSynchronous('chargeSync', 'charge');
-    return this.call.decideSync(key, costs, this.now(), Number.POSITIVE_INFINITY);
+    return this.settleSync(key, cost, 'charge');
   }
 
   /**
    * Gives `cost` tokens back to `key`'s bucket (e.g. for a request that turned out not to count): never
-   * refused (also when the bucket is in debt and a part, or the whole cost, is 0), never beyond a full bucket, so a refund larger than what was taken only fills the bucket. `cost`
-   * as for `consume` (a whole number ≥ 0, or per band by name; any size). Resolves to the Decision after it
-   * (`allowed` true). Rejects with a SluiceArgumentError for a bad `key` or `cost`, and as `consume` does when
+   * refused (also a cost of 0, or a part of 0, on a bucket in debt), never beyond a full bucket, so a refund larger
+   * than what was taken only fills the bucket. `cost` as for `consume` (a whole number ≥ 0, or per band by name;
+   * any size). Resolves to the Decision after it (`allowed` true). Rejects with a SluiceArgumentError for a bad `key` or `cost`, and as `consume` does when
    * the store fails.
    */
   refund(key: string, cost: Cost): Promise<Decision> {
-    // Unbounded slack, as for a charge: a part of 0 must not be refused by a band in debt.
-    return this.settle(key, cost, 'refund', Number.POSITIVE_INFINITY);
+    return this.settle(key, cost, 'refund');
   }
 
   /** `refund` without a promise, for synchronous stores (`MemoryStore`). Throws what `refund` rejects with. */
   refundSync(key: string, cost: Cost): Decision {
-    const costs = this.checkCall(key, cost, 'refund');
-    this.checkSynchronous('refundSync', 'refund');
-    return this.call.decideSync(key, costs, this.now(), Number.POSITIVE_INFINITY);
+    return this.settleSync(key, cost, 'refund');
   }
 
   /** The decision a call of cost 0 gets: looks at the bucket, takes nothing. Rejects as `consume` does. */
@@ -244,8 +242,11 @@ export class RateLimiter {
     if (typeof key !== 'string' || key.length === 0) throw badKeyError(key);
   }
 
-  /** A charge or a refund: `consume`'s path with the cost read for `use`, at `slackMs`. */
-  private settle(key: string, cost: Cost, use: CostUse, slackMs: number): Promise<Decision> {
+  /**
+   * A charge or a refund: `consume`'s path with the cost read for `use`, at unbounded slack, so that neither is
+   * refused (a charge may put the bucket into debt; a refund's part of 0 fits a band in debt).
+   */
+  private settle(key: string, cost: Cost, use: Settlement): Promise<Decision> {
     let costs: BandCosts;
     let now: number;
     try {
@@ -254,7 +255,14 @@ export class RateLimiter {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.call.decide(key, costs, now, slackMs);
+    return this.call.decide(key, costs, now, Number.POSITIVE_INFINITY);
+  }
+
+  /** `settle` without a promise: `chargeSync` and `refundSync`. */
+  private settleSync(key: string, cost: Cost, use: Settlement): Decision {
+    const costs = this.checkCall(key, cost, use);
+    this.checkSynchronous(`${use}Sync`, use);
+    return this.call.decideSync(key, costs, this.now(), Number.POSITIVE_INFINITY);
   }
 
   /** Checks a call's arguments and returns its cost as the store receives it (see CallCost). */
