@@ -133,6 +133,30 @@ describe.each([
       expect(await statuses(app, 'GET', '/item', 2, { 'accept-version': '2.x' })).toEqual([200, 429]);
     });
 
+    it.skipIf(storeOptions === undefined)('routes told apart by a RegExp host constraint: separate buckets', async () => {
+      const app = make(factory);
+      await plugin(app);
+      const limit = { capacity: 1, refillRate: 1, interval: '1h' } as const;
+      app.get('/item', { constraints: { host: /^a\./ }, config: { rateLimit: limit } }, async () => 'a');
+      app.get('/item', { constraints: { host: /^b\./ }, config: { rateLimit: limit } }, async () => 'b');
+      expect(await statuses(app, 'GET', '/item', 2, { host: 'a.example.com' })).toEqual([200, 429]);
+      expect(await statuses(app, 'GET', '/item', 2, { host: 'b.example.com' })).toEqual([200, 429]);
+    });
+
+    it.skipIf(storeOptions === undefined)(
+      'a route with several methods has one bucket for them, apart from the same URL’s other routes',
+      async () => {
+        const app = make(factory);
+        await plugin(app);
+        const limit = { capacity: 2, refillRate: 2, interval: '1h' } as const;
+        app.route({ method: ['POST', 'PUT'], url: '/item', config: { rateLimit: limit }, handler: ok });
+        app.route({ method: 'GET', url: '/item', config: { rateLimit: limit }, handler: ok });
+        expect([(await send(app, 'POST', '/item')).status, (await send(app, 'PUT', '/item')).status]).toEqual([200, 200]);
+        expect([(await send(app, 'PUT', '/item')).status, (await send(app, 'POST', '/item')).status]).toEqual([429, 429]);
+        expect(await statuses(app, 'GET', '/item', 3)).toEqual([200, 200, 429]);
+      },
+    );
+
     it.skipIf(storeOptions === undefined)('one route in two prefixed contexts: one bucket per context', async () => {
       const app = make(factory);
       await plugin(app);

@@ -118,6 +118,14 @@ describe('clientKey', () => {
     '[]',
     ':80',
     '::ffff:203.0.113.7.1',
+    '[2001:db8::1]x80',
+    '[2001:db8::1]-80',
+    '[::ffff:203.0.113.7]x80',
+    '203.0.113.7:000080',
+    '[2001:db8::1]:000443',
+    '::ffff:203.0.113.7:000080',
+    '1.2.3.4::',
+    '1:1.2.3.4::1',
   ])('has no key for %j, which is not an address', (ip) => {
     expect(clientKey(ip, 56)).toBeUndefined();
   });
@@ -224,7 +232,20 @@ describe('clientKey: an unbracketed IPv6 address with a port that cannot be a gr
   });
 
   it('still refuses what is no address with a port (a ninth field after `::`, a bad port, junk)', () => {
-    for (const text of ['2001:db8:::40000', '2001:db8::7:99999', 'abcd:40000', '1:2:3:4:5:6:7:8:9:443', '2001:db8::7:']) {
+    for (const text of [
+      '2001:db8:::40000',
+      '2001:db8::7:99999',
+      'abcd:40000',
+      '1:2:3:4:5:6:7:8:9:443',
+      '2001:db8::7:',
+      // With `::`, a short last field may be a group: the address is then one group too long, not an address and a port.
+      '1:2:3:4:5:6::8:443',
+      '1::3:4:5:6:7:8:443',
+      // Seven fields (an IPv4 tail) and two ports.
+      '1:2:3:4:5:6:1.2.3.4:443:80',
+      ':40000',
+      ':443',
+    ]) {
       expect(clientKey(text, 56), text).toBeUndefined();
     }
   });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { compileBand } from '../../src/core/gcra.js';
 import { policyHeader, RateLimitHeaders, restoreSeconds, toSeconds } from '../../src/http/headers.js';
 import { RateLimiter } from '../../src/index.js';
@@ -78,6 +78,66 @@ describe('RateLimit per response', () => {
       bands: undefined,
     };
     expect(collect(headers, degraded).RateLimit).toBe('"a";r=1;t=0');
+  });
+});
+
+describe('a decision with another band count than the headers', () => {
+  it('(a fallback limiter with other limits) is described by the band it reports, as one item', () => {
+    const { limiter } = limiterAt({
+      limits: [
+        { capacity: 2, refillRate: 2, interval: '1s', name: 'burst' },
+        { capacity: 100, refillRate: 100, interval: '1h', name: 'hourly' },
+      ],
+    });
+    const { limiter: fallback } = limiterAt({
+      limits: [
+        { capacity: 5, refillRate: 5, interval: '1s', name: 'x' },
+        { capacity: 6, refillRate: 6, interval: '1s', name: 'y' },
+        { capacity: 7, refillRate: 7, interval: '1s', name: 'z' },
+      ],
+    });
+    const headers = new RateLimitHeaders(limiter.limits, 'draft-8');
+    const decision = fallback.consumeSync('k');
+    expect(decision.bands).toHaveLength(3);
+    expect(collect(headers, decision)).toEqual({
+      'RateLimit-Policy': '"burst";q=2;w=1, "hourly";q=100;w=3600',
+      RateLimit: '"burst";r=4;t=0',
+    });
+  });
+});
+
+describe('readHeadersMode', () => {
+  /** headersMode.ts as imported now: its list of formats and its message are built when the module loads. */
+  async function freshHeadersMode() {
+    vi.resetModules();
+    return import('../../src/http/headersMode.js');
+  }
+
+  it("reads each format, 'both', false and an array of formats; 'draft-8' when not given", async () => {
+    const { readHeadersMode } = await freshHeadersMode();
+    for (const mode of ['draft-6', 'draft-7', 'draft-8', 'legacy', 'both', false] as const) expect(readHeadersMode(mode)).toBe(mode);
+    expect(readHeadersMode()).toBe('draft-8');
+    expect(readHeadersMode(undefined, 'plugin.headers')).toBe('draft-8');
+    const given = ['draft-6', 'legacy'];
+    const read = readHeadersMode(given);
+    expect(read).toEqual(['draft-6', 'legacy']);
+    expect(read).not.toBe(given);
+    expect(Object.isFrozen(read)).toBe(true);
+    expect(readHeadersMode([])).toEqual([]);
+  });
+
+  it('refuses anything else, naming the option (or the array item) and the choices', async () => {
+    const { readHeadersMode } = await freshHeadersMode();
+    const choices = "must be 'draft-8', 'draft-7', 'draft-6', 'legacy', 'both', false, or an array such as ['draft-7', 'legacy']";
+    for (const value of ['draft-9', 'Draft-8', '', true, null, 8, { draft: 'draft-8' }]) {
+      expect(() => readHeadersMode(value), String(value)).toThrow(`\`headers\` ${choices}`);
+    }
+    expect(() => readHeadersMode('x', 'plugin.headers')).toThrow(`\`plugin.headers\` ${choices}`);
+    expect(() => readHeadersMode(['legacy', 'draft-9'])).toThrow(
+      '`headers[1]` must be one of draft-6, draft-7, draft-8, legacy; got "draft-9"',
+    );
+    expect(() => readHeadersMode(['both'])).toThrow('`headers[0]` must be one of draft-6, draft-7, draft-8, legacy');
+    expect(() => readHeadersMode(['draft-7', 'draft-8'])).toThrow('may name one draft at most');
   });
 });
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SluiceConfigError } from '../../src/core/errors.js';
 import { IpRangeSet, ipv6Network, mappedIpv4, parseIpv4, parseIpv6 } from '../../src/http/ipRange.js';
 
@@ -24,6 +24,9 @@ describe('parseIpv6', () => {
   });
   it.each([
     '',
+    '1.2.3.4::',
+    '1:1.2.3.4::1',
+    '::1.2.3.4:1',
     '1:2:3:4:5:6:7',
     '1:2:3:4:5:6:7:8:9',
     '1::2::3',
@@ -36,6 +39,28 @@ describe('parseIpv6', () => {
     'fe80::1%a b',
   ])('rejects %j', (text) => {
     expect(parseIpv6(text)).toBeUndefined();
+  });
+});
+
+describe('parseIpv6: zone ids', () => {
+  /** ipRange.ts as imported now: its zone-id pattern is built when the module loads, so the test builds it while it runs. */
+  async function freshIpRange() {
+    vi.resetModules();
+    return import('../../src/http/ipRange.js');
+  }
+
+  it('accepts a zone id of letters, digits, `.`, `:` and `-`, and ignores it', async () => {
+    const fresh = await freshIpRange();
+    for (const zone of ['eth0', 'en0.5', '1', 'a-b', 'A:b', 'x']) {
+      expect(fresh.parseIpv6(`fe80::1%${zone}`), zone).toEqual([0xfe80, 0, 0, 0, 0, 0, 0, 1]);
+    }
+  });
+  it('refuses an empty zone id, or one with any other character before, inside or after it', async () => {
+    const fresh = await freshIpRange();
+    for (const zone of ['', ' eth0', 'eth0 ', 'eth 0', 'eth/0', '/eth0', 'eth0/', 'é', 'eth0%1', '_']) {
+      expect(fresh.parseIpv6(`fe80::1%${zone}`), zone).toBeUndefined();
+      expect(fresh.parseClientAddress(`[fe80::1%${zone}]:80`), zone).toBeUndefined();
+    }
   });
 });
 
@@ -90,6 +115,13 @@ describe('IpRangeSet', () => {
     expect(set.has('11.1.2.3:50001')).toBe(false);
     expect(set.has('10.1.2.3:99999')).toBe(false);
   });
+  it('refuses a bracketed address followed by anything but a port, and a port of more than five characters', () => {
+    for (const ip of ['[::1]x80', '[::1]-1', '[::ffff:10.1.2.3]x443', '10.1.2.3:000080', '[::1]:000080', '[::1]:123456']) {
+      expect(set.has(ip), ip).toBe(false);
+    }
+    expect(set.has('[::1]:00080')).toBe(true);
+    expect(set.has('10.1.2.3:00080')).toBe(true);
+  });
   it('treats anything unparsable as not listed', () => {
     expect(set.has('')).toBe(false);
     expect(set.has('localhost')).toBe(false);
@@ -110,6 +142,43 @@ describe('IpRangeSet', () => {
     expect(() => new IpRangeSet([entry], 'allowList')).toThrow(message);
   });
   it('rejects a non-string entry', () => {
-    expect(() => new IpRangeSet(['10.0.0.1', 7 as unknown as string], 'allowList')).toThrow(/allowList\[1\]/);
+    expect(() => new IpRangeSet(['10.0.0.1', 7 as unknown as string], 'allowList')).toThrow(
+      /`allowList\[1\]` must be an IP or a CIDR range such as '10\.0\.0\.0\/8'/,
+    );
+  });
+  it('reads an entry with whitespace around the address or the prefix length', () => {
+    const spaced = new IpRangeSet([' 10.0.0.0 / 8 ', '\t192.168.1.7\t', '2001:db8:: /32', ' ::1 ', '::ffff:172.16.0.0/ 108'], 'allowList');
+    expect(
+      ['10.9.9.9', '11.0.0.1', '192.168.1.7', '2001:db8:9::1', '2001:db9::1', '::1', '172.17.0.1', '172.32.0.1'].map((ip) =>
+        spaced.has(ip),
+      ),
+    ).toEqual([true, false, true, true, false, true, true, false]);
+  });
+  it('keeps an IPv4-mapped entry below /96 as an IPv6 range, which holds the neighbouring IPv6 addresses', () => {
+    // ::fffe:0:0/95 holds ::fffe:* and ::ffff:*; as IPv4 it would be a meaningless mask.
+    const below = new IpRangeSet(['::ffff:10.0.0.0/95'], 'allowList');
+    expect(['::fffe:1:2', '::fffe:ffff:ffff', '::fffd:1:2', '2001:db8::1'].map((ip) => below.has(ip))).toEqual([true, true, false, false]);
+    const at80 = new IpRangeSet(['::ffff:10.0.0.0/80'], 'allowList');
+    expect(['::1:2:3', '::1', '0:0:0:0:1::'].map((ip) => at80.has(ip))).toEqual([true, true, false]);
+  });
+  it.each([
+    ['10.0.0.0/-1', 32],
+    ['10.0.0.0/8.0', 32],
+    ['10.0.0.0/0x8', 32],
+    ['10.0.0.0/0008', 32],
+    ['10.0.0.0/', 32],
+    ['10.0.0.0/NaN', 32],
+    ['::/-0', 128],
+    ['::/1e2', 128],
+    ['::/', 128],
+  ])('rejects the prefix length of %j, naming the range of whole numbers', (entry, max) => {
+    expect(() => new IpRangeSet([entry], 'allowList')).toThrow(`has a prefix length that is not a whole number from 0 to ${max}`);
+  });
+  it('accepts every prefix length from 0 to the address size, and none beyond', () => {
+    for (let prefix = 0; prefix <= 32; prefix++) expect(() => new IpRangeSet([`10.0.0.0/${prefix}`], 'allowList')).not.toThrow();
+    for (let prefix = 0; prefix <= 128; prefix++) expect(() => new IpRangeSet([`2001:db8::/${prefix}`], 'allowList')).not.toThrow();
+    expect(() => new IpRangeSet(['10.0.0.0/33'], 'allowList')).toThrow(/prefix length/);
+    expect(() => new IpRangeSet(['2001:db8::/129'], 'allowList')).toThrow(/prefix length/);
+    expect(new IpRangeSet(['10.0.0.0/032'], 'allowList').has('10.0.0.0')).toBe(true);
   });
 });
