@@ -97,6 +97,8 @@ const fastify: HttpFramework<FastifyRequest, FastifyReply> = {
   setHeader: (reply, name, value) => {
     reply.header(name, value);
   },
+  // `reply.header` lowercases every name: given lower case, it does not build a new string per header.
+  lowerCaseHeaderNames: true,
   send: (reply, statusCode, body) => {
     reply.code(statusCode).send(body);
   },

@@ -66,6 +66,29 @@ export function restoreSeconds(
   return toSeconds(state.resetMs - ((band.capacity - 1) * band.intervalMs) / band.refillRate);
 }
 
+/** The names of the headers `RateLimitHeaders` writes, as the standards spell them. */
+const HEADER_NAMES = {
+  policy: 'RateLimit-Policy',
+  rateLimit: 'RateLimit',
+  limit: 'RateLimit-Limit',
+  remaining: 'RateLimit-Remaining',
+  reset: 'RateLimit-Reset',
+  legacyLimit: 'X-RateLimit-Limit',
+  legacyRemaining: 'X-RateLimit-Remaining',
+  legacyReset: 'X-RateLimit-Reset',
+  retryAfter: 'Retry-After',
+} as const;
+
+type HeaderNames = { readonly [K in keyof typeof HEADER_NAMES]: string };
+
+/**
+ * The same names in lower case, for a framework that lowercases every name it is given (Fastify's
+ * `reply.header`): a name that is lower case already is not copied into a new string on every response.
+ */
+const LOWER_CASE_HEADER_NAMES: HeaderNames = Object.fromEntries(
+  Object.entries(HEADER_NAMES).map(([field, name]) => [field, name.toLowerCase()]),
+) as unknown as HeaderNames;
+
 /** Precomputed header text for one limiter: everything but the per-response numbers. */
 export class RateLimitHeaders {
   /** The constant `RateLimit-Policy` value. */
@@ -77,9 +100,12 @@ export class RateLimitHeaders {
   private readonly oldPolicy: string;
   private readonly draft: 'draft-6' | 'draft-7' | 'draft-8' | undefined;
   private readonly legacy: boolean;
+  private readonly names: HeaderNames;
 
-  constructor(bands: readonly Band[], mode: HeadersMode) {
+  /** `lowerCaseNames`: pass the header names in lower case (for a framework that lowercases them anyway). */
+  constructor(bands: readonly Band[], mode: HeadersMode, lowerCaseNames = false) {
     this.bands = bands;
+    this.names = lowerCaseNames ? LOWER_CASE_HEADER_NAMES : HEADER_NAMES;
     this.policy = policyHeader(bands);
     this.itemPrefixes = bands.map((band, i) => `"${policyName(band, i, bands.length)}";r=`);
     this.oldPolicy = oldPolicyHeader(bands);
@@ -105,26 +131,27 @@ export class RateLimitHeaders {
 
   /** Writes the configured headers for `decision`, and `Retry-After` when it is a refusal. */
   write<Res>(res: Res, decision: Decision, set: SetHeader<Res>): void {
+    const names = this.names;
     if (this.draft === 'draft-8') {
-      set(res, 'RateLimit-Policy', this.policy);
-      set(res, 'RateLimit', this.rateLimit(decision));
+      set(res, names.policy, this.policy);
+      set(res, names.rateLimit, this.rateLimit(decision));
     } else if (this.draft !== undefined) {
       const limit = Math.floor(decision.limit);
       const reset = toSeconds(decision.resetMs);
-      set(res, 'RateLimit-Policy', this.oldPolicy);
+      set(res, names.policy, this.oldPolicy);
       if (this.draft === 'draft-7') {
-        set(res, 'RateLimit', `limit=${limit}, remaining=${decision.remaining}, reset=${reset}`);
+        set(res, names.rateLimit, `limit=${limit}, remaining=${decision.remaining}, reset=${reset}`);
       } else {
-        set(res, 'RateLimit-Limit', String(limit));
-        set(res, 'RateLimit-Remaining', String(decision.remaining));
-        set(res, 'RateLimit-Reset', String(reset));
+        set(res, names.limit, String(limit));
+        set(res, names.remaining, String(decision.remaining));
+        set(res, names.reset, String(reset));
       }
     }
     if (this.legacy) {
-      set(res, 'X-RateLimit-Limit', String(Math.floor(decision.limit)));
-      set(res, 'X-RateLimit-Remaining', String(decision.remaining));
-      set(res, 'X-RateLimit-Reset', String(toSeconds(decision.resetMs)));
+      set(res, names.legacyLimit, String(Math.floor(decision.limit)));
+      set(res, names.legacyRemaining, String(decision.remaining));
+      set(res, names.legacyReset, String(toSeconds(decision.resetMs)));
     }
-    if (!decision.allowed) set(res, 'Retry-After', String(toSeconds(decision.retryAfterMs)));
+    if (!decision.allowed) set(res, names.retryAfter, String(toSeconds(decision.retryAfterMs)));
   }
 }

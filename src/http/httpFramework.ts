@@ -28,6 +28,11 @@ export interface HttpFramework<Req, Res> {
   /** Whether the response was sent already (by a timeout, or a callback that answered itself): then it is left alone. */
   responded(res: Res): boolean;
   setHeader: SetHeader<Res>;
+  /**
+   * True when `setHeader` lowercases every name itself (Fastify): the core then passes lower-case names, which
+   * the framework keeps as they are instead of building a lower-case copy per header and response.
+   */
+  lowerCaseHeaderNames?: boolean;
   /** Sends the refusal body (a string, or an object as JSON) with `statusCode`. */
   send(res: Res, statusCode: number, body: unknown): void;
   /** Node's response under the framework's, for 'close' and 'finish' (used only by `delay` and `finalCost`). */

@@ -16,7 +16,7 @@ export class Responder<Req extends object, Res> {
     private readonly options: ResolvedHttpOptions<Req, Res>,
     private readonly framework: HttpFramework<Req, Res>,
   ) {
-    this.headers = new RateLimitHeaders(options.limiter.limits, options.headers);
+    this.headers = new RateLimitHeaders(options.limiter.limits, options.headers, framework.lowerCaseHeaderNames === true);
   }
 
   /**

@@ -170,6 +170,26 @@ describe('legacy and other modes', () => {
   });
 });
 
+describe('lower-case header names (for a framework that lowercases them itself)', () => {
+  // Every mode and a refusal: each header any mode writes, named as the mixed-case one, only in lower case.
+  it.each(['draft-6', 'draft-7', 'draft-8', 'legacy', 'both'] as const)('%s: the same headers and values, names in lower case', (mode) => {
+    const { limiter } = limiterAt({ capacity: 1, refillRate: 1, interval: '1s' });
+    const decisions = [limiter.consumeSync('k'), limiter.consumeSync('k')]; // allowed, then refused
+    for (const decision of decisions) {
+      const mixed = collect(new RateLimitHeaders(limiter.limits, mode), decision);
+      const lower = collect(new RateLimitHeaders(limiter.limits, mode, true), decision);
+      expect(lower).toEqual(Object.fromEntries(Object.entries(mixed).map(([name, value]) => [name.toLowerCase(), value])));
+      expect(Object.keys(lower).length).toBeGreaterThan(decision.allowed ? 0 : 1);
+    }
+  });
+  it('false: Retry-After alone, in lower case', () => {
+    const { limiter } = limiterAt({ capacity: 1, refillRate: 1, interval: '1s' });
+    const headers = new RateLimitHeaders(limiter.limits, false, true);
+    expect(collect(headers, limiter.consumeSync('k'))).toEqual({});
+    expect(collect(headers, limiter.consumeSync('k'))).toEqual({ 'retry-after': '1' });
+  });
+});
+
 describe('rounding', () => {
   it('rounds seconds up, never to 0 for a positive wait', () => {
     expect(toSeconds(0)).toBe(0);
