@@ -80,10 +80,8 @@ export function resolvePlans(options: Readonly<Record<string, unknown>>, ready: 
     try {
       limiters.set(name, new RateLimiter({ ...shared, prefix: `${prefix}plan:${name}:`, ...(plan as RateLimiterOptions) }));
     } catch (error) {
-      if (error instanceof SluiceConfigError) {
-        const option = error.option === 'options' ? `plans.${name}` : `plans.${name}.${error.option}`;
-        throw new SluiceConfigError(option, error.value, expectation(error));
-      }
+      // The plan's options are an object here, so the error names one of them, never the whole `options`.
+      if (error instanceof SluiceConfigError) throw new SluiceConfigError(`plans.${name}.${error.option}`, error.value, expectation(error));
       throw error;
     }
   }

@@ -89,7 +89,7 @@ export function routeOptions(
   pluginLimiter: RateLimiter,
   route: Readonly<Record<string, unknown>>,
   shape: RouteShape,
-  adapterNames: readonly string[] = [],
+  adapterNames: readonly string[],
   pluginPlans?: ReadonlyMap<string, RateLimiter>,
 ): Record<string, unknown> {
   const merged: Record<string, unknown> = {};
