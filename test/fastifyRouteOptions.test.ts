@@ -47,7 +47,7 @@ describe.each([
   async function app(options: object): Promise<FastifyInstance> {
     const made = (factory as unknown as (options: object) => FastifyInstance)({});
     apps.push(made);
-    await made.register(sluice, options);
+    await made.register(sluice, options as never);
     return made;
   }
 
@@ -93,7 +93,9 @@ describe.each([
     const server = await app({ ...wide, statusCode: 503, headers: false });
     server.get('/own', { config: { rateLimit: { ...two, statusCode: undefined, headers: undefined } } }, ok);
     expect(await statuses(server, 'GET', '/own', 3)).toEqual([200, 200, 503]);
-    expect(Object.keys((await server.inject({ method: 'GET', url: '/own' })).headers).filter((name) => /ratelimit/i.test(name))).toEqual([]);
+    expect(Object.keys((await server.inject({ method: 'GET', url: '/own' })).headers).filter((name) => /ratelimit/i.test(name))).toEqual(
+      [],
+    );
   });
 
   it("one config object on GET /a and GET /b: each automatic HEAD shares its own GET's bucket, not the other's", async () => {
@@ -132,7 +134,9 @@ describe.each([
       'sluice: option `config.rateLimit.groupId` is used by GET,POST /login and POST /otp with other limits, prefixes or stores; ' +
         'give the routes of one group the same limits; got "login"',
     );
-    expect(configMessage(() => server.post('/other', { config: { rateLimit: { ...two, groupId: 'login', store: new MemoryStore() } } }, ok))).toBe(
+    expect(
+      configMessage(() => server.post('/other', { config: { rateLimit: { ...two, groupId: 'login', store: new MemoryStore() } } }, ok)),
+    ).toBe(
       'sluice: option `config.rateLimit.groupId` is used by GET,POST /login and POST /other with other limits, prefixes or stores; ' +
         'give the routes of one group the same limits; got "login"',
     );

@@ -7,8 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { HTTP_OPTION_NAMES, resolveHttpOptions } from '../../src/http/httpLimitOptions.js';
 import { WARNINGS, warnOnce } from '../../src/http/warnings.js';
-import { RATE_LIMITER_OPTION_NAMES } from '../../src/limiter/limiterOptions.js';
 import { MemoryStore, RateLimiter, SluiceConfigError } from '../../src/index.js';
+import { RATE_LIMITER_OPTION_NAMES } from '../../src/limiter/limiterOptions.js';
 import { takeWarnings } from '../setup/warningGuard.js';
 
 const limit = { capacity: 5, refillRate: 1 };
@@ -56,7 +56,10 @@ describe('HTTP option checks: every bad value named with its option and the expe
       'sluice: option `blocked.message` must be a string, an object (sent as JSON) or a function (req, decision) => body; got null',
     );
     expect(resolveHttpOptions({ ...limit, blocked: {} }).blocked).toEqual({ statusCode: 403, message: undefined });
-    expect(resolveHttpOptions({ ...limit, blocked: { statusCode: 451, message: 'no' } }).blocked).toEqual({ statusCode: 451, message: 'no' });
+    expect(resolveHttpOptions({ ...limit, blocked: { statusCode: 451, message: 'no' } }).blocked).toEqual({
+      statusCode: 451,
+      message: 'no',
+    });
   });
 
   it('`cost`: null, an array, a string, a boolean, a negative, NaN and Infinity are refused; 0, an object, a function pass', () => {
@@ -199,7 +202,11 @@ describe('`plans` and `plan`', () => {
     );
     const limits = [{ capacity: 2, refillRate: 2, interval: '1s' }];
     expect(configError(() => resolveHttpOptions({ plans, plan, limits })).option).toBe('limits');
-    expect(rejected({ plans, plan, limits }).startsWith('sluice: option `limits` cannot be combined with `plans`; give each plan its own limits; got ')).toBe(true);
+    expect(
+      rejected({ plans, plan, limits }).startsWith(
+        'sluice: option `limits` cannot be combined with `plans`; give each plan its own limits; got ',
+      ),
+    ).toBe(true);
     for (const [name, value] of [
       ['capacity', 5],
       ['refillRate', 1],
@@ -213,7 +220,9 @@ describe('`plans` and `plan`', () => {
 
   it("a plan's bad option is named `plans.<name>.<option>`, with the limiter's expectation and the value once", () => {
     const capacity = rejected({ plans: { free: { capacity: 'ten tokens', refillRate: 1 } }, plan });
-    expect(capacity).toMatch(/^sluice: option `plans\.free\.capacity` must be a positive, finite number: .*; got "ten tokens"$/);
+    const own = configError(() => new RateLimiter({ capacity: 'ten tokens', refillRate: 1 } as never)).message;
+    expect(own).toMatch(/^sluice: option `capacity` must be a positive, finite number: .*; got "ten tokens"$/);
+    expect(capacity).toBe(own.replace('`capacity`', '`plans.free.capacity`'));
     expect(capacity.match(/; got /g)).toHaveLength(1);
     expect(capacity.match(/sluice: option/g)).toHaveLength(1);
     expect(rejected({ plans: { free: limit, paid: { capacity: 10 } }, plan })).toBe(
