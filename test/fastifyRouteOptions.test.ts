@@ -8,7 +8,8 @@ import fastify5, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import fastify4 from 'fastify4';
 import { afterEach, describe, expect, it } from 'vitest';
 import sluice from '../adapters/fastify.js';
-import { MemoryStore, RateLimiter, SluiceConfigError } from '../src/index.js';
+import { MemoryStore, RateLimiter } from '../src/index.js';
+import { configError } from './http/configError.js';
 
 type Factory = typeof fastify5;
 type Method = 'GET' | 'POST' | 'HEAD';
@@ -22,17 +23,6 @@ async function statuses(app: FastifyInstance, method: Method, url: string, count
   const seen: number[] = [];
   for (let i = 0; i < count; i++) seen.push((await app.inject({ method, url, headers })).statusCode);
   return seen;
-}
-
-/** The SluiceConfigError message `run` throws. */
-function configMessage(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SluiceConfigError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a SluiceConfigError, nothing was thrown');
 }
 
 const ok = async () => 'ok';
@@ -121,7 +111,7 @@ describe.each([
   it('`groupId` with a ready limiter is refused with its reason', () => {
     return app(wide).then((server) => {
       const limiter = new RateLimiter(two);
-      expect(configMessage(() => server.get('/x', { config: { rateLimit: { limiter, groupId: 'x' } as never } }, ok))).toBe(
+      expect(configError(() => server.get('/x', { config: { rateLimit: { limiter, groupId: 'x' } as never } }, ok)).message).toBe(
         'sluice: option `config.rateLimit.groupId` cannot be combined with `limiter`: routes given one limiter share its buckets already; got "x"',
       );
     });
@@ -130,12 +120,13 @@ describe.each([
   it('a group names both routes (every method of each) when their limits differ, and refuses another store', async () => {
     const server = await app(wide);
     server.route({ method: ['GET', 'POST'], url: '/login', config: { rateLimit: { ...two, groupId: 'login' } }, handler: ok });
-    expect(configMessage(() => server.post('/otp', { config: { rateLimit: { ...two, capacity: 3, groupId: 'login' } } }, ok))).toBe(
+    expect(configError(() => server.post('/otp', { config: { rateLimit: { ...two, capacity: 3, groupId: 'login' } } }, ok)).message).toBe(
       'sluice: option `config.rateLimit.groupId` is used by GET,POST /login and POST /otp with other limits, prefixes or stores; ' +
         'give the routes of one group the same limits; got "login"',
     );
     expect(
-      configMessage(() => server.post('/other', { config: { rateLimit: { ...two, groupId: 'login', store: new MemoryStore() } } }, ok)),
+      configError(() => server.post('/other', { config: { rateLimit: { ...two, groupId: 'login', store: new MemoryStore() } } }, ok))
+        .message,
     ).toBe(
       'sluice: option `config.rateLimit.groupId` is used by GET,POST /login and POST /other with other limits, prefixes or stores; ' +
         'give the routes of one group the same limits; got "login"',

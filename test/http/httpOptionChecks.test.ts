@@ -7,23 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import { HTTP_OPTION_NAMES, resolveHttpOptions } from '../../src/http/httpLimitOptions.js';
 import { WARNINGS, warnOnce } from '../../src/http/warnings.js';
-import { MemoryStore, RateLimiter, SluiceConfigError } from '../../src/index.js';
+import { MemoryStore, RateLimiter } from '../../src/index.js';
 import { RATE_LIMITER_OPTION_NAMES } from '../../src/limiter/limiterOptions.js';
 import { takeWarnings } from '../setup/warningGuard.js';
+import { configError } from './configError.js';
 
 const limit = { capacity: 5, refillRate: 1 };
 const plan = () => 'free';
-
-/** The SluiceConfigError `run` throws: its option path and message. */
-function configError(run: () => unknown): { option: string; message: string } {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SluiceConfigError);
-    return { option: (error as SluiceConfigError).option, message: (error as Error).message };
-  }
-  throw new Error('expected a SluiceConfigError, nothing was thrown');
-}
 
 function rejected(options: Record<string, unknown>): string {
   return configError(() => resolveHttpOptions(options)).message;
