@@ -103,7 +103,7 @@ const HTTP_OPTIONS = declareOptions(
 export const HTTP_OPTION_NAMES: readonly string[] = HTTP_OPTIONS.names;
 
 /** Option names the adapters take beside the limiter's: the HTTP options. */
-export function httpAndLimiterNames(extraNames: readonly string[] = []): string[] {
+export function httpAndLimiterNames(extraNames: readonly string[]): string[] {
   return [...HTTP_OPTION_NAMES, ...RATE_LIMITER_OPTION_NAMES, ...extraNames];
 }
 

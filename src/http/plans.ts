@@ -48,7 +48,10 @@ export function readPlan(value: unknown, path: string): ((req: never) => unknown
 
 /** The "expected ..." part of a SluiceConfigError's message, to say it again under the plan's path. */
 function expectation(error: SluiceConfigError): string {
-  return error.message.replace(/^sluice: option `[^`]*` /, '').replace(/; got [\s\S]*$/, '');
+  // Stryker disable next-line Regex: equivalent without `^`: the message begins with this prefix, and nowhere else holds it
+  const afterPath = error.message.replace(/^sluice: option `[^`]*` /, '');
+  // `[\s\S]*` runs to the end of the message: the value's description, whatever characters it holds.
+  return afterPath.replace(/; got [\s\S]*/, '');
 }
 
 /**
@@ -70,6 +73,7 @@ export function resolvePlans(options: Readonly<Record<string, unknown>>, ready: 
   }
   const prefix = typeof options.prefix === 'string' ? options.prefix : 'sl:';
   const shared: Record<string, unknown> = {};
+  // Stryker disable next-line ConditionalExpression: equivalent, the limiter reads an option set to undefined as not given
   for (const name of SHARED_LIMITER_OPTIONS) if (options[name] !== undefined) shared[name] = options[name];
   const limiters = new Map<string, RateLimiter>();
   for (const [name, plan] of Object.entries(plans)) {
@@ -80,10 +84,8 @@ export function resolvePlans(options: Readonly<Record<string, unknown>>, ready: 
     try {
       limiters.set(name, new RateLimiter({ ...shared, prefix: `${prefix}plan:${name}:`, ...(plan as RateLimiterOptions) }));
     } catch (error) {
-      if (error instanceof SluiceConfigError) {
-        const option = error.option === 'options' ? `plans.${name}` : `plans.${name}.${error.option}`;
-        throw new SluiceConfigError(option, error.value, expectation(error));
-      }
+      // The plan's options are an object here, so the error names one of them, never the whole `options`.
+      if (error instanceof SluiceConfigError) throw new SluiceConfigError(`plans.${name}.${error.option}`, error.value, expectation(error));
       throw error;
     }
   }

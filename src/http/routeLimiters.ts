@@ -89,12 +89,15 @@ export function routeOptions(
   pluginLimiter: RateLimiter,
   route: Readonly<Record<string, unknown>>,
   shape: RouteShape,
-  adapterNames: readonly string[] = [],
+  adapterNames: readonly string[],
   pluginPlans?: ReadonlyMap<string, RateLimiter>,
 ): Record<string, unknown> {
   const merged: Record<string, unknown> = {};
-  for (const name of [...HTTP_OPTION_NAMES, ...adapterNames])
-    if (name !== 'limiter' && name !== 'plans' && plugin[name] !== undefined) merged[name] = plugin[name];
+  for (const name of [...HTTP_OPTION_NAMES, ...adapterNames]) {
+    if (name === 'limiter' || name === 'plans') continue;
+    // Stryker disable next-line ConditionalExpression: equivalent, every reader takes an option set to undefined as not given
+    if (plugin[name] !== undefined) merged[name] = plugin[name];
+  }
   const { groupId } = ROUTE_OPTIONS.read(route, ROUTE_PATH, httpAndLimiterNames(adapterNames));
   const { groupId: _, ...own } = route;
   const ownPlans = own.plans !== undefined;
@@ -114,6 +117,7 @@ export function routeOptions(
     if (pluginPlans !== undefined) merged.plans = Object.fromEntries(pluginPlans);
     else merged.limiter = pluginLimiter;
   } else {
+    // Stryker disable next-line ConditionalExpression: equivalent, the limiter reads an option set to undefined as not given
     for (const name of INHERITED_LIMITER_OPTIONS) if (plugin[name] !== undefined) merged[name] = plugin[name];
     // The plugin's store (even its default MemoryStore), under a prefix of the route's or the group's own.
     merged.store = pluginLimiter.store;
@@ -159,6 +163,7 @@ export class RouteLimiters<Req extends object, Res, Made> {
   /** What the adapter installs on a route with this options object. Throws a SluiceConfigError for bad options. */
   forRoute(config: Readonly<Record<string, unknown>>, shape: RouteShape): Made {
     const methods = typeof shape.method === 'string' ? [shape.method] : [...shape.method];
+    // Stryker disable next-line StringLiteral: equivalent, `where` is only compared with others made by this same call
     const where = routePrefix('', '', shape.url, shape.constraints);
     let made = this.byConfig.get(config);
     if (made === undefined) {

@@ -1,0 +1,138 @@
+/**
+ * Fastify: how a route's `config.rateLimit` merges with the plugin's options, through real Fastify 4 and 5 apps.
+ * Which plugin options a route inherits (an option the route leaves undefined included), a route's own limit,
+ * `limits`, `plans` or ready `limiter` replacing the plugin's limiter or plans, the `groupId` rules and their
+ * messages, and the automatic HEAD route of a GET sharing that GET's limiter only.
+ */
+import fastify5, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import fastify4 from 'fastify4';
+import { afterEach, describe, expect, it } from 'vitest';
+import sluice from '../adapters/fastify.js';
+import { MemoryStore, RateLimiter } from '../src/index.js';
+import { configError } from './http/configError.js';
+
+type Factory = typeof fastify5;
+type Method = 'GET' | 'POST' | 'HEAD';
+
+const apps: FastifyInstance[] = [];
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((app) => app.close()));
+});
+
+async function statuses(app: FastifyInstance, method: Method, url: string, count: number, headers: Record<string, string> = {}) {
+  const seen: number[] = [];
+  for (let i = 0; i < count; i++) seen.push((await app.inject({ method, url, headers })).statusCode);
+  return seen;
+}
+
+const ok = async () => 'ok';
+const wide = { capacity: 100, refillRate: 100, interval: '1h' } as const;
+const two = { capacity: 2, refillRate: 2, interval: '1h' } as const;
+const byHeader = (request: FastifyRequest) => String(request.headers['x-plan']);
+
+describe.each([
+  ['Fastify 4', fastify4 as unknown as Factory],
+  ['Fastify 5', fastify5],
+])('%s', (_name, factory) => {
+  async function app(options: object): Promise<FastifyInstance> {
+    const made = (factory as unknown as (options: object) => FastifyInstance)({});
+    apps.push(made);
+    await made.register(sluice, options as never);
+    return made;
+  }
+
+  it("a route's own limit under a plugin given a ready limiter: its own bucket on that limiter's store", async () => {
+    const limiter = new RateLimiter({ ...wide, prefix: 'ready:' });
+    const server = await app({ limiter });
+    server.get('/own', { config: { rateLimit: two } }, ok);
+    server.get('/plugin', ok);
+    expect(await statuses(server, 'GET', '/own', 3)).toEqual([200, 200, 429]);
+    expect(await statuses(server, 'GET', '/plugin', 3)).toEqual([200, 200, 200]);
+  });
+
+  it('a route with `limits` alone (no capacity) gets those limits', async () => {
+    const server = await app(wide);
+    server.get('/bands', { config: { rateLimit: { limits: [{ ...two, name: 'hour' }] } } }, ok);
+    expect(await statuses(server, 'GET', '/bands', 3)).toEqual([200, 200, 429]);
+  });
+
+  it("a route's own `plans` and `plan` replace the plugin's limiter", async () => {
+    const server = await app(wide);
+    const plans = { free: { capacity: 1, refillRate: 1, interval: '1h' }, paid: { capacity: 3, refillRate: 3, interval: '1h' } };
+    server.get('/tiered', { config: { rateLimit: { plans, plan: byHeader } } }, ok);
+    expect(await statuses(server, 'GET', '/tiered', 2, { 'x-plan': 'free' })).toEqual([200, 429]);
+    expect(await statuses(server, 'GET', '/tiered', 4, { 'x-plan': 'paid' })).toEqual([200, 200, 200, 429]);
+  });
+
+  it("a route with a ready limiter under a plugin with plans uses that limiter, without the plugin's plan", async () => {
+    const server = await app({ plans: { free: wide }, plan: () => 'free' });
+    const limiter = new RateLimiter({ ...two, prefix: 'route:' });
+    server.get('/ready', { config: { rateLimit: { limiter } } }, ok);
+    server.get('/planned', ok);
+    expect(await statuses(server, 'GET', '/ready', 3)).toEqual([200, 200, 429]);
+    expect(await statuses(server, 'GET', '/planned', 3)).toEqual([200, 200, 200]);
+  });
+
+  it("a route with a limit of its own under a plugin with plans does not choose among the plugin's plans", async () => {
+    const server = await app({ plans: { free: wide }, plan: () => 'nope' });
+    server.get('/own', { config: { rateLimit: two } }, ok);
+    expect(await statuses(server, 'GET', '/own', 3)).toEqual([200, 200, 429]);
+  });
+
+  it("an option the route leaves undefined is the plugin's", async () => {
+    const server = await app({ ...wide, statusCode: 503, headers: false });
+    server.get('/own', { config: { rateLimit: { ...two, statusCode: undefined, headers: undefined } } }, ok);
+    expect(await statuses(server, 'GET', '/own', 3)).toEqual([200, 200, 503]);
+    expect(Object.keys((await server.inject({ method: 'GET', url: '/own' })).headers).filter((name) => /ratelimit/i.test(name))).toEqual(
+      [],
+    );
+  });
+
+  it("one config object on GET /a and GET /b: each automatic HEAD shares its own GET's bucket, not the other's", async () => {
+    const server = await app(wide);
+    const config = { config: { rateLimit: two } };
+    server.get('/a', config, ok);
+    server.get('/b', config, ok);
+    expect(await statuses(server, 'GET', '/a', 3)).toEqual([200, 200, 429]);
+    expect(await statuses(server, 'HEAD', '/b', 3)).toEqual([200, 200, 429]);
+    expect(await statuses(server, 'GET', '/b', 1)).toEqual([429]);
+  });
+
+  it("a declared route of HEAD and POST with the GET's config object keeps a bucket of its own", async () => {
+    const server = await app(wide);
+    const config = { rateLimit: two };
+    server.route({ method: 'GET', url: '/item', exposeHeadRoute: false, config, handler: ok });
+    server.route({ method: ['HEAD', 'POST'], url: '/item', config, handler: ok });
+    expect(await statuses(server, 'GET', '/item', 3)).toEqual([200, 200, 429]);
+    expect(await statuses(server, 'HEAD', '/item', 1)).toEqual([200]);
+    expect(await statuses(server, 'POST', '/item', 2)).toEqual([200, 429]);
+  });
+
+  it('`groupId` with a ready limiter is refused with its reason', () => {
+    return app(wide).then((server) => {
+      const limiter = new RateLimiter(two);
+      expect(configError(() => server.get('/x', { config: { rateLimit: { limiter, groupId: 'x' } as never } }, ok)).message).toBe(
+        'sluice: option `config.rateLimit.groupId` cannot be combined with `limiter`: routes given one limiter share its buckets already; got "x"',
+      );
+    });
+  });
+
+  it('a group names both routes (every method of each) when their limits differ, and refuses another store', async () => {
+    const server = await app(wide);
+    server.route({ method: ['GET', 'POST'], url: '/login', config: { rateLimit: { ...two, groupId: 'login' } }, handler: ok });
+    expect(configError(() => server.post('/otp', { config: { rateLimit: { ...two, capacity: 3, groupId: 'login' } } }, ok)).message).toBe(
+      'sluice: option `config.rateLimit.groupId` is used by GET,POST /login and POST /otp with other limits, prefixes or stores; ' +
+        'give the routes of one group the same limits; got "login"',
+    );
+    expect(
+      configError(() => server.post('/other', { config: { rateLimit: { ...two, groupId: 'login', store: new MemoryStore() } } }, ok))
+        .message,
+    ).toBe(
+      'sluice: option `config.rateLimit.groupId` is used by GET,POST /login and POST /other with other limits, prefixes or stores; ' +
+        'give the routes of one group the same limits; got "login"',
+    );
+    server.post('/same', { config: { rateLimit: { ...two, groupId: 'login' } } }, ok);
+    expect(await statuses(server, 'POST', '/login', 1)).toEqual([200]);
+    expect(await statuses(server, 'POST', '/same', 2)).toEqual([200, 429]);
+  });
+});
