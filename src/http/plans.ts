@@ -46,12 +46,22 @@ export function readPlan(value: unknown, path: string): ((req: never) => unknown
   return value as ((req: never) => unknown) | undefined;
 }
 
-/** The "expected ..." part of a SluiceConfigError's message, to say it again under the plan's path. */
-function expectation(error: SluiceConfigError): string {
-  // Stryker disable next-line Regex: equivalent without `^`: the message begins with this prefix, and nowhere else holds it
-  const afterPath = error.message.replace(/^sluice: option `[^`]*` /, '');
-  // `[\s\S]*` runs to the end of the message: the value's description, whatever characters it holds.
-  return afterPath.replace(/; got [\s\S]*/, '');
+/**
+ * `error`, a plan limiter's option error, named under `prefix` (`plans.<name>`): its option path and every option
+ * path its message names (one, or the first few of several unknown options), each as `<prefix>.<path>`.
+ */
+function underPlan(error: SluiceConfigError, prefix: string): SluiceConfigError {
+  const several = error.message.startsWith('sluice: options ');
+  const option = several
+    ? error.option
+        .split(', ')
+        .map((path) => `${prefix}.${path}`)
+        .join(', ')
+    : `${prefix}.${error.option}`;
+  const rooted = new SluiceConfigError(option, error.value, '');
+  // The paths lead the message, each in backticks: `sluice: option `a` ...` or `sluice: options `a`, `b`, 3 more ...`.
+  rooted.message = error.message.replace(/^sluice: options? (?:`[^`]*`(?:, )?)+/, (head) => head.replace(/`([^`]*)`/g, `\`${prefix}.$1\``));
+  return rooted;
 }
 
 /**
@@ -84,8 +94,7 @@ export function resolvePlans(options: Readonly<Record<string, unknown>>, ready: 
     try {
       limiters.set(name, new RateLimiter({ ...shared, prefix: `${prefix}plan:${name}:`, ...(plan as RateLimiterOptions) }));
     } catch (error) {
-      // The plan's options are an object here, so the error names one of them, never the whole `options`.
-      if (error instanceof SluiceConfigError) throw new SluiceConfigError(`plans.${name}.${error.option}`, error.value, expectation(error));
+      if (error instanceof SluiceConfigError) throw underPlan(error, `plans.${name}`);
       throw error;
     }
   }

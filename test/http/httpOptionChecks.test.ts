@@ -228,6 +228,34 @@ describe('`plans` and `plan`', () => {
     expect(nested.message).toMatch(/^sluice: option `plans\.free\.limits\[1\]\.interval` [^`]*; got "soon"$/);
   });
 
+  it("a plan's unknown options, one or several, at the top or inside `limits`, are named under `plans.<name>`", () => {
+    const own = (options: object) => configError(() => new RateLimiter(options as never));
+    const inPlan = (options: object) => configError(() => resolveHttpOptions({ plans: { free: options }, plan }));
+    const cases: object[] = [
+      { ...limit, windowMs: 5 },
+      { ...limit, foo: 1, bar: 2 },
+      { ...limit, foo: 1, bar: 2, baz: 3, qux: 4, max: 5 },
+      { limits: [{ ...limit, interval: '1s', foo: 1, bar: 2 }] },
+    ];
+    for (const options of cases) {
+      const direct = own(options);
+      const planned = inPlan(options);
+      const paths = direct.option.split(', ');
+      expect(planned.option).toBe(paths.map((path) => `plans.free.${path}`).join(', '));
+      // The same message, each path that leads it rooted at the plan; the hints and known names stay as they were.
+      let expected = direct.message;
+      for (const path of paths.slice(0, 3)) expected = expected.replace(`\`${path}\``, `\`plans.free.${path}\``);
+      expect(planned.message).toBe(expected);
+      expect(planned.message.match(/sluice: option/g)).toHaveLength(1);
+    }
+    expect(inPlan({ ...limit, foo: 1, bar: 2 }).message).toMatch(
+      /^sluice: options `plans\.free\.foo`, `plans\.free\.bar` are not known options \(`foo`: not a known option; `bar`: not a known option\); known options: capacity, /,
+    );
+    expect(inPlan({ ...limit, foo: 1, bar: 2, baz: 3, qux: 4 }).message).toMatch(
+      /^sluice: options `plans\.free\.foo`, `plans\.free\.bar`, `plans\.free\.baz`, 1 more are not known options /,
+    );
+  });
+
   it("each plan's buckets live under `<prefix>plan:<name>:` (prefix 'sl:' by default), unless it sets its own", () => {
     const defaulted = resolveHttpOptions({ plans: { free: limit, paid: { ...limit, capacity: 50 } }, plan }).plans;
     expect(defaulted?.get('free')?.policy.prefix).toBe('sl:plan:free:');
