@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isBranded, isInstance } from '../../src/core/brand.js';
+import * as thisCopy from '../../src/core/errors.js';
 import { SluiceError, SluiceStoreError } from '../../src/core/errors.js';
 
 describe('brand', () => {
@@ -24,5 +25,31 @@ describe('brand', () => {
     const otherCopy = Object.create(Object.defineProperty({}, Symbol.for('sluice.SluiceError'), { value: 1 })) as unknown;
     expect(otherCopy instanceof SluiceError).toBe(true);
     expect(otherCopy instanceof SluiceStoreError).toBe(false);
+  });
+  it("marks each error class with its own name, so that a second copy's errors pass `instanceof` with this copy's classes", async () => {
+    // A second copy of the module, loaded inside the test: its classes are branded now, not at this file's import.
+    vi.resetModules();
+    const otherCopy = await import('../../src/core/errors.js');
+    const names = [
+      'SluiceError',
+      'SluiceConfigError',
+      'SluiceArgumentError',
+      'CostExceedsCapacityError',
+      'SluiceStoreError',
+      'StoreTimeoutError',
+    ] as const;
+    for (const name of names) {
+      const Other = otherCopy[name];
+      const This = thisCopy[name];
+      expect(Other).not.toBe(This);
+      expect((Other.prototype as unknown as Record<symbol, unknown>)[Symbol.for(`sluice.${name}`)]).toBe(1);
+      const made = Object.create(Other.prototype) as unknown;
+      expect(made instanceof This).toBe(true);
+      expect(isBranded(made, name)).toBe(true);
+      expect(Object.create(This.prototype) instanceof Other).toBe(true);
+    }
+    // Each mark is the class's own: a store error of the other copy is no config error of this one.
+    expect(Object.create(otherCopy.SluiceStoreError.prototype) instanceof thisCopy.SluiceConfigError).toBe(false);
+    expect(Object.create(otherCopy.CostExceedsCapacityError.prototype) instanceof thisCopy.SluiceArgumentError).toBe(true);
   });
 });
