@@ -1,7 +1,15 @@
 import { describe, expect, it, vi } from 'vitest';
 import { isBranded, isInstance } from '../../src/core/brand.js';
-import * as thisCopy from '../../src/core/errors.js';
-import { SluiceError, SluiceStoreError } from '../../src/core/errors.js';
+import {
+  CostExceedsCapacityError,
+  SluiceArgumentError,
+  SluiceConfigError,
+  SluiceError,
+  SluiceStoreError,
+  StoreTimeoutError,
+} from '../../src/core/errors.js';
+
+const thisCopy = { SluiceError, SluiceConfigError, SluiceArgumentError, CostExceedsCapacityError, SluiceStoreError, StoreTimeoutError };
 
 describe('brand', () => {
   it('is false, without throwing, for every primitive, null and undefined', () => {
