@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { RateLimiter, RedisStore } from '../src/index.js';
-import { redisClient, redisClusterClient, redisClusterNodes, redisOptions, uniquePrefix } from './setup/redisTarget.js';
+import {
+  DECISION_TIMEOUT_MS,
+  redisClient,
+  redisClusterClient,
+  redisClusterNodes,
+  redisOptions,
+  uniquePrefix,
+} from './setup/redisTarget.js';
 import { storeContract } from './storeContract.js';
 
 const single = redisOptions();
@@ -22,7 +29,7 @@ describe.skipIf(single === undefined)('RedisStore on an ioredis client with enab
       refillRate: 1,
       interval: '1h',
       prefix: uniquePrefix('autopipe'),
-      timeoutMs: 5000,
+      timeoutMs: DECISION_TIMEOUT_MS,
       store: new RedisStore({ client, ...(maxBatchesInFlight === undefined ? {} : { maxBatchesInFlight }) }),
     });
 

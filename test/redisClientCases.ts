@@ -5,13 +5,23 @@
 import { expect } from 'vitest';
 import { RateLimiter, type RedisClientLike, RedisStore } from '../src/index.js';
 import { clusterSlot } from '../src/stores/redis/clusterSlot.js';
-import { uniquePrefix } from './setup/redisTarget.js';
+import { DECISION_TIMEOUT_MS, uniquePrefix } from './setup/redisTarget.js';
 
 /** Two limiters whose clocks are an hour apart agree, because the script reads Redis' TIME. */
 export async function expectRedisTimeDecides(client: RedisClientLike): Promise<void> {
   const options = { capacity: 4, refillRate: 1, interval: '1h' as const, prefix: uniquePrefix('skew') };
-  const early = new RateLimiter({ ...options, store: new RedisStore({ client }), timeoutMs: 5000, clock: () => Date.now() - 3_600_000 });
-  const late = new RateLimiter({ ...options, store: new RedisStore({ client }), timeoutMs: 5000, clock: () => Date.now() + 3_600_000 });
+  const early = new RateLimiter({
+    ...options,
+    store: new RedisStore({ client }),
+    timeoutMs: DECISION_TIMEOUT_MS,
+    clock: () => Date.now() - 3_600_000,
+  });
+  const late = new RateLimiter({
+    ...options,
+    store: new RedisStore({ client }),
+    timeoutMs: DECISION_TIMEOUT_MS,
+    clock: () => Date.now() + 3_600_000,
+  });
   const seen = [];
   for (let i = 0; i < 3; i++) {
     seen.push(await early.consume('user'));
@@ -35,7 +45,7 @@ export async function expectClusterSlotsExact(client: RedisClientLike): Promise<
     prefix: uniquePrefix('slots'),
     store: new RedisStore({ client }),
     // About exact decisions, not timeouts: a loaded run must not hand these calls to onStoreError.
-    timeoutMs: 5000,
+    timeoutMs: DECISION_TIMEOUT_MS,
   });
   const keys = Array.from({ length: 40 }, (_, i) => `user:${i}`);
   const decisions = await Promise.all(keys.flatMap((key) => [limiter.consume(key), limiter.consume(key, 2), limiter.consume(key)]));

@@ -13,6 +13,7 @@ import { DECIDE_BATCH_SHA } from '../src/stores/redis/lua/decideBatch.js';
 import { expectClusterSlotsExact, expectRedisTimeDecides } from './redisClientCases.js';
 import { type RedisServer, startRedisServer } from './setup/redisServers.js';
 import {
+  DECISION_TIMEOUT_MS,
   NODE_REDIS_MAJORS,
   type NodeRedisMajor,
   nodeRedisClient,
@@ -73,7 +74,7 @@ describe.skipIf(single === undefined).each(NODE_REDIS_MAJORS)('RedisStore on nod
       interval: '1h',
       prefix: uniquePrefix('nr-batch'),
       store: new RedisStore({ client, maxBatchSize: 64 }),
-      timeoutMs: 5000,
+      timeoutMs: DECISION_TIMEOUT_MS,
       onStoreError: 'throw',
     });
     await limiter.peek('warm-up');
@@ -102,7 +103,7 @@ describe.skipIf(single === undefined).each(NODE_REDIS_MAJORS)('RedisStore on nod
       interval: '1h',
       prefix: uniquePrefix('nr-deny'),
       store: new RedisStore({ client }),
-      timeoutMs: 5000,
+      timeoutMs: DECISION_TIMEOUT_MS,
     });
     await limiter.consume('flood', 2);
     expect((await limiter.consume('flood')).allowed).toBe(false);

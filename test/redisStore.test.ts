@@ -5,6 +5,7 @@ import { DenyCache } from '../src/stores/redis/denyCache.js';
 import { expectClusterSlotsExact, expectRedisTimeDecides } from './redisClientCases.js';
 import { type RedisServer, startRedisServer } from './setup/redisServers.js';
 import {
+  DECISION_TIMEOUT_MS,
   ioredis6Client,
   ioredis6ClusterClient,
   redisClient,
@@ -59,8 +60,18 @@ describe.skipIf(single === undefined)('RedisStore on one server', () => {
     const client = redisClient();
     // 7 per second: TATs are fractional ms (scale 7), so the short path's number formatting is exercised too.
     const options = { capacity: 3, refillRate: 7, interval: '1s' as const };
-    const short = new RateLimiter({ ...options, prefix: uniquePrefix('short'), store: new RedisStore({ client }), timeoutMs: 5000 });
-    const general = new RateLimiter({ ...options, prefix: uniquePrefix('general'), store: new RedisStore({ client }), timeoutMs: 5000 });
+    const short = new RateLimiter({
+      ...options,
+      prefix: uniquePrefix('short'),
+      store: new RedisStore({ client }),
+      timeoutMs: DECISION_TIMEOUT_MS,
+    });
+    const general = new RateLimiter({
+      ...options,
+      prefix: uniquePrefix('general'),
+      store: new RedisStore({ client }),
+      timeoutMs: DECISION_TIMEOUT_MS,
+    });
     const keys = ['a', 'b', 'a', 'a', 'a', 'b', 'a'];
     const shortDecisions = await Promise.all(keys.map((key) => short.consume(key)));
     // A peek (cost 0) in the same tick sends the whole batch down the general path.
@@ -121,7 +132,7 @@ describe.skipIf(single === undefined)('RedisStore on one server', () => {
       interval: '1h',
       prefix,
       store: new RedisStore({ client }),
-      timeoutMs: 5000,
+      timeoutMs: DECISION_TIMEOUT_MS,
     });
     const keys = [
       '}',
@@ -157,7 +168,7 @@ describe.skipIf(single === undefined)('RedisStore on one server', () => {
       ],
     ]) {
       const prefix = uniquePrefix('long');
-      const limiter = new RateLimiter({ limits, prefix, store: new RedisStore({ client }), timeoutMs: 5000 });
+      const limiter = new RateLimiter({ limits, prefix, store: new RedisStore({ client }), timeoutMs: DECISION_TIMEOUT_MS });
       const long = `${'k'.repeat(100_000)}{tag}`;
       const other = `${'k'.repeat(100_000)}{tah}`;
       const view = (d: { allowed: boolean; remaining: number; retryAfterMs: number }) => [d.allowed, d.remaining, d.retryAfterMs > 0];
@@ -193,7 +204,7 @@ describe.skipIf(single === undefined)('RedisStore on one server', () => {
       ],
       prefix,
       store: new RedisStore({ client }),
-      timeoutMs: 5000,
+      timeoutMs: DECISION_TIMEOUT_MS,
     });
     await limiter.consume('k', 2);
     const [first, second] = [RedisStore.keyOf(limiter, 'k', 0), RedisStore.keyOf(limiter, 'k', 1)];
@@ -244,7 +255,7 @@ describe.skipIf(single === undefined)('RedisStore round trips (own redis-server,
       interval: '1h',
       prefix: uniquePrefix('batch'),
       store: new RedisStore({ client, maxBatchSize: 64 }),
-      timeoutMs: 5000,
+      timeoutMs: DECISION_TIMEOUT_MS,
     });
     await limiter.peek('warm-up'); // loads the script (the first EVALSHA gets NOSCRIPT on a fresh server)
     await client.config('RESETSTAT');
@@ -259,7 +270,7 @@ describe.skipIf(single === undefined)('RedisStore round trips (own redis-server,
       interval: '1h',
       prefix: uniquePrefix('batch16'),
       store: new RedisStore({ client }),
-      timeoutMs: 5000,
+      timeoutMs: DECISION_TIMEOUT_MS,
     });
     await client.config('RESETSTAT');
     await Promise.all(Array.from({ length: 50 }, (_, i) => defaults.consume(`k${i}`)));
@@ -275,7 +286,7 @@ describe.skipIf(single === undefined)('RedisStore round trips (own redis-server,
         refillRate: 1,
         interval: '1h',
         prefix: uniquePrefix('inflight'),
-        timeoutMs: 5000,
+        timeoutMs: DECISION_TIMEOUT_MS,
         store: new RedisStore({ client: ownClient(), ...(maxBatchesInFlight === undefined ? {} : { maxBatchesInFlight }) }),
       });
       await limiter.peek('warm-up');
@@ -306,7 +317,7 @@ describe.skipIf(single === undefined)('RedisStore round trips (own redis-server,
       interval: '1h',
       prefix,
       store: new RedisStore({ client }),
-      timeoutMs: 5000,
+      timeoutMs: DECISION_TIMEOUT_MS,
     });
     const uncached = new RateLimiter({
       capacity: 2,
@@ -314,7 +325,7 @@ describe.skipIf(single === undefined)('RedisStore round trips (own redis-server,
       interval: '1h',
       prefix,
       store: new RedisStore({ client, denyCache: false }),
-      timeoutMs: 5000,
+      timeoutMs: DECISION_TIMEOUT_MS,
     });
     await cached.consume('flood', 2);
     expect((await cached.consume('flood')).allowed).toBe(false);
@@ -378,7 +389,7 @@ describe.skipIf(cluster === undefined)('RedisStore on Redis Cluster', () => {
       ],
       prefix: uniquePrefix('longCluster'),
       store: new RedisStore({ client: redisClusterClient() }),
-      timeoutMs: 5000,
+      timeoutMs: DECISION_TIMEOUT_MS,
     });
     const long = 'z'.repeat(100_000);
     expect((await limiter.consume(long, 2)).bands?.map((b) => b.remaining)).toEqual([0, 2]);

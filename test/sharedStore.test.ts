@@ -6,7 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { type LimitOptions, MemoryStore, RateLimiter, type RateLimiterOptions, RedisStore, type Store } from '../src/index.js';
-import { redisClient, redisClusterClient, redisClusterNodes, redisOptions, uniquePrefix } from './setup/redisTarget.js';
+import {
+  DECISION_TIMEOUT_MS,
+  redisClient,
+  redisClusterClient,
+  redisClusterNodes,
+  redisOptions,
+  uniquePrefix,
+} from './setup/redisTarget.js';
 
 interface Target {
   /** Two stores on the same data: two processes (for MemoryStore, one store: it lives in one process). */
@@ -46,7 +53,7 @@ const targets: [string, Target | undefined][] = [
 
 const client = () => `203.0.113.${randomUUID().slice(0, 8)}`;
 /** A limiter with a timeout long enough for a cluster client's first call in a loaded run (a timeout would answer for the store). */
-const limiterOf = (options: RateLimiterOptions) => new RateLimiter({ timeoutMs: 5000, ...options });
+const limiterOf = (options: RateLimiterOptions) => new RateLimiter({ timeoutMs: DECISION_TIMEOUT_MS, ...options });
 
 describe.each(targets)('%s', (_name, target) => {
   const t = target as Target;

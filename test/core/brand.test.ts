@@ -38,17 +38,8 @@ describe('brand', () => {
     // A second copy of the module, loaded inside the test: its classes are branded now, not at this file's import.
     vi.resetModules();
     const otherCopy = await import('../../src/core/errors.js');
-    const names = [
-      'SluiceError',
-      'SluiceConfigError',
-      'SluiceArgumentError',
-      'CostExceedsCapacityError',
-      'SluiceStoreError',
-      'StoreTimeoutError',
-    ] as const;
-    for (const name of names) {
-      const Other = otherCopy[name];
-      const This = thisCopy[name];
+    for (const [name, This] of Object.entries(thisCopy)) {
+      const Other = otherCopy[name as keyof typeof thisCopy];
       expect(Other).not.toBe(This);
       expect((Other.prototype as unknown as Record<symbol, unknown>)[Symbol.for(`sluice.${name}`)]).toBe(1);
       const made = Object.create(Other.prototype) as unknown;

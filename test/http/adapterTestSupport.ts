@@ -2,7 +2,14 @@
 
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { RedisStore, type Store } from '../../src/index.js';
-import { redisClient, redisClusterClient, redisClusterNodes, redisOptions, uniquePrefix } from '../setup/redisTarget.js';
+import {
+  DECISION_TIMEOUT_MS,
+  redisClient,
+  redisClusterClient,
+  redisClusterNodes,
+  redisOptions,
+  uniquePrefix,
+} from '../setup/redisTarget.js';
 import { type CapturedWarning, takeWarnings } from '../setup/warningGuard.js';
 
 /**
@@ -11,10 +18,7 @@ import { type CapturedWarning, takeWarnings } from '../setup/warningGuard.js';
  */
 export function storeVariants(name: string, { cluster = false } = {}): [string, (() => StoreOptions) | undefined][] {
   const single = redisOptions();
-  // These tests are about decisions, not timeouts: in a loaded test run a Redis call (and a new cluster client's
-  // first fetch of the slot map) can outlast the default 100 ms, and onStoreError would answer instead. The tests
-  // of store failures set their own timeoutMs.
-  const timeoutMs = 5000;
+  const timeoutMs = DECISION_TIMEOUT_MS;
   const variants: [string, (() => StoreOptions) | undefined][] = [
     ['memory', () => ({})],
     ['redis', single && (() => ({ store: new RedisStore({ client: redisClient() }), prefix: uniquePrefix(name), timeoutMs }))],

@@ -124,6 +124,13 @@ export async function nodeRedisClusterClient(major: NodeRedisMajor = 6): Promise
   return client as unknown as NodeRedisClusterClient;
 }
 
+/**
+ * The store timeout (ms) of tests about decisions on a real Redis, not about timeouts: in a loaded test run a
+ * Redis call (and a new cluster client's first fetch of the slot map) can outlast the default 100 ms, and
+ * onStoreError would answer instead. Tests of store failures set their own.
+ */
+export const DECISION_TIMEOUT_MS = 5000;
+
 /** A key prefix no other test uses. */
 export function uniquePrefix(name = 't'): string {
   return `sluice-test:${name}:${randomUUID().slice(0, 8)}:`;
