@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { Redis as Redis6 } from 'ioredis6';
 import { createSentinel } from 'redis';
 import { createSentinel as createSentinel5 } from 'redis5';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Decision, RateLimiter, type RedisClientLike, RedisStore } from '../src/index.js';
 import { SENTINEL_MASTER_NAME, type SentinelGroup, sentinelAvailable, startSentinelGroup } from './setup/redisSentinel.js';
 import { redisOptions, uniquePrefix } from './setup/redisTarget.js';
@@ -50,10 +50,14 @@ interface Closable {
   disconnect?: () => unknown;
 }
 const opened: Closable[] = [];
+/**
+ * Closes every client opened so far. node-redis' Sentinel `destroy()` waits for its reconfiguration to end, which
+ * after a failover can wait forever (see the failover test); the sentinel processes are killed by PID anyway.
+ */
 async function closeAll(): Promise<void> {
   for (const client of opened.splice(0)) {
     try {
-      await (client.destroy ?? client.disconnect)?.call(client);
+      await Promise.race([(client.destroy ?? client.disconnect)?.call(client), sleep(5000)]);
     } catch {
       // already closed
     }
@@ -117,19 +121,23 @@ describe.skipIf(!available)('RedisStore on Redis Sentinel: the store contract', 
 
 describe.skipIf(!available).each(SENTINEL_CLIENTS)('RedisStore on Redis Sentinel through %s: failover', (name, makeClient) => {
   let failoverGroup: SentinelGroup | undefined;
-  beforeAll(async () => {
+  beforeEach(async () => {
     process.on('unhandledRejection', onUnhandled);
     unhandled.length = 0;
     failoverGroup = await startSentinelGroup();
     await sentinelsReady(failoverGroup);
   }, 60_000);
-  afterAll(async () => {
+  afterEach(async () => {
     process.off('unhandledRejection', onUnhandled);
     await closeAll();
     await failoverGroup?.stop();
   });
 
-  it('keeps deciding through a failover: onStoreError while there is no primary, then the new primary, no restart', async () => {
+  // node-redis' Sentinel client can stay stuck after a failover: when it reconfigures while a sentinel still names the
+  // dead primary as healthy, it reconnects to that address forever (redis/node-redis#3061), on a loaded machine now
+  // and then. One more attempt, on a new group, tells that apart from a fault of the store, which would fail both.
+  const attempts = { retry: name.startsWith('node-redis') ? 1 : 0, timeout: 60_000 };
+  it('keeps deciding through a failover: onStoreError while there is no primary, then the new primary, no restart', attempts, async () => {
     const sentinels = failoverGroup as SentinelGroup;
     const client = await makeClient(sentinels);
     const capacity = 1_000_000;
@@ -205,5 +213,5 @@ describe.skipIf(!available).each(SENTINEL_CLIENTS)('RedisStore on Redis Sentinel
         `failover (${name}): ${admittedBefore} admitted before the kill, ${givenBack} given back; answered by onStoreError for ${Math.round(outage)} ms`,
       );
     }
-  }, 60_000);
+  });
 });
