@@ -47,6 +47,8 @@ export default mergeConfig(
   defineConfig({
     test: {
       exclude: [...ALWAYS_OUT, ...out],
+      // Added to the base config's setup files (mergeConfig joins the arrays).
+      setupFiles: ['test/setup/fetchDeadline.ts'],
       // Instrumented code under a busy machine can push a Redis call past a limiter's 100 ms timeout: a test that
       // fails that way passes on a rerun, while one that sees a mutant fails every time.
       retry: 2,
