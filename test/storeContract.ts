@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { type Decision, RateLimiter, type RateLimiterOptions, type Store, type StoreResult } from '../src/index.js';
 import { GcraModel, type ModelLimit } from './gcraModel.js';
 import { propertyRuns } from './setup/propertyRuns.js';
+import { DECISION_TIMEOUT_MS } from './setup/redisTarget.js';
 
 export interface ContractTarget {
   /** A store deciding by the `now` it is given. Called once per test. */
@@ -28,7 +29,7 @@ function setup(target: ContractTarget, options: LimitOnly) {
     store: target.makeStore(),
     prefix,
     clock: () => clock.now,
-    timeoutMs: 5000,
+    timeoutMs: DECISION_TIMEOUT_MS,
   } as RateLimiterOptions);
   return { limiter, clock };
 }
