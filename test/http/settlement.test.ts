@@ -181,6 +181,20 @@ describe.each(FRAMEWORK_TARGETS)('$name', (target) => {
     expect(warnings()).toEqual([]);
   });
 
+  it('a whole-number estimate: no store call when the final cost equals it, else one for the difference', async () => {
+    const store = new OutageStore();
+    const limiter = new RateLimiter({ capacity: 5, refillRate: 5, interval: '1h', store });
+    const finals = [1, 3, 0];
+    const app = await target.start({ limiter, key: () => 'client', finalCost: () => finals.shift() });
+    for (let i = 1; i <= 3; i++) {
+      expect((await app.get('/')).status).toBe(200);
+      await eventually(() => finals.length === 3 - i);
+    }
+    await sleep(50);
+    expect(store.costs).toEqual([1, 1, 2, 1, -1]);
+    expect((await limiter.peek('client')).remaining).toBe(1);
+  });
+
   it.each<[string, unknown, string]>([
     ['a string', '3', 'It returned a final cost that must be a whole number of tokens ≥ 0, or an object of them by band name; got "3".'],
     ['null', null, 'It returned a final cost that must be a whole number of tokens ≥ 0, or an object of them by band name; got null.'],
