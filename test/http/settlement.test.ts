@@ -52,7 +52,7 @@ class OutageStore implements Store {
 const twoBands = () => [
   { name: 'requests', capacity: 10, refillRate: 10, interval: '1h' },
   { name: 'tokens', capacity: 1000, refillRate: 1000, interval: '1h' },
-];
+] as const;
 
 describe('costDifference', () => {
   const bands = ['requests', 'tokens'];
