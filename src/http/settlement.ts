@@ -161,12 +161,17 @@ function report(what: 'threw' | 'rejected' | 'read' | 'charge' | 'refund', error
   warnOnce('SLUICE_FINAL_COST_FAILED', detail);
 }
 
-/** The message of what was thrown, never throwing itself (a proxy whose traps throw, a throwing `message` getter). */
+/**
+ * The message of what was thrown, with its `cause`'s after a colon when that is an Error (a store failure's own
+ * error, under the limiter's SluiceStoreError); never throws itself (a proxy whose traps throw, a throwing getter).
+ */
 function messageOf(error: unknown): string {
   const described = asError(error);
   try {
     if (described !== error) return describeValue(error);
-    return String((described as Error).message);
+    const message = String((described as Error).message);
+    const cause: unknown = (described as Error).cause;
+    return cause instanceof Error ? `${message}: ${String(cause.message)}` : message;
   } catch {
     return describeValue(error);
   }

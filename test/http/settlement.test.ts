@@ -263,8 +263,8 @@ describe.each(FRAMEWORK_TARGETS)('$name', (target) => {
   });
 
   it.each([
-    ['charge', 3, 'The charge failed: sluice: the store failed'],
-    ['refund', 0, 'The refund failed: sluice: the store failed'],
+    ['charge', 3, 'The charge failed: sluice: the store failed: connection reset'],
+    ['refund', 0, 'The refund failed: sluice: the store failed: connection reset'],
   ])('a store that fails the %s is reported', async (_what, final, detail) => {
     const store = new OutageStore();
     const limiter = new RateLimiter({ capacity: 3, refillRate: 3, interval: '1h', store, onStoreError: 'throw' });
