@@ -29,6 +29,7 @@ const HTTP_TESTS = [
   'test/http/loginExample.test.ts',
   'test/http/migration.test.ts',
   'test/http/outsideFindings.test.ts',
+  'test/http/requestPath.test.ts',
 ];
 const REDIS_TESTS = ['test/redis*.test.ts', 'test/decideBatchScript.test.ts'];
 

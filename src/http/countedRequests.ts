@@ -39,8 +39,12 @@ const marksByRequest = new WeakMap<object, CountedMark>();
  * requests each have a hidden class of their own, any field read or written on the request costs more.
  */
 export const weakMapMarks: RequestMarks<object> = {
-  read: (request) => marksByRequest.get(request),
-  write: (request, mark) => {
+  // Methods, not arrow functions in fields: a mutation-testing run swaps a field's function when the module
+  // loads, once, so a mutant of an arrow here would never be the one the tests call.
+  read(request) {
+    return marksByRequest.get(request);
+  },
+  write(request, mark) {
     marksByRequest.set(request, mark);
   },
 };

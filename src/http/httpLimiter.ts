@@ -4,7 +4,7 @@
  * and calls `decide` then `respond`; nothing here knows Express or Fastify.
  */
 import type { Decision } from '../core/decision.js';
-import { describeValue, SluiceArgumentError, SluiceConfigError } from '../core/errors.js';
+import { describeValue, SluiceArgumentError } from '../core/errors.js';
 import type { Cost } from '../limiter/callCost.js';
 import type { RateLimiter } from '../limiter/rateLimiter.js';
 import { asError, isThenable, usableCost, usableKey } from './callbackResults.js';
@@ -12,7 +12,7 @@ import { clientKey } from './clientKey.js';
 import { type CountedMark, CountedRequests, weakMapMarks } from './countedRequests.js';
 import { HeldRequests } from './delay.js';
 import type { HttpFramework, Next } from './httpFramework.js';
-import { type ResolvedHttpOptions, resolveHttpOptions } from './httpLimitOptions.js';
+import type { ResolvedHttpOptions } from './httpLimitOptions.js';
 import { ProxyWatch } from './proxyWatch.js';
 import { Responder } from './responder.js';
 import { Settlement } from './settlement.js';
@@ -50,8 +50,9 @@ export class HttpLimiter<Req extends object, Res> {
    */
   private lastMark: CountedMark | undefined;
 
-  constructor(options: unknown, framework: HttpFramework<Req, Res>, extraOptionNames: readonly string[] = []) {
-    this.options = resolveHttpOptions<Req, Res>(options, extraOptionNames);
+  /** `options` as `resolveHttpOptions` read them, without `plans` (the plan dispatcher of planDispatch.ts handles those). */
+  constructor(options: ResolvedHttpOptions<Req, Res>, framework: HttpFramework<Req, Res>) {
+    this.options = options;
     this.limiter = this.options.limiter;
     this.synchronous = this.limiter.store.synchronous;
     this.responder = new Responder(this.options, framework);
@@ -59,9 +60,6 @@ export class HttpLimiter<Req extends object, Res> {
     this.counted = new CountedRequests<Req>(this.limiter, framework.marks ?? weakMapMarks);
     this.keys = this.options.onDecision === undefined ? undefined : new WeakMap();
     this.proxyWatch = new ProxyWatch(framework, this.options.warnings && this.options.key === undefined);
-    if (this.options.plans !== undefined) {
-      throw new SluiceConfigError('plans', this.options.plans, 'needs the plan dispatcher: build the limiter with createHttpLimiter()');
-    }
     this.held = this.options.delay === undefined ? undefined : new HeldRequests(this.limiter, this.options.delay);
     const { finalCost } = this.options;
     this.settlement = finalCost === undefined ? undefined : new Settlement(this.limiter, finalCost);
@@ -154,6 +152,7 @@ export class HttpLimiter<Req extends object, Res> {
     const { skip } = this.options;
     if (skip !== undefined) {
       const skipped = skip(req);
+      // Stryker disable next-line StringLiteral: equivalent, resume reads its key argument only at Step.Allow (Step.Skip goes on to fromKey)
       if (skipped) return isThenable(skipped) ? this.resume(req, Step.Skip, skipped, '') : undefined;
     }
     return this.fromKey(req);
@@ -175,6 +174,7 @@ export class HttpLimiter<Req extends object, Res> {
       }
       const returned = options.key(req);
       if (typeof returned === 'string' && returned.length !== 0) key = returned;
+      // Stryker disable next-line StringLiteral: equivalent, resume reads its key argument only at Step.Allow (Step.Key's key is the promised value)
       else if (isThenable(returned)) return this.resume(req, Step.Key, returned, '');
       else key = usableKey(returned);
     }

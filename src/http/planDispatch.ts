@@ -37,7 +37,9 @@ export class PlannedHttpLimiter<Req extends object, Res> implements RequestLimit
     // Each plan's core has the HTTP options as given, and the plan's limiter in place of the limit options.
     const httpOnly: Record<string, unknown> = { ...raw, plans: undefined, plan: undefined };
     for (const name of RATE_LIMITER_OPTION_NAMES) httpOnly[name] = undefined;
-    for (const [name, limiter] of plans) this.byName.set(name, new HttpLimiter<Req, Res>({ ...httpOnly, limiter }, framework, extraNames));
+    for (const [name, limiter] of plans) {
+      this.byName.set(name, new HttpLimiter<Req, Res>(resolveHttpOptions<Req, Res>({ ...httpOnly, limiter }, extraNames), framework));
+    }
     this.names = [...plans.keys()].map((name) => JSON.stringify(name)).join(', ');
   }
 
@@ -79,9 +81,8 @@ export function createHttpLimiter<Req extends object, Res>(
   framework: HttpFramework<Req, Res>,
   extraNames: readonly string[] = [],
 ): RequestLimiter<Req, Res> {
-  const raw = options as Readonly<Record<string, unknown>> | null | undefined;
-  if (raw === null || typeof raw !== 'object' || (raw.plans === undefined && raw.plan === undefined)) {
-    return new HttpLimiter<Req, Res>(options, framework, extraNames);
-  }
-  return new PlannedHttpLimiter<Req, Res>(resolveHttpOptions<Req, Res>(options, extraNames), raw, framework, extraNames);
+  // Read once: which core to build follows from the options as read, so the two can never disagree.
+  const resolved = resolveHttpOptions<Req, Res>(options, extraNames);
+  if (resolved.plans === undefined) return new HttpLimiter<Req, Res>(resolved, framework);
+  return new PlannedHttpLimiter<Req, Res>(resolved, options as Readonly<Record<string, unknown>>, framework, extraNames);
 }
