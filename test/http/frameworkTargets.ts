@@ -4,7 +4,7 @@
  *
  * Routes: `GET /` answers the decision the handler reads (`req.rateLimit` / `request.rateLimit` and
  * `rateLimitOf`), `GET /status/:code` answers that status, `GET /throw` throws in the handler, `GET /hang`
- * never answers.
+ * never answers, `GET /close-listeners` answers how many 'close' listeners Node's response has (leftovers of sluice).
  */
 import express5, { type ErrorRequestHandler, type Request } from 'express';
 import express4 from 'express4';
@@ -92,6 +92,10 @@ function expressTarget(name: string, factory: typeof express5): FrameworkTarget 
       app.get('/hang', () => {
         handled++;
       });
+      app.get('/close-listeners', (_req, res) => {
+        handled++;
+        res.json(res.listenerCount('close'));
+      });
       const onError: ErrorRequestHandler = (error, _req, res, _next) => {
         errors.push(error);
         if (!res.headersSent) res.status(500).json({ failed: error.name, message: error.message });
@@ -133,6 +137,10 @@ function fastifyTarget(name: string, factory: typeof fastify5): FrameworkTarget 
       });
       app.get('/hang', () => {
         handled++;
+      });
+      app.get('/close-listeners', async (_request, reply) => {
+        handled++;
+        return reply.raw.listenerCount('close');
       });
       const url = await app.listen({ port: 0, host: '127.0.0.1' });
       return client(url, errors, () => handled);
