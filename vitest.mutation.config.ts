@@ -30,6 +30,9 @@ const HTTP_TESTS = [
   'test/http/migration.test.ts',
   'test/http/outsideFindings.test.ts',
   'test/http/requestPath.test.ts',
+  'test/http/settlement.test.ts',
+  'test/http/delayHolding.test.ts',
+  'test/http/callbackResults.test.ts',
 ];
 const REDIS_TESTS = ['test/redis*.test.ts', 'test/decideBatchScript.test.ts'];
 
