@@ -21,6 +21,7 @@ const ALWAYS_OUT = [
   'test/redisSentinel.test.ts',
 ];
 const HTTP_TESTS = [
+  'test/adapterChecks.test.ts',
   'test/express*.test.ts',
   'test/fastify*.test.ts',
   'test/httpEdge.test.ts',

@@ -52,12 +52,22 @@ function directIp(req: Request): string | undefined {
  * marks therefore live in the core's WeakMap (no read on `req` at all), not on the request nor its socket.
  */
 
+// Methods rather than arrow functions in the fields: a mutation tool decides a field's arrow function once, when the
+// module loads, and could not test these.
 const express: HttpFramework<Request, Response> = {
-  ip: (req) => req.ip,
+  ip(req) {
+    return req.ip;
+  },
   directIp,
-  socketAddress: (req) => req.socket?.remoteAddress,
-  forwardedFor: (req) => req.headers['x-forwarded-for'],
-  trustsEveryProxy: (req) => req.app?.get('trust proxy') === true,
+  socketAddress(req) {
+    return req.socket?.remoteAddress;
+  },
+  forwardedFor(req) {
+    return req.headers['x-forwarded-for'];
+  },
+  trustsEveryProxy(req) {
+    return req.app?.get('trust proxy') === true;
+  },
   // Ending a response sends its head first, so `headersSent` alone covers `writableEnded` too: one property
   // read fewer on an object whose reads are dear (see above).
   responded: (res) => res.headersSent,
