@@ -3,7 +3,6 @@
  * becomes when the app assigns it, the Fastify plugin's `global` option, `fastify.rateLimit(options)` and a route's
  * `config.rateLimit` given something other than an options object, and `fastify.rateLimit` called detached.
  */
-import type { AddressInfo } from 'node:net';
 import express5, { type Express } from 'express';
 import express4 from 'express4';
 import fastify5, { type FastifyInstance } from 'fastify';
@@ -12,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { rateLimit } from '../adapters/express.js';
 import sluice, { type FastifyRateLimitHookHandler } from '../adapters/fastify.js';
 import { SluiceConfigError } from '../src/index.js';
+import { listenExpress } from './http/adapterTestSupport.js';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -35,11 +35,8 @@ describe.each(EXPRESS)('%s', (_name, make) => {
       (req as { rateLimit?: unknown }).rateLimit = 'mine';
       res.json({ counted, after: req.rateLimit, own: Object.getOwnPropertyDescriptor(req, 'rateLimit') });
     });
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    closers.push(() => new Promise((resolve) => server.close(() => resolve())));
-    const { port } = server.address() as AddressInfo;
-    const body = await (await fetch(`http://127.0.0.1:${port}/`)).json();
+    const url = await listenExpress(app, closers);
+    const body = await (await fetch(`${url}/`)).json();
     expect(body).toEqual({ counted: 4, after: 'mine', own: { value: 'mine', writable: true, enumerable: true, configurable: true } });
   });
 });
