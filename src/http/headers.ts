@@ -87,7 +87,7 @@ type HeaderNames = { readonly [K in keyof typeof HEADER_NAMES]: string };
  */
 const LOWER_CASE_HEADER_NAMES: HeaderNames = Object.fromEntries(
   Object.entries(HEADER_NAMES).map(([field, name]) => [field, name.toLowerCase()]),
-) as unknown as HeaderNames;
+) as HeaderNames;
 
 /** Precomputed header text for one limiter: everything but the per-response numbers. */
 export class RateLimitHeaders {
