@@ -123,6 +123,72 @@ describe('a fallback limiter answers for a failed store', () => {
     });
   });
 
+  it('a charge on a failed store is a charge on the fallback: never refused, its debt kept, on every path', async () => {
+    // Each path of the store call: a synchronous store that throws, an asynchronous one that rejects, one that
+    // never answers (the timeout), and one that answers through updateInto with a failure.
+    const failingInto: Store = {
+      synchronous: false,
+      update: () => Promise.reject(new Error('unused')),
+      updateInto: (_policy, _key, _cost, _slackMs, _now, callback) => callback.fail(new Error('backend down')),
+      reset: () => Promise.resolve(),
+    };
+    // And answers that are not a StoreResult, which are store failures too: through a promise, and through updateInto.
+    const malformed: Store = { synchronous: false, update: () => Promise.resolve({} as StoreResult), reset: () => Promise.resolve() };
+    const malformedInto: Store = {
+      synchronous: false,
+      update: () => Promise.reject(new Error('unused')),
+      updateInto: (_policy, _key, _cost, _slackMs, _now, callback) => callback.settle({} as StoreResult),
+      reset: () => Promise.resolve(),
+    };
+    const stores: [Store, number?][] = [
+      [throwingStore],
+      [new DownStore('reject')],
+      [new DownStore('hang'), 5],
+      [failingInto],
+      [malformed],
+      [malformedInto],
+    ];
+    const limiters = () =>
+      stores.map(([store, timeoutMs]) => {
+        const fallback = new RateLimiter({ capacity: 10, refillRate: 1, interval: '1h', clock: clockAt(0) });
+        return {
+          fallback,
+          limiter: new RateLimiter({ capacity: 100, refillRate: 1, store, onStoreError: fallback, ...(timeoutMs ? { timeoutMs } : {}) }),
+        };
+      });
+    for (const { fallback, limiter } of limiters()) {
+      await fallback.consume('k', 4);
+      // 6 tokens left: a consume of 8 would be refused and take nothing; the charge takes all 8, 2 of them in debt.
+      expect(await limiter.charge('k', 8)).toMatchObject({ allowed: true, degraded: true, remaining: 0 });
+      expect((await fallback.peek('k')).resetMs).toBe(12 * 3_600_000);
+      // Beyond the fallback's capacity too: the debt is the charge's, not cut to a consume's largest cost.
+      expect(await limiter.charge('j', 25)).toMatchObject({ allowed: true, degraded: true, remaining: 0 });
+      expect((await fallback.peek('j')).resetMs).toBe(25 * 3_600_000);
+      // A refund on a bucket in debt is answered, not refused: the fallback looks at unbounded slack.
+      expect(await limiter.refund('k', 3)).toMatchObject({ allowed: true, degraded: true, remaining: 0 });
+      expect((await fallback.peek('k')).resetMs).toBe(12 * 3_600_000);
+    }
+    const [sync] = limiters();
+    const { fallback, limiter } = sync as { fallback: RateLimiter; limiter: RateLimiter };
+    expect(limiter.chargeSync('s', 12)).toMatchObject({ allowed: true, degraded: true, remaining: 0 });
+    expect(fallback.consumeSync('s', 0).resetMs).toBe(12 * 3_600_000);
+    expect(limiter.refundSync('s', 1)).toMatchObject({ allowed: true, degraded: true, remaining: 0 });
+    expect(fallback.consumeSync('s', 0).resetMs).toBe(12 * 3_600_000);
+  });
+
+  it('a fallback from a copy of sluice without charge (0.1.0) is asked to consume instead', async () => {
+    const older = Object.assign(new RateLimiter({ capacity: 10, refillRate: 1, interval: '1h', clock: clockAt(0) }), {
+      charge: undefined,
+      chargeSync: undefined,
+    });
+    const asyncLimiter = new RateLimiter({ capacity: 100, refillRate: 1, store: new DownStore('reject'), onStoreError: older });
+    expect(await asyncLimiter.charge('a', 25)).toMatchObject({ allowed: true, degraded: true, remaining: 0 });
+    expect((await older.peek('a')).resetMs).toBe(10 * 3_600_000);
+    const syncLimiter = new RateLimiter({ capacity: 100, refillRate: 1, store: throwingStore, onStoreError: older });
+    expect(syncLimiter.chargeSync('b', 4)).toMatchObject({ allowed: true, degraded: true, remaining: 6 });
+    expect(syncLimiter.chargeSync('b', 7)).toMatchObject({ allowed: false, degraded: true, remaining: 6 });
+  });
+
   it('for a store that never answers: after timeoutMs, with a StoreTimeoutError reported', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
     const events: DegradedEvent[] = [];

@@ -35,6 +35,10 @@ export interface FallbackLimiter {
   consume(key: string, cost?: number): Promise<Decision>;
   consumeSync(key: string, cost?: number): Decision;
   reset(key: string): Promise<void>;
+  /** The largest cost its `charge` accepts; with `charge` and `chargeSync`, absent on a copy of sluice 0.1.0. */
+  readonly maxCharge?: number;
+  charge?(key: string, cost: number): Promise<Decision>;
+  chargeSync?(key: string, cost: number): Decision;
 }
 
 /** What the limiter does when the store fails or times out. */

@@ -51,7 +51,7 @@ export class StoreCall {
     try {
       result = this.store.update(this.policy, key, cost, slackMs, now) as StoreResult;
     } catch (error) {
-      return this.failure.answerSync(key, cost, error);
+      return this.failure.answerSync(key, cost, error, slackMs);
     }
     return oneBandDecision(band, result.allowed, result.aheads[0] as number, cost, this.policy.blockMs);
   }
@@ -61,7 +61,7 @@ export class StoreCall {
     try {
       result = this.updateAtOnce(key, cost, now, slackMs);
     } catch (error) {
-      return this.failure.answerSync(key, cost, error);
+      return this.failure.answerSync(key, cost, error, slackMs);
     }
     const band = this.oneBand;
     return band !== undefined && typeof cost === 'number'
@@ -108,7 +108,7 @@ export class StoreCall {
     try {
       result = this.updateAtOnce(key, cost, now, slackMs);
     } catch (error) {
-      return this.failure.answer(key, cost, error);
+      return this.failure.answer(key, cost, error, slackMs);
     }
     const band = this.oneBand;
     return Promise.resolve(
@@ -120,7 +120,7 @@ export class StoreCall {
 
   private decideByCallback(key: string, cost: BandCosts, now: number, slackMs = 0): Promise<Decision> {
     return new Promise<Decision>((resolve) => {
-      const call = new PendingDecision(this, key, cost, resolve);
+      const call = new PendingDecision(this, key, cost, slackMs, resolve);
       try {
         (this.store.updateInto as NonNullable<Store['updateInto']>)(this.policy, key, cost, slackMs, now, call);
       } catch (error) {
@@ -136,21 +136,21 @@ export class StoreCall {
     try {
       pending = this.store.update(this.policy, key, cost, slackMs, now);
     } catch (error) {
-      return this.failure.answer(key, cost, error);
+      return this.failure.answer(key, cost, error, slackMs);
     }
     return this.withTimeout(pending).then(
-      (result) => this.decisionOf(key, cost, result),
-      (error: unknown) => this.failure.answer(key, cost, error),
+      (result) => this.decisionOf(key, cost, slackMs, result),
+      (error: unknown) => this.failure.answer(key, cost, error, slackMs),
     );
   }
 
   /** @internal The decision for a store's answer; a malformed one is a store failure. */
-  decisionOf(key: string, cost: BandCosts, result: unknown): Promise<Decision> {
+  decisionOf(key: string, cost: BandCosts, slackMs: number, result: unknown): Promise<Decision> {
     let decision: Decision;
     try {
       decision = toDecision(this.bands, checkedStoreResult(result, this.bands.length), cost, this.policy.blockMs);
     } catch (error) {
-      return this.failure.answer(key, cost, error);
+      return this.failure.answer(key, cost, error, slackMs);
     }
     return Promise.resolve(decision);
   }
@@ -169,19 +169,20 @@ class PendingDecision implements StoreCallback, Deadline {
     private readonly call: StoreCall,
     private readonly key: string,
     private readonly cost: BandCosts,
+    private readonly slackMs: number,
     private readonly resolve: (decision: Decision | Promise<Decision>) => void,
   ) {}
 
   settle(result: StoreResult): void {
     if (this.settled) return;
     this.settled = true;
-    this.resolve(this.call.decisionOf(this.key, this.cost, result));
+    this.resolve(this.call.decisionOf(this.key, this.cost, this.slackMs, result));
   }
 
   fail(error: unknown): void {
     if (this.settled) return;
     this.settled = true;
-    this.resolve(this.call.failure.answer(this.key, this.cost, error));
+    this.resolve(this.call.failure.answer(this.key, this.cost, error, this.slackMs));
   }
 
   expire(): void {

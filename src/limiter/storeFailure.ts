@@ -16,25 +16,33 @@ export class StoreFailure {
   ) {}
 
   /**
-   * The answer for a failed call; rejects with a SluiceStoreError under `'throw'`. A fallback limiter is asked
-   * for the call's largest part (a refund's: 0, a look), at most its own largest cost.
+   * The answer for a failed call (`slackMs` as the store was given it: Infinity for a charge or a refund); rejects
+   * with a SluiceStoreError under `'throw'`. A fallback limiter is asked for the call's largest part (a refund's: 0,
+   * a look): a `consume` of at most its own largest cost, or for a charge or a refund, which are never refused, a
+   * `charge` of at most its own largest charge (a `consume` on a copy of sluice without `charge`).
    */
-  async answer(key: string, cost: BandCosts, error: unknown): Promise<Decision> {
+  async answer(key: string, cost: BandCosts, error: unknown, slackMs = 0): Promise<Decision> {
     const policy = this.policy;
     if (typeof policy === 'object') {
       this.report(key, error, 'fallback');
-      const decision = await policy.consume(key, fallbackCost(cost, policy.maxCost));
+      const decision = await (slackMs === Number.POSITIVE_INFINITY && policy.charge !== undefined
+        ? policy.charge(key, fallbackCost(cost, policy.maxCharge as number))
+        : policy.consume(key, fallbackCost(cost, policy.maxCost)));
       return { ...decision, degraded: true };
     }
-    return this.answerSync(key, cost, error);
+    return this.answerSync(key, cost, error, slackMs);
   }
 
-  /** `answer` without a promise (consumeSync): a fallback limiter must then be synchronous too. */
-  answerSync(key: string, cost: BandCosts, error: unknown): Decision {
+  /** `answer` without a promise (consumeSync, chargeSync, refundSync): a fallback limiter must then be synchronous too. */
+  answerSync(key: string, cost: BandCosts, error: unknown, slackMs = 0): Decision {
     const policy = this.policy;
     if (typeof policy === 'object') {
       this.report(key, error, 'fallback');
-      return { ...policy.consumeSync(key, fallbackCost(cost, policy.maxCost)), degraded: true };
+      const decision =
+        slackMs === Number.POSITIVE_INFINITY && policy.chargeSync !== undefined
+          ? policy.chargeSync(key, fallbackCost(cost, policy.maxCharge as number))
+          : policy.consumeSync(key, fallbackCost(cost, policy.maxCost));
+      return { ...decision, degraded: true };
     }
     this.report(key, error, policy);
     if (policy === 'throw') {
