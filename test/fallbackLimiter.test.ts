@@ -177,10 +177,9 @@ describe('a fallback limiter answers for a failed store', () => {
   });
 
   it('a fallback from a copy of sluice without charge (0.1.0) is asked to consume instead', async () => {
-    const older = Object.assign(new RateLimiter({ capacity: 10, refillRate: 1, interval: '1h', clock: clockAt(0) }), {
-      charge: undefined,
-      chargeSync: undefined,
-    });
+    const older = new RateLimiter({ capacity: 10, refillRate: 1, interval: '1h', clock: clockAt(0) });
+    // What a copy of sluice from before `charge` is: a RateLimiter without it.
+    Object.assign(older, { charge: undefined, chargeSync: undefined });
     const asyncLimiter = new RateLimiter({ capacity: 100, refillRate: 1, store: new DownStore('reject'), onStoreError: older });
     expect(await asyncLimiter.charge('a', 25)).toMatchObject({ allowed: true, degraded: true, remaining: 0 });
     expect((await older.peek('a')).resetMs).toBe(10 * 3_600_000);

@@ -28,16 +28,17 @@ export function usableKey(value: unknown): string {
 }
 
 /**
- * The tokens a `cost` function returned: a finite number ≥ 0, or an object of them by band name (which the
- * limiter checks against its bands); else a SluiceArgumentError.
+ * The tokens a `cost` function returned: a whole number ≥ 0, or an object of them by band name (which the
+ * limiter checks against its bands); else a SluiceArgumentError, the same for every kind of number that is not a
+ * whole one (a fraction, a negative number, NaN, Infinity).
  */
 export function usableCost(value: unknown): Cost {
-  if (typeof value === 'number' && value >= 0 && value !== Number.POSITIVE_INFINITY) return value;
+  if (Number.isInteger(value) && (value as number) >= 0) return value as number;
   if (value !== null && typeof value === 'object' && !Array.isArray(value) && !isThenable(value)) return value as Cost;
   throw new SluiceArgumentError(
     'cost',
     value,
-    'must return a finite number of tokens ≥ 0, or an object of them by band name (or a promise of one)',
+    'must return a whole number of tokens ≥ 0, or an object of them by band name (or a promise of one)',
   );
 }
 

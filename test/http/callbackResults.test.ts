@@ -11,7 +11,7 @@ failOnUnhandledRejections();
 
 const KEY_EXPECTED =
   'must return a non-empty string or a finite number (or a promise of one); return a fallback such as the client IP for requests that lack the field';
-const COST_EXPECTED = 'must return a finite number of tokens ≥ 0, or an object of them by band name (or a promise of one)';
+const COST_EXPECTED = 'must return a whole number of tokens ≥ 0, or an object of them by band name (or a promise of one)';
 
 /** Values a callback returns, by the `x-case` header; as a promise with `x-async: 1`. */
 function returning(values: readonly unknown[]) {
@@ -40,6 +40,9 @@ const badCosts: [unknown, string][] = [
   [null, 'null'],
   [-1, '-1'],
   [-0.5, '-0.5'],
+  [1.5, '1.5'],
+  [0.25, '0.25'],
+  [Number.EPSILON, String(Number.EPSILON)],
   [Number.NEGATIVE_INFINITY, '-Infinity'],
   [Number.POSITIVE_INFINITY, 'Infinity'],
   [Number.NaN, 'NaN'],
