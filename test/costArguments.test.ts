@@ -321,8 +321,8 @@ describe('unreadable wait() options', () => {
           throw new Error('no wait');
         },
       }),
-      'options',
-      /`options` cannot be read \(no wait\)/,
+      'maxWaitMs',
+      /`maxWaitMs` cannot be read \(no wait\)/,
     ],
     ['a revoked Proxy as the signal', () => ({ maxWaitMs: 10, signal: revokedProxy() }), 'signal', /`signal` cannot be read/],
   ];

@@ -1,5 +1,6 @@
 import { describeName } from './describeValue.js';
 import { SluiceConfigError } from './errors.js';
+import { readArgument, readOption } from './unreadableArgument.js';
 
 /**
  * Reads one option: given the value as passed (`undefined` when absent) and its path for errors
@@ -43,7 +44,13 @@ export interface OptionDeclaration<S extends OptionSchema> {
  * const { timeoutMs, onDegraded } = options.read(raw);
  * ```
  */
-export function declareOptions<S extends OptionSchema>(schema: S, peerNames: PeerOptionNames = {}): OptionDeclaration<S> {
+export function declareOptions<S extends OptionSchema>(
+  schema: S,
+  peerNames: PeerOptionNames = {},
+  /** What an object whose reading throws is: a bad option (SluiceConfigError) or a bad argument of a call (SluiceArgumentError). */
+  readAs: 'option' | 'argument' = 'option',
+): OptionDeclaration<S> {
+  const guard = readAs === 'option' ? readOption : readArgument;
   const names = Object.keys(schema) as (keyof S & string)[];
   const rejectUnknown = (options: object, where = '', extraNames: readonly string[] = []) =>
     rejectUnknownOptions(options, extraNames.length === 0 ? names : [...names, ...extraNames], where, peerNames);
@@ -54,10 +61,13 @@ export function declareOptions<S extends OptionSchema>(schema: S, peerNames: Pee
     read(options, where = '', extraNames = []) {
       const given = options === undefined ? {} : options;
       if (given === null || typeof given !== 'object') throw new SluiceConfigError(where || 'options', options, 'must be an object');
-      rejectUnknown(given, where, extraNames);
+      // An object whose reading throws (a revoked Proxy, a trap or a getter that throws) gets a config error naming it.
+      guard(where || 'options', given, () => rejectUnknown(given, where, extraNames));
       const read: Record<string, unknown> = {};
       for (const name of names) {
-        read[name] = (schema[name] as OptionReader<unknown>)((given as Record<string, unknown>)[name], where ? `${where}.${name}` : name);
+        const path = where ? `${where}.${name}` : name;
+        const value = guard(path, given, () => (given as Record<string, unknown>)[name]);
+        read[name] = (schema[name] as OptionReader<unknown>)(value, path);
       }
       return read as ReadOptions<S>;
     },

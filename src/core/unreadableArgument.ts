@@ -1,4 +1,4 @@
-import { SluiceArgumentError, SluiceError } from './errors.js';
+import { SluiceArgumentError, SluiceConfigError, SluiceError } from './errors.js';
 
 /**
  * Runs `read` on an argument's value and turns anything but a SluiceError it throws into a SluiceArgumentError
@@ -7,11 +7,24 @@ import { SluiceArgumentError, SluiceError } from './errors.js';
  * with describeValue, which never throws.
  */
 export function readArgument<T>(argument: string, value: unknown, read: () => T): T {
+  return guarded(read, (reason) => new SluiceArgumentError(argument, value, `cannot be read (${reason})`));
+}
+
+/**
+ * `readArgument` for options read at construction: anything but a SluiceError that `read` throws becomes a
+ * SluiceConfigError naming the option `path` (`options`, `interval`, `limits[0]`) and `value`, the object being read.
+ */
+export function readOption<T>(path: string, value: unknown, read: () => T): T {
+  return guarded(read, (reason) => new SluiceConfigError(path, value, `cannot be read (${reason})`));
+}
+
+/** Runs `read`; a SluiceError it throws goes on as it is, anything else becomes `unreadable(reason)`. */
+function guarded<T>(read: () => T, unreadable: (reason: string) => SluiceError): T {
   try {
     return read();
   } catch (error) {
     if (isSluiceError(error)) throw error;
-    throw new SluiceArgumentError(argument, value, `cannot be read (${reasonOf(error)})`);
+    throw unreadable(reasonOf(error));
   }
 }
 

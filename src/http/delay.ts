@@ -8,6 +8,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Decision } from '../core/decision.js';
 import { SluiceConfigError } from '../core/errors.js';
+import { readOption } from '../core/unreadableArgument.js';
 import type { Cost } from '../limiter/callCost.js';
 import type { RateLimiter } from '../limiter/rateLimiter.js';
 
@@ -33,7 +34,11 @@ const DEFAULT_MAX_HELD = 1000;
 export function readDelay(value: unknown, path: string): ResolvedDelay | undefined {
   if (value === undefined || value === false) return undefined;
   if (value === null || typeof value !== 'object') throw new SluiceConfigError(path, value, 'must be an object { maxWaitMs, maxHeld }');
-  const { maxWaitMs, maxHeld = DEFAULT_MAX_HELD, ...rest } = value as Record<string, unknown>;
+  return readOption(path, value, () => readDelayObject(value as Record<string, unknown>, path));
+}
+
+function readDelayObject(value: Record<string, unknown>, path: string): ResolvedDelay {
+  const { maxWaitMs, maxHeld = DEFAULT_MAX_HELD, ...rest } = value;
   const unknown = Object.keys(rest)[0];
   if (unknown !== undefined)
     throw new SluiceConfigError(`${path}.${unknown}`, rest[unknown], 'is not an option of `delay` (maxWaitMs, maxHeld)');

@@ -6,6 +6,7 @@ import type { Decision } from '../core/decision.js';
 import { SluiceConfigError } from '../core/errors.js';
 import { declareOptions, type OptionReader, type ReadOptions } from '../core/optionSchema.js';
 import { PEER_OPTION_NAMES } from '../core/peerOptionNames.js';
+import { readOption } from '../core/unreadableArgument.js';
 import type { Cost } from '../limiter/callCost.js';
 import { RATE_LIMITER_OPTION_NAMES, type RateLimiterOptions } from '../limiter/limiterOptions.js';
 import { RateLimiter } from '../limiter/rateLimiter.js';
@@ -142,8 +143,9 @@ function resolveLimiter(options: Record<string, unknown>, ready: RateLimiter | u
   const inline: Record<string, unknown> = {};
   let any = false;
   for (const name of RATE_LIMITER_OPTION_NAMES) {
-    if (options[name] !== undefined) {
-      inline[name] = options[name];
+    const value = readOption(name, options, () => options[name]);
+    if (value !== undefined) {
+      inline[name] = value;
       any = true;
     }
   }
@@ -173,6 +175,11 @@ export function resolveHttpOptions<Req, Res>(options: unknown, extraNames: reado
   if (options === null || typeof options !== 'object') {
     throw new SluiceConfigError('options', options, 'must be an object, e.g. { capacity: 20, refillRate: 100, interval: "1m" }');
   }
+  // An options object whose reading throws (a revoked Proxy, a trap or a getter that throws) is a config error naming it.
+  return readOption('options', options, () => readHttpOptions<Req, Res>(options, extraNames));
+}
+
+function readHttpOptions<Req, Res>(options: object, extraNames: readonly string[]): ResolvedHttpOptions<Req, Res> {
   const raw = options as Record<string, unknown>;
   HTTP_OPTIONS.rejectUnknown(raw, '', [...RATE_LIMITER_OPTION_NAMES, ...extraNames]);
   // The limiter first: its own errors (and a missing limit) come before the HTTP options'.

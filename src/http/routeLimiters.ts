@@ -11,6 +11,7 @@
 import { SluiceConfigError } from '../core/errors.js';
 import { declareOptions } from '../core/optionSchema.js';
 import { PEER_OPTION_NAMES, type PeerOptionName } from '../core/peerOptionNames.js';
+import { readOption } from '../core/unreadableArgument.js';
 import { LIMIT_OPTION_NAMES, type RateLimiterOptions } from '../limiter/limiterOptions.js';
 import type { RateLimiter } from '../limiter/rateLimiter.js';
 import type { HttpFramework } from './httpFramework.js';
@@ -174,7 +175,9 @@ export class RouteLimiters<Req extends object, Res, Made> {
       const get = made.find((limiter) => limiter.where === where && limiter.methods.includes('GET'));
       if (get !== undefined) return get.made;
     }
-    const merged = routeOptions(this.plugin, this.pluginLimiter, config, shape, this.adapterNames, this.pluginPlans);
+    const merged = readOption(ROUTE_PATH, config, () =>
+      routeOptions(this.plugin, this.pluginLimiter, config, shape, this.adapterNames, this.pluginPlans),
+    );
     const core = createHttpLimiter<Req, Res>(merged, this.framework, this.adapterNames);
     this.checkGroup(config.groupId, core.limiter, `${methods.join(',')} ${shape.url}`);
     const limiter = { methods, where, made: this.make(core, merged) };

@@ -6,7 +6,7 @@ import { type Band, compileBand } from '../core/gcra.js';
 import { declareOptions, type ReadOptions } from '../core/optionSchema.js';
 import { PEER_OPTION_NAMES } from '../core/peerOptionNames.js';
 import type { Store } from '../core/store.js';
-import { readArgument } from '../core/unreadableArgument.js';
+import { readArgument, readOption } from '../core/unreadableArgument.js';
 import { MemoryStore } from '../stores/memory/memoryStore.js';
 
 /**
@@ -211,35 +211,42 @@ export function readLimiterOptions(options: unknown): LimiterSettings {
   if (options === null || typeof options !== 'object') {
     throw new SluiceConfigError('options', options, 'must be an object, e.g. { capacity: 20, refillRate: 100, interval: "1m" }');
   }
-  const given = options as Record<string, unknown>;
-  if (given.limits !== undefined) {
-    for (const name of LIMIT_OPTION_NAMES) {
-      if (given[name] !== undefined) {
-        throw new SluiceConfigError(name, given[name], 'cannot be combined with `limits`; put it inside each entry of `limits`');
-      }
-    }
-  }
+  readOption('options', options, () => rejectLimitsBeside(options as Record<string, unknown>));
   const { capacity, refillRate, interval, name, limits, ...common } = RATE_LIMITER_OPTIONS.read(options);
   const bands = limits ?? [compileLimit({ capacity, refillRate, interval, name }, '')];
   return { ...common, bands };
 }
 
+/** Throws a SluiceConfigError for a limit option given beside `limits`. */
+function rejectLimitsBeside(given: Record<string, unknown>): void {
+  if (given.limits === undefined) return;
+  for (const name of LIMIT_OPTION_NAMES) {
+    if (given[name] !== undefined) {
+      throw new SluiceConfigError(name, given[name], 'cannot be combined with `limits`; put it inside each entry of `limits`');
+    }
+  }
+}
+
 /** `wait()`'s options, for a limiter whose reservations may wait at most `longestWaitMs`. Throws SluiceArgumentErrors. */
 export function declareWaitOptions(longestWaitMs: number) {
-  return declareOptions({
-    maxWaitMs: (value: unknown, path: string): number => {
-      const maxWait = value ?? 0;
-      if (typeof maxWait !== 'number' || !(maxWait >= 0 && maxWait <= longestWaitMs)) {
-        throw new SluiceArgumentError(path, value, `must be a number of ms from 0 to ${longestWaitMs}`);
-      }
-      // Delays are whole ms: a wait of up to 2.5 ms is a wait of up to 2 ms.
-      return Math.floor(maxWait);
+  return declareOptions(
+    {
+      maxWaitMs: (value: unknown, path: string): number => {
+        const maxWait = value ?? 0;
+        if (typeof maxWait !== 'number' || !(maxWait >= 0 && maxWait <= longestWaitMs)) {
+          throw new SluiceArgumentError(path, value, `must be a number of ms from 0 to ${longestWaitMs}`);
+        }
+        // Delays are whole ms: a wait of up to 2.5 ms is a wait of up to 2 ms.
+        return Math.floor(maxWait);
+      },
+      signal: (value: unknown, path: string): AbortSignal | undefined => {
+        if (value !== undefined && !readArgument(path, value, () => value instanceof AbortSignal)) {
+          throw new SluiceArgumentError(path, value, 'must be an AbortSignal');
+        }
+        return value as AbortSignal | undefined;
+      },
     },
-    signal: (value: unknown, path: string): AbortSignal | undefined => {
-      if (value !== undefined && !readArgument(path, value, () => value instanceof AbortSignal)) {
-        throw new SluiceArgumentError(path, value, 'must be an AbortSignal');
-      }
-      return value as AbortSignal | undefined;
-    },
-  });
+    {},
+    'argument',
+  );
 }
