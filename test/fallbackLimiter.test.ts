@@ -6,6 +6,7 @@ import {
   MemoryStore,
   type Policy,
   RateLimiter,
+  SluiceStoreError,
   type Store,
   type StoreResult,
   StoreTimeoutError,
@@ -249,6 +250,53 @@ describe('a fallback limiter answers for a failed store', () => {
     await limiter.reset('k');
     expect(store.resets).toBe(1);
     expect((await fallback.peek('k')).remaining).toBe(2);
+  });
+
+  it('reset() fills the fallback’s bucket also when the store fails to reset, and rejects with the store’s failure', async () => {
+    const fallback = new RateLimiter({ capacity: 2, refillRate: 1, interval: '1h', clock: clockAt(0) });
+    // Down for every call, reset too: the fallback answers for the key, so its bucket is what a reset must fill.
+    const store: Store = {
+      synchronous: false,
+      update: () => Promise.reject(new Error('down')),
+      reset: () => Promise.reject(new Error('down')),
+    };
+    const limiter = new RateLimiter({ capacity: 50, refillRate: 1, store, onStoreError: fallback });
+    await limiter.charge('k', 30);
+    expect((await limiter.consume('k')).allowed).toBe(false);
+    const failed = await limiter.reset('k').then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failed).toBeInstanceOf(SluiceStoreError);
+    expect(((failed as SluiceStoreError).cause as Error).message).toBe('down');
+    expect(await limiter.consume('k')).toMatchObject({ allowed: true, degraded: true, remaining: 1 });
+  });
+
+  it('reset() rejects with the fallback’s failure when only the fallback fails, and with the store’s when both do', async () => {
+    const resetFails = (message: string): Store => ({
+      synchronous: false,
+      update: () => Promise.reject(new Error('down')),
+      reset: () => Promise.reject(new Error(message)),
+    });
+    const brokenFallback = () => new RateLimiter({ capacity: 2, refillRate: 1, store: resetFails('fallback reset down') });
+    const working = new RateLimiter({ capacity: 50, refillRate: 1, store: new DownStore('reject'), onStoreError: brokenFallback() });
+    const fallbackFailure = await working.reset('k').then(
+      () => undefined,
+      (error: unknown) => error as SluiceStoreError,
+    );
+    expect(fallbackFailure).toBeInstanceOf(SluiceStoreError);
+    expect((fallbackFailure?.cause as Error | undefined)?.message).toBe('fallback reset down');
+    const store: Store = {
+      synchronous: false,
+      update: () => Promise.reject(new Error('down')),
+      reset: () => Promise.reject(new Error('store reset down')),
+    };
+    const both = new RateLimiter({ capacity: 50, refillRate: 1, store, onStoreError: brokenFallback() });
+    const bothFailure = await both.reset('k').then(
+      () => undefined,
+      (error: unknown) => error as SluiceStoreError,
+    );
+    expect((bothFailure?.cause as Error | undefined)?.message).toBe('store reset down');
   });
 });
 

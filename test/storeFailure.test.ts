@@ -154,6 +154,81 @@ describe('store failures', () => {
   });
 });
 
+describe('onDegraded that throws or rejects', () => {
+  /** Alert hooks that fail in each way a hook can: at once, as an async function, or through an odd thenable. */
+  const hooks: [string, () => unknown][] = [
+    [
+      'throws',
+      () => {
+        throw new Error('metrics down');
+      },
+    ],
+    [
+      'is async and throws',
+      async () => {
+        throw new Error('metrics down');
+      },
+    ],
+    ['returns a rejected promise', () => Promise.reject(new Error('metrics down'))],
+    [
+      'returns a thenable whose then throws',
+      () => ({
+        // biome-ignore lint/suspicious/noThenProperty: the thenable under test
+        then() {
+          throw new Error('then blew up');
+        },
+      }),
+    ],
+    [
+      'returns a thenable that rejects later',
+      () => ({
+        // biome-ignore lint/suspicious/noThenProperty: the thenable under test
+        then(_resolve: unknown, reject: (error: unknown) => void) {
+          setImmediate(() => reject(new Error('late')));
+        },
+      }),
+    ],
+  ];
+  const policies = () => ['allow', 'deny', new RateLimiter({ capacity: 5, refillRate: 1 })] as const;
+
+  it.each(hooks)('changes no answer and leaves no unhandled rejection: a hook that %s', async (_name, hook) => {
+    for (const onStoreError of policies()) {
+      let calls = 0;
+      const onDegraded = () => {
+        calls++;
+        return hook();
+      };
+      const asynchronous = new RateLimiter({ capacity: 5, refillRate: 1, store: failingStore('reject'), onStoreError, onDegraded });
+      const synchronous = new RateLimiter({ capacity: 5, refillRate: 1, store: new FailingStore('throw'), onStoreError, onDegraded });
+      const allowed = onStoreError !== 'deny';
+      expect(await asynchronous.consume('k')).toMatchObject({ allowed, degraded: true });
+      expect(await asynchronous.charge('k', 2)).toMatchObject({ allowed: true, degraded: true });
+      expect(synchronous.consumeSync('k')).toMatchObject({ allowed, degraded: true });
+      expect(synchronous.refundSync('k', 1)).toMatchObject({ allowed: true, degraded: true });
+      expect(calls).toBe(4);
+    }
+    // Let the hooks' promises settle: a rejection left unhandled shows in the afterEach check.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  });
+});
+
+describe("charge and refund under 'deny'", () => {
+  it.each(['reject', 'throw'] as const)('are answered allowed (never refused), while consume is refused (%s)', async (mode) => {
+    const store = mode === 'throw' ? new FailingStore('throw') : failingStore('reject');
+    const limiter = new RateLimiter({ capacity: 5, refillRate: 1, store, onStoreError: 'deny' });
+    expect(await limiter.consume('k')).toMatchObject({ allowed: false, degraded: true });
+    expect(await limiter.charge('k', 3)).toMatchObject({ allowed: true, degraded: true, remaining: 2, retryAfterMs: 0 });
+    expect(await limiter.charge('k', 50)).toMatchObject({ allowed: true, degraded: true, remaining: 0, retryAfterMs: 0 });
+    expect(await limiter.refund('k', 1)).toMatchObject({ allowed: true, degraded: true, remaining: 5 });
+    expect(await limiter.peek('k')).toMatchObject({ allowed: false, degraded: true });
+    if (mode === 'throw') {
+      expect(limiter.chargeSync('k', 3)).toMatchObject({ allowed: true, degraded: true, remaining: 2 });
+      expect(limiter.refundSync('k', 1)).toMatchObject({ allowed: true, degraded: true });
+      expect(limiter.consumeSync('k')).toMatchObject({ allowed: false, degraded: true });
+    }
+  });
+});
+
 describe('a store that answers something that is no result', () => {
   const answers: [string, unknown][] = [
     ['undefined', undefined],
@@ -163,6 +238,9 @@ describe('a store that answers something that is no result', () => {
     ['no aheads', { allowed: true, now: 0 }],
     ['too few aheads', { allowed: true, now: 0, aheads: [] }],
     ['a string', 'yes'],
+    ['an ahead NaN', { allowed: true, now: 0, aheads: [Number.NaN] }],
+    ['a negative ahead', { allowed: true, now: 0, aheads: [-1e300] }],
+    ['now NaN', { allowed: true, now: Number.NaN, aheads: [0] }],
   ];
   /** A user-written store that answers `answer`, synchronously or as a promise. */
   const storeAnswering = (answer: unknown, synchronous: boolean): Store => ({
@@ -195,17 +273,37 @@ describe('a store that answers something that is no result', () => {
 });
 
 describe('checkedStoreResult', () => {
-  const shape = 'not a result { allowed: boolean, now: number, aheads: one number per band }';
+  const shape = 'not a result { allowed: boolean, now: ms ≥ 0, aheads: one number ≥ 0 per band }';
 
   it('passes a result of the right shape through', () => {
     const result = { allowed: false, now: 5, aheads: [0, 3] };
     expect(checkedStoreResult(result, 2)).toBe(result);
+    // The bounds themselves, and a band beyond the policy's that nothing reads.
+    const bounds = { allowed: true, now: 2 ** 53 - 1, aheads: [0, 2 ** 53 - 1, Number.NaN] };
+    expect(checkedStoreResult(bounds, 2)).toBe(bounds);
+    const typed = { allowed: true, now: 0, aheads: new Float64Array([7]) };
+    expect(checkedStoreResult(typed, 1)).toBe(typed);
+  });
+
+  it('checks the ahead of every band, not only the first', () => {
+    expect(() => checkedStoreResult({ allowed: true, now: 0, aheads: [0, 0, -1] }, 3)).toThrow(SluiceStoreError);
+    expect(() => checkedStoreResult({ allowed: true, now: 0, aheads: [0, Number.NaN] }, 2)).toThrow(SluiceStoreError);
   });
 
   it.each([
     ['allowed not a boolean', { allowed: 'yes', now: 0, aheads: [0] }, '{ allowed: "yes", now: 0, aheads: Array(1) }'],
     ['now not a number', { allowed: true, now: '0', aheads: [0] }, '{ allowed: true, now: "0", aheads: Array(1) }'],
     ['aheads null', { allowed: true, now: 0, aheads: null }, '{ allowed: true, now: 0, aheads: null }'],
+    ['now NaN', { allowed: true, now: Number.NaN, aheads: [0] }, '{ allowed: true, now: NaN, aheads: Array(1) }'],
+    ['now negative', { allowed: true, now: -1, aheads: [0] }, '{ allowed: true, now: -1, aheads: Array(1) }'],
+    ['now Infinity', { allowed: true, now: Number.POSITIVE_INFINITY, aheads: [0] }, '{ allowed: true, now: Infinity, aheads: Array(1) }'],
+    ['now beyond 2^53', { allowed: true, now: 2 ** 53, aheads: [0] }, '{ allowed: true, now: 9007199254740992, aheads: Array(1) }'],
+    ['an ahead NaN', { allowed: true, now: 0, aheads: [Number.NaN] }, '{ allowed: true, now: 0, aheads: Array(1) }'],
+    ['an ahead negative', { allowed: true, now: 0, aheads: [-1e300] }, '{ allowed: true, now: 0, aheads: Array(1) }'],
+    ['an ahead -1', { allowed: true, now: 0, aheads: [-1] }, '{ allowed: true, now: 0, aheads: Array(1) }'],
+    ['an ahead Infinity', { allowed: true, now: 0, aheads: [Number.POSITIVE_INFINITY] }, '{ allowed: true, now: 0, aheads: Array(1) }'],
+    ['an ahead beyond 2^53', { allowed: true, now: 0, aheads: [2 ** 53] }, '{ allowed: true, now: 0, aheads: Array(1) }'],
+    ['an ahead a string', { allowed: true, now: 0, aheads: ['5'] }, '{ allowed: true, now: 0, aheads: Array(1) }'],
   ])('refuses a result with only %s wrong, as a SluiceStoreError', (_name, answer, described) => {
     let error: unknown;
     try {

@@ -114,11 +114,22 @@ export function checkedStoreResult(result: unknown, bandCount: number): StoreRes
     typeof candidate.now !== 'number' ||
     candidate.aheads === null ||
     typeof candidate.aheads !== 'object' ||
-    !(candidate.aheads.length >= bandCount)
+    !(candidate.aheads.length >= bandCount) ||
+    !(candidate.now >= 0 && candidate.now <= Number.MAX_SAFE_INTEGER) ||
+    !aheadsInRange(candidate.aheads, bandCount)
   ) {
     throw new SluiceStoreError(
-      `sluice: the store answered ${describeValue(result)}, not a result { allowed: boolean, now: number, aheads: one number per band }`,
+      `sluice: the store answered ${describeValue(result)}, not a result { allowed: boolean, now: ms ≥ 0, aheads: one number ≥ 0 per band }`,
     );
   }
   return candidate as StoreResult;
+}
+
+/** True when the first `count` aheads are numbers from 0 to 2^53: a TAT ahead of now, never behind it (that is 0). */
+function aheadsInRange(aheads: ArrayLike<unknown>, count: number): boolean {
+  for (let i = 0; i < count; i++) {
+    const ahead = aheads[i];
+    if (typeof ahead !== 'number' || !(ahead >= 0 && ahead <= Number.MAX_SAFE_INTEGER)) return false;
+  }
+  return true;
 }

@@ -186,18 +186,30 @@ export class RateLimiter {
   }
 
   /**
-   * Fills `key`'s bucket again (and the fallback limiter's). Rejects with a SluiceArgumentError for a bad `key`,
-   * and with a SluiceStoreError (its `cause` the store's error) when the store fails or takes over `timeoutMs`.
+   * Fills `key`'s bucket again, and the fallback limiter's (also when the store fails: the fallback is what answers
+   * for the key then). Rejects with a SluiceArgumentError for a bad `key`, and with a SluiceStoreError (its `cause`
+   * the store's error) when the store fails or takes over `timeoutMs`, or the fallback's reset fails.
    */
   async reset(key: string): Promise<void> {
     this.checkKey(key);
+    let failed = false;
+    let failure: unknown;
     try {
       await this.call.withTimeout(this.store.reset(this.policy, key));
     } catch (error) {
-      throw new SluiceStoreError(`sluice: reset of key ${describeValue(key)} failed in the store`, { cause: error });
+      failed = true;
+      failure = error;
     }
     const fallback = this.call.failure.policy;
-    if (typeof fallback === 'object') await fallback.reset(key);
+    if (typeof fallback === 'object') {
+      try {
+        await fallback.reset(key);
+      } catch (error) {
+        // The store's failure, when there is one, is what the caller is told.
+        if (!failed) throw error;
+      }
+    }
+    if (failed) throw new SluiceStoreError(`sluice: reset of key ${describeValue(key)} failed in the store`, { cause: failure });
   }
 
   /**

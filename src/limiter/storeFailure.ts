@@ -1,6 +1,7 @@
 import { type Decision, unknownStateDecision } from '../core/decision.js';
 import { SluiceStoreError } from '../core/errors.js';
 import type { Band, BandCosts } from '../core/gcra.js';
+import { isThenable } from '../core/thenable.js';
 import { largestPart } from './callCost.js';
 import type { DegradedEvent, StoreErrorPolicy } from './limiterOptions.js';
 
@@ -48,18 +49,24 @@ export class StoreFailure {
     if (policy === 'throw') {
       throw error instanceof SluiceStoreError ? error : new SluiceStoreError('sluice: the store failed', { cause: error });
     }
-    return unknownStateDecision(this.bands, policy === 'allow', cost);
+    // A charge or a refund is never refused, whatever the policy: `'deny'` refuses only calls that take tokens.
+    return unknownStateDecision(this.bands, policy === 'allow' || slackMs === Number.POSITIVE_INFINITY, cost);
   }
 
   private report(key: string, error: unknown, policy: DegradedEvent['policy']): void {
     if (this.onDegraded === undefined) return;
+    // A throwing or rejecting alert hook (an asynchronous metrics client) must not turn a degraded answer into a
+    // crash: neither the throw nor an unhandled rejection of the promise it returns.
     try {
-      this.onDegraded({ key, error, policy });
+      const returned: unknown = this.onDegraded({ key, error, policy });
+      if (isThenable(returned)) returned.then(undefined, ignore);
     } catch {
-      // A throwing alert hook must not turn a degraded answer into a crash.
+      // Ignored, as above.
     }
   }
 }
+
+function ignore(): void {}
 
 function fallbackCost(cost: BandCosts, maxCost: number): number {
   return Math.min(Math.max(largestPart(cost), 0), maxCost);
