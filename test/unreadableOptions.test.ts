@@ -91,6 +91,57 @@ describe('options whose reading throws are a SluiceConfigError naming them', () 
     expectUnreadable(() => new RateLimiter({ limits: [limits, kind.options()] } as never), kind);
   });
 
+  it('a revoked Proxy or a store whose `update` getter throws, as `store`, is a SluiceConfigError naming `store`', () => {
+    const cases: [object, string][] = [
+      [revoked(), "cannot be read (Cannot perform 'get' on a proxy that has been revoked)"],
+      [getterThrows({ reset: () => undefined }, 'update'), 'cannot be read (getter blew up)'],
+    ];
+    for (const [store, expected] of cases) {
+      let thrown: unknown;
+      try {
+        new RateLimiter({ ...limits, store } as never);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(SluiceConfigError);
+      expect((thrown as SluiceConfigError).option).toBe('store');
+      expect((thrown as Error).message).toContain(`sluice: option \`store\` ${expected}`);
+    }
+  });
+
+  it('`limits` that cannot be read, or with holes, is a SluiceConfigError naming it or the missing entry', () => {
+    const lengthThrows = new Proxy([limits], {
+      get(target, name, receiver) {
+        if (name === 'length') throw new Error('no length');
+        return Reflect.get(target, name, receiver);
+      },
+    });
+    expectUnreadable(() => new RateLimiter({ limits: lengthThrows } as never), {
+      name: 'length',
+      options: () => lengthThrows,
+      path: 'limits',
+      reason: 'no length',
+    });
+    // A hole is a missing limit, named by its index; nothing reads past it.
+    // biome-ignore lint/suspicious/noSparseArray: the sparse array under test
+    const sparse = [, limits];
+    expect(() => new RateLimiter({ limits: sparse } as never)).toThrow(
+      'sluice: option `limits[0]` must be an object { capacity, refillRate, interval }; got undefined',
+    );
+    const holeLast = [limits, limits];
+    holeLast.length = 3;
+    expect(() => new RateLimiter({ limits: holeLast } as never)).toThrow('sluice: option `limits[2]` must be an object');
+    // A Proxy whose length changes between reads is read once.
+    let reads = 0;
+    const growing = new Proxy([limits], {
+      get(target, name, receiver) {
+        if (name === 'length') return ++reads === 1 ? 1 : 2;
+        return Reflect.get(target, name, receiver);
+      },
+    });
+    expect(new RateLimiter({ limits: growing } as never).limits).toHaveLength(1);
+  });
+
   it.each(casesFor({ maxKeys: 10 }, 'maxKeys'))('new MemoryStore(options): $name', (kind) => {
     expectUnreadable(() => new MemoryStore(kind.options() as never), kind);
   });

@@ -41,8 +41,11 @@ export type Duration = number | `${number}${AnyCaseUnit}` | `${number} ${AnyCase
 const DURATION_PATTERN = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-z]+)\s*$/i;
 const EXPECTED = "must be milliseconds as a number or a string like '500ms', '30 seconds', '1m', '15 minutes', '2 hours', '1 day'";
 
-/** Parses a {@link Duration} into milliseconds; throws a SluiceConfigError naming `option` when it is not a positive, finite duration. */
-export function parseDuration(value: unknown, option: string): number {
+/**
+ * Parses a {@link Duration} into milliseconds; throws a SluiceConfigError naming `option` (default `duration`) when it
+ * is not a positive, finite duration.
+ */
+export function parseDuration(value: unknown, option = 'duration'): number {
   let ms: number;
   if (typeof value === 'number') {
     ms = value;

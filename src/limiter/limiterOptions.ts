@@ -132,27 +132,25 @@ export const RATE_LIMITER_OPTIONS = declareOptions(
     ...LIMIT_OPTIONS.schema,
     limits: (value: unknown, path: string): Band[] | undefined => {
       if (value === undefined) return undefined;
-      if (!Array.isArray(value) || value.length === 0) {
+      // Every index, holes too (a hole is a missing limit, not one to skip), the length read once, whatever a
+      // Proxy answers later; the first bad entry ends the reading.
+      const length: unknown = Array.isArray(value) ? readOption(path, value, () => value.length) : 0;
+      if (typeof length !== 'number' || !(length >= 1))
         throw new SluiceConfigError(path, value, 'must be a non-empty array of { capacity, refillRate, interval }');
-      }
-      return value.map((limit: unknown, i: number) => {
+      const bands: Band[] = [];
+      for (let i = 0; i < length; i++) {
         const where = `${path}[${i}]`;
+        const limit = readOption(where, value, () => (value as unknown[])[i]);
         if (limit === null || typeof limit !== 'object') {
           throw new SluiceConfigError(where, limit, 'must be an object { capacity, refillRate, interval }');
         }
-        return compileLimit(LIMIT_OPTIONS.read(limit, where), where);
-      });
+        bands.push(compileLimit(LIMIT_OPTIONS.read(limit, where), where));
+      }
+      return bands;
     },
     store: (value: unknown, path: string): Store => {
       if (value === undefined) return new MemoryStore();
-      const store = value as Partial<Store> | null;
-      if (store === null || typeof store !== 'object' || typeof store.update !== 'function' || typeof store.reset !== 'function') {
-        throw new SluiceConfigError(path, value, 'must be a Store (an object with update() and reset()), e.g. new MemoryStore()');
-      }
-      if (store.updateInto !== undefined && typeof store.updateInto !== 'function') {
-        throw new SluiceConfigError(`${path}.updateInto`, store.updateInto, 'must be a function when present (see Store)');
-      }
-      return value as Store;
+      return readOption(path, value, () => checkedStore(value, path));
     },
     prefix: (value: unknown, path: string): string => {
       if (value === undefined) return 'sl:';
@@ -215,6 +213,18 @@ export function readLimiterOptions(options: unknown): LimiterSettings {
   const { capacity, refillRate, interval, name, limits, ...common } = RATE_LIMITER_OPTIONS.read(options);
   const bands = limits ?? [compileLimit({ capacity, refillRate, interval, name }, '')];
   return { ...common, bands };
+}
+
+/** `value` as a Store; throws a SluiceConfigError naming `path` when it lacks `update` or `reset`, or has a bad `updateInto`. */
+function checkedStore(value: unknown, path: string): Store {
+  const store = value as Partial<Store> | null;
+  if (store === null || typeof store !== 'object' || typeof store.update !== 'function' || typeof store.reset !== 'function') {
+    throw new SluiceConfigError(path, value, 'must be a Store (an object with update() and reset()), e.g. new MemoryStore()');
+  }
+  if (store.updateInto !== undefined && typeof store.updateInto !== 'function') {
+    throw new SluiceConfigError(`${path}.updateInto`, store.updateInto, 'must be a function when present (see Store)');
+  }
+  return value as Store;
 }
 
 /** Throws a SluiceConfigError for a limit option given beside `limits`. */

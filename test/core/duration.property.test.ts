@@ -83,6 +83,14 @@ describe('parseDuration', () => {
     expect(() => parseDuration(value, 'timeWindow')).toThrow(/`timeWindow` must be/);
   });
 
+  it.each([['1e-3s'], ['1e3'], [`${'9'.repeat(400)}s`], [-1], [{}]])(
+    'called without an option name (as from JavaScript), refuses %o naming `duration`, not with a TypeError',
+    (value) => {
+      expect(() => (parseDuration as (value: unknown) => number)(value)).toThrow(SluiceConfigError);
+      expect(() => (parseDuration as (value: unknown) => number)(value)).toThrow(/^sluice: option `duration` must be/);
+    },
+  );
+
   it('either reads any string as a positive, finite number of ms or throws a SluiceConfigError naming the option', () => {
     fc.assert(
       fc.property(fc.oneof(fc.string(), fc.stringMatching(/^-?[0-9.e]{0,6} ?[a-zA-Z]{0,12}$/)), (text) => {
