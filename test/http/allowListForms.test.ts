@@ -12,6 +12,7 @@ import { rateLimit } from '../../adapters/express.js';
 import sluice from '../../adapters/fastify.js';
 import { readAllowList } from '../../src/http/allowList.js';
 import { SluiceConfigError } from '../../src/index.js';
+import { listenExpress } from './adapterTestSupport.js';
 import { configError } from './configError.js';
 import { FRAMEWORK_TARGETS } from './frameworkTargets.js';
 
@@ -101,18 +102,7 @@ function expressOnIpv6(factory: typeof express5): Ipv6App {
     app.get('/', (_req, res) => {
       res.send('handled');
     });
-    return new Promise((resolve) => {
-      const server = app.listen(0, '::1', () => {
-        closers.push(
-          () =>
-            new Promise<void>((done) => {
-              server.closeAllConnections();
-              server.close(() => done());
-            }),
-        );
-        resolve(`http://[::1]:${(server.address() as import('node:net').AddressInfo).port}`);
-      });
-    });
+    return listenExpress(app, closers, '::1');
   };
 }
 

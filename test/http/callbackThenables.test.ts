@@ -226,20 +226,11 @@ describe.each(FRAMEWORK_TARGETS)('$name', (target) => {
       expect([(await free.peek('client')).remaining, (await pro.peek('client')).remaining]).toEqual([1, 5]);
     });
 
-    it('message (a function): the rejection reaches the error handler once', async () => {
-      const { app, limiter, decisions } = await start({ cost: 5, message: () => rejectsFirst('late body') });
-      await expectOnePass(app, limiter, decisions, 5);
-      const refused = await app.get('/');
-      await settleDown();
-      expect(refused.status).toBe(500);
-      expect({ handled: app.handled(), errors: app.errors.map((error) => error.message) }).toEqual({
-        handled: 1,
-        errors: ['early rejection'],
-      });
-    });
-
-    it('onLimited: the rejection reaches the error handler once', async () => {
-      const { app, limiter, decisions } = await start({ cost: 5, onLimited: () => rejectsFirst(undefined) });
+    it.each<[string, object]>([
+      ['message (a function)', { message: () => rejectsFirst('late body') }],
+      ['onLimited', { onLimited: () => rejectsFirst(undefined) }],
+    ])('%s: the rejection reaches the error handler once', async (_callback, options) => {
+      const { app, limiter, decisions } = await start({ cost: 5, ...options });
       await expectOnePass(app, limiter, decisions, 5);
       const refused = await app.get('/');
       await settleDown();
