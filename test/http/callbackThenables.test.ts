@@ -44,8 +44,11 @@ const settleDown = () => sleep(30);
 const PREFIX = 'Rejected: ';
 
 describe.each(FRAMEWORK_TARGETS)('$name', (target) => {
-  /** A limiter of 5 on one key, with every decision recorded. */
-  async function start(options: object): Promise<{ app: Running; limiter: RateLimiter; decisions: Decision[] }> {
+  /** A limiter of 5 on one key, with every decision recorded by `onDecision`, which returns what `reported` gives. */
+  async function start(
+    options: object,
+    reported: () => unknown = () => undefined,
+  ): Promise<{ app: Running; limiter: RateLimiter; decisions: Decision[] }> {
     const limiter = new RateLimiter({ capacity: 5, refillRate: 5, interval: '1h' });
     const decisions: Decision[] = [];
     const app = await target.start({
@@ -53,6 +56,7 @@ describe.each(FRAMEWORK_TARGETS)('$name', (target) => {
       key: () => 'client',
       onDecision: (_req: unknown, decision: Decision) => {
         decisions.push(decision);
+        return reported();
       },
       ...options,
     });
@@ -71,8 +75,8 @@ describe.each(FRAMEWORK_TARGETS)('$name', (target) => {
     expect((await limiter.peek(key)).remaining).toBe(5 - taken);
   }
 
-  /** One request whose callback rejected first: the error handler got that rejection once, nothing ran or was counted. */
-  async function expectOneRejection(app: Running, limiter: RateLimiter, decisions: Decision[], counted = 0) {
+  /** One request whose callback rejected first: the error handler got that rejection once, and the handler did not run. */
+  async function expectRejectedOnce(app: Running) {
     const reply = await app.get('/');
     await settleDown();
     expect({ status: reply.status, handled: app.handled(), errors: app.errors.map((error) => error.message) }).toEqual({
@@ -80,6 +84,11 @@ describe.each(FRAMEWORK_TARGETS)('$name', (target) => {
       handled: 0,
       errors: ['early rejection'],
     });
+  }
+
+  /** `expectRejectedOnce`, with `counted` decisions taking a token each (none by default). */
+  async function expectOneRejection(app: Running, limiter: RateLimiter, decisions: Decision[], counted = 0) {
+    await expectRejectedOnce(app);
     expect(decisions.length).toBe(counted);
     expect((await limiter.peek('client')).remaining).toBe(5 - counted);
   }
@@ -107,16 +116,7 @@ describe.each(FRAMEWORK_TARGETS)('$name', (target) => {
     });
 
     it('onDecision', async () => {
-      const limiter = new RateLimiter({ capacity: 5, refillRate: 5, interval: '1h' });
-      const decisions: Decision[] = [];
-      const app = await target.start({
-        limiter,
-        key: () => 'client',
-        onDecision: (_req: unknown, decision: Decision) => {
-          decisions.push(decision);
-          return resolvesTwice(undefined, undefined);
-        },
-      });
+      const { app, limiter, decisions } = await start({}, () => resolvesTwice(undefined, undefined));
       await expectOnePass(app, limiter, decisions, 1);
     });
 
@@ -199,16 +199,7 @@ describe.each(FRAMEWORK_TARGETS)('$name', (target) => {
     });
 
     it('onDecision: the request was counted, but does not go on', async () => {
-      const limiter = new RateLimiter({ capacity: 5, refillRate: 5, interval: '1h' });
-      const decisions: Decision[] = [];
-      const app = await target.start({
-        limiter,
-        key: () => 'client',
-        onDecision: (_req: unknown, decision: Decision) => {
-          decisions.push(decision);
-          return rejectsFirst(undefined);
-        },
-      });
+      const { app, limiter, decisions } = await start({}, () => rejectsFirst(undefined));
       await expectOneRejection(app, limiter, decisions, 1);
     });
 
@@ -216,13 +207,7 @@ describe.each(FRAMEWORK_TARGETS)('$name', (target) => {
       const free = new RateLimiter({ capacity: 1, refillRate: 1, interval: '1h' });
       const pro = new RateLimiter({ capacity: 5, refillRate: 5, interval: '1h' });
       const app = await target.start({ plans: { free, pro }, plan: () => rejectsFirst('pro'), key: () => 'client' });
-      const reply = await app.get('/');
-      await settleDown();
-      expect({ status: reply.status, handled: app.handled(), errors: app.errors.map((error) => error.message) }).toEqual({
-        status: 500,
-        handled: 0,
-        errors: ['early rejection'],
-      });
+      await expectRejectedOnce(app);
       expect([(await free.peek('client')).remaining, (await pro.peek('client')).remaining]).toEqual([1, 5]);
     });
 
