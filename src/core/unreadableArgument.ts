@@ -38,7 +38,7 @@ function isSluiceError(error: unknown): boolean {
 }
 
 /** A bounded, never-throwing reason for an error thrown while reading. */
-function reasonOf(error: unknown): string {
+export function reasonOf(error: unknown): string {
   try {
     const message = error instanceof Error ? error.message : String(error);
     return message.length > 80 ? `${message.slice(0, 79)}…` : message;

@@ -1,8 +1,9 @@
 /**
  * The `allowList` option: requests it matches are not limited. Each entry is either an IP address or CIDR
  * range, matched against the client IP (whatever the key), or any other string, matched against the
- * request's key exactly (as the peers' allow lists match keys: a user id, an API key). An entry that looks
- * like an address but is not a valid one (`'10.0.0.300'`, `'10.0.0.0/33'`) is a SluiceConfigError rather
+ * request's key exactly (as the peers' allow lists match keys: a user id, an API key). An address is read as
+ * a client IP is (`'203.0.113.7:80'`, `'[::1]'` name those addresses). An entry that looks like an address but
+ * is not a valid one (`'10.0.0.300'`, `'10.0.0.0/33'`, a range with a port) is a SluiceConfigError rather
  * than a key, so a typo cannot silently allow nothing.
  */
 import { SluiceConfigError } from '../core/errors.js';
@@ -15,8 +16,13 @@ export interface ReadAllowList<Req> {
   readonly allows: ((req: Req) => unknown) | undefined;
 }
 
-/** Digits with dots (IPv4), or hex digits and colons with at least two colons (IPv6), with an optional `/prefix` or `%zone`. */
-const ADDRESS_LIKE = /^\s*(?:[0-9]+(?:\.[0-9]*)+|[0-9a-f.]*:[0-9a-f.]*:[0-9a-f:.]*(?:%[^/\s]*)?)\s*(?:\/.*)?$/i;
+/**
+ * Digits with dots (IPv4, maybe with a `:port`), hex digits and colons with at least two colons (IPv6, maybe with a
+ * `%zone`), or IPv6 after a `[` (a `]` and a `:port` may follow); then an optional `/prefix`. Such an entry must be a valid
+ * address, as a client IP is read (ports and brackets dropped), or range.
+ */
+const ADDRESS_LIKE =
+  /^\s*(?:[0-9]+(?:\.[0-9]*)+(?::[0-9]*)?|[0-9a-f.]*:[0-9a-f.]*:[0-9a-f:.]*(?:%[^/\s]*)?|\[[0-9a-f.]*:[0-9a-f:.]*(?:%[^\]/\s]*)?\]?(?::[0-9]*)?)\s*(?:\/.*)?$/i;
 
 /** Whether an allow-list entry is meant as an IP or CIDR range (and must then be a valid one). */
 export function isAddressEntry(entry: string): boolean {

@@ -14,6 +14,7 @@ import { readAllowList } from './allowList.js';
 import { type ResolvedDelay, readDelay } from './delay.js';
 import { type HeadersMode, readHeadersMode } from './headers.js';
 import { readPlan, readPlans, resolvePlans } from './plans.js';
+import { BODY_EXPECTED, unsendableReason } from './refusalBody.js';
 import type { FinalCost } from './settlement.js';
 import { checkStaticCost } from './staticCost.js';
 
@@ -37,10 +38,21 @@ function readStatus(value: unknown, path: string): number {
   return value;
 }
 
-/** A refusal's body: a string, an object or a function. */
+/**
+ * A refusal's body: a string, an object (a Buffer as it is, else sent as JSON, so it must serialise: checked
+ * here, once, rather than failing on every refusal) or a function.
+ */
 function readMessage(value: unknown, path: string): unknown {
   if (value !== undefined && typeof value !== 'string' && typeof value !== 'function' && (value === null || typeof value !== 'object')) {
     throw new SluiceConfigError(path, value, 'must be a string, an object (sent as JSON) or a function (req, decision) => body');
+  }
+  const reason = typeof value === 'object' ? unsendableReason(value) : undefined;
+  if (reason !== undefined) {
+    throw new SluiceConfigError(
+      path,
+      value,
+      `must be ${BODY_EXPECTED} (or a function (req, decision) => body), and this object cannot be serialised (${reason})`,
+    );
   }
   return value;
 }

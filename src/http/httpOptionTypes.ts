@@ -40,7 +40,11 @@ export interface HttpOptions<Req, Res> {
   headers?: HeadersMode;
   /** Status of a refusal. Default 429. */
   statusCode?: number;
-  /** Body of a refusal: a string, an object (sent as JSON) or a function of the request and decision. Default `{ error: 'Too Many Requests', retryAfter }`. */
+  /**
+   * Body of a refusal: a string, a Buffer, an object (sent as JSON; one that cannot be serialised is a
+   * SluiceConfigError at construction) or a function of the request and decision returning one (anything else it
+   * returns is a SluiceArgumentError for the error handler). Default `{ error: 'Too Many Requests', retryAfter }`.
+   */
   message?: string | Record<string, unknown> | ((req: Req, decision: Decision) => Awaitable<string | Record<string, unknown>>);
   /**
    * Replaces the default refusal: it must send the response itself. Headers and `Retry-After` are already

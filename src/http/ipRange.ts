@@ -185,25 +185,47 @@ export class IpRangeSet {
   private readonly v4: Ipv4Range[] = [];
   private readonly v6: Ipv6Range[] = [];
 
-  /** `option` names the option in errors, e.g. `allowList`; `paths`, when given, name each entry instead. */
+  /**
+   * `option` names the option in errors, e.g. `allowList`; `paths`, when given, name each entry instead. An entry
+   * without a prefix is read as a client IP is (parseClientAddress: whitespace, brackets, a zone id and a port
+   * dropped, IPv4-mapped IPv6 unwrapped), so it matches that client whatever form the framework gives its IP in.
+   * A range (`address/prefix`) may have whitespace and brackets around its address, but no port: a port there
+   * would suggest a limit per port, which a client IP range is not. Throws a SluiceConfigError naming the entry.
+   */
   constructor(entries: readonly string[], option: string, paths?: readonly string[]) {
     entries.forEach((entry, i) => {
       const where = paths?.[i] ?? `${option}[${i}]`;
       if (typeof entry !== 'string') throw new SluiceConfigError(where, entry, "must be an IP or a CIDR range such as '10.0.0.0/8'");
       const slash = entry.indexOf('/');
-      const address = (slash === -1 ? entry : entry.slice(0, slash)).trim();
-      const prefixText = slash === -1 ? undefined : entry.slice(slash + 1).trim();
+      if (slash === -1) {
+        const address = parseClientAddress(entry);
+        if (address === undefined) throw notAnAddress(where, entry);
+        if (typeof address === 'number') this.v4.push({ network: address, mask: 0xffffffff });
+        else this.v6.push({ groups: address, prefix: 128 });
+        return;
+      }
+      const addressText = entry.slice(0, slash).trim();
+      const address = withoutBrackets(addressText);
+      const prefixText = entry.slice(slash + 1).trim();
       const v4 = parseIpv4(address);
       if (v4 !== undefined) {
-        const prefix = prefixText === undefined ? 32 : parsePrefix(prefixText, 32, where, entry);
+        const prefix = parsePrefix(prefixText, 32, where, entry);
         const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
         this.v4.push({ network: (v4 & mask) >>> 0, mask });
         return;
       }
       const groups = parseIpv6(address);
-      if (groups === undefined)
-        throw new SluiceConfigError(where, entry, "must be an IP or a CIDR range such as '10.0.0.0/8' or '2001:db8::/32'");
-      const prefix = prefixText === undefined ? 128 : parsePrefix(prefixText, 128, where, entry);
+      if (groups === undefined) {
+        if (parseClientAddress(addressText) !== undefined) {
+          throw new SluiceConfigError(
+            where,
+            entry,
+            "is a CIDR range with a port; a range takes none (write '10.0.0.0/8', '[2001:db8::]/32')",
+          );
+        }
+        throw notAnAddress(where, entry);
+      }
+      const prefix = parsePrefix(prefixText, 128, where, entry);
       const mapped = mappedIpv4Number(groups);
       if (mapped !== undefined && prefix >= 96) {
         // Addresses are unwrapped before the check, so a mapped entry must be stored as IPv4 to ever match.
@@ -242,6 +264,15 @@ export class IpRangeSet {
     }
     return false;
   }
+}
+
+function notAnAddress(where: string, entry: string): SluiceConfigError {
+  return new SluiceConfigError(where, entry, "must be an IP or a CIDR range such as '10.0.0.0/8' or '2001:db8::/32'");
+}
+
+/** The address of a range, without the brackets it may be written in (`[2001:db8::]/32`). */
+function withoutBrackets(address: string): string {
+  return address.charCodeAt(0) === 91 && address.endsWith(']') ? address.slice(1, -1) : address;
 }
 
 function parsePrefix(text: string, max: number, where: string, entry: string): number {

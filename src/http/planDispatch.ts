@@ -57,12 +57,23 @@ export class PlannedHttpLimiter<Req extends object, Res> implements RequestLimit
       next(asError(error));
       return;
     }
-    if (isThenable(chosen)) {
-      chosen.then(
-        (name) => this.dispatch(name, req, res, next),
-        (error) => next(asError(error)),
-      );
-    } else this.dispatch(chosen, req, res, next);
+    if (isThenable(chosen)) void this.dispatchLater(chosen, req, res, next);
+    else this.dispatch(chosen, req, res, next);
+  }
+
+  /**
+   * Dispatches on the plan a promise names. Awaited, not `.then()`-ed: a thenable that settles more than once
+   * counts by its first settlement only, as every other callback's, so a request is never dispatched twice.
+   */
+  private async dispatchLater(pending: PromiseLike<unknown>, req: Req, res: Res, next: Next): Promise<void> {
+    let name: unknown;
+    try {
+      name = await pending;
+    } catch (error) {
+      next(asError(error));
+      return;
+    }
+    this.dispatch(name, req, res, next);
   }
 
   private dispatch(name: unknown, req: Req, res: Res, next: Next): void {

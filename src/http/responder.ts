@@ -8,6 +8,7 @@ import { isThenable } from './callbackResults.js';
 import { RateLimitHeaders, toSeconds } from './headers.js';
 import type { HttpFramework } from './httpFramework.js';
 import type { ResolvedHttpOptions } from './httpLimitOptions.js';
+import { usableBody } from './refusalBody.js';
 
 export class Responder<Req extends object, Res> {
   private readonly headers: RateLimitHeaders;
@@ -70,7 +71,7 @@ export class Responder<Req extends object, Res> {
     } else {
       const body = message(req, decision);
       if (isThenable(body)) return this.sendLater(res, statusCode, body);
-      this.framework.send(res, statusCode, body);
+      this.framework.send(res, statusCode, usableBody(body));
     }
     return false;
   }
@@ -82,7 +83,7 @@ export class Responder<Req extends object, Res> {
 
   private async sendLater(res: Res, statusCode: number, body: PromiseLike<unknown>): Promise<boolean> {
     const settled = await body;
-    if (!this.framework.responded(res)) this.framework.send(res, statusCode, settled);
+    if (!this.framework.responded(res)) this.framework.send(res, statusCode, usableBody(settled));
     return false;
   }
 }

@@ -122,13 +122,23 @@ export class Settlement<Req, Res> {
       this.apply(mark, final);
       return;
     }
+    // Only the first settlement counts, as with `await`: a thenable that calls back more than once (or throws
+    // after settling) must not settle the request twice. A `then` that throws before settling is a throw.
+    let settledOnce = false;
+    const once =
+      <A>(run: (value: A) => void) =>
+      (value: A): void => {
+        if (settledOnce) return;
+        settledOnce = true;
+        run(value);
+      };
     try {
       final.then(
-        (value) => this.apply(mark, value),
-        (error) => report('rejected', error),
+        once((value) => this.apply(mark, value)),
+        once((error) => report('rejected', error)),
       );
     } catch (error) {
-      report('threw', error);
+      once((thrown) => report('threw', thrown))(error);
     }
   }
 

@@ -88,10 +88,17 @@ export function failOnUnhandledRejections(): void {
   });
 }
 
-/** Starts an Express app on a free loopback port; pushes its closer (connections included) on `closers`; resolves to its URL. */
-export function listenExpress(app: { listen: import('express').Express['listen'] }, closers: (() => Promise<void>)[]): Promise<string> {
+/**
+ * Starts an Express app on a free port of `host` (IPv4 loopback by default); pushes its closer (connections included)
+ * on `closers`; resolves to its URL.
+ */
+export function listenExpress(
+  app: { listen: import('express').Express['listen'] },
+  closers: (() => Promise<void>)[],
+  host = '127.0.0.1',
+): Promise<string> {
   return new Promise((resolve) => {
-    const server = app.listen(0, '127.0.0.1', () => {
+    const server = app.listen(0, host, () => {
       closers.push(
         () =>
           new Promise<void>((done) => {
@@ -99,7 +106,7 @@ export function listenExpress(app: { listen: import('express').Express['listen']
             server.close(() => done());
           }),
       );
-      resolve(`http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`);
+      resolve(`http://${host.includes(':') ? `[${host}]` : host}:${(server.address() as import('node:net').AddressInfo).port}`);
     });
   });
 }
