@@ -34,6 +34,9 @@ const HTTP_TESTS = [
   'test/http/settlement.test.ts',
   'test/http/delayHolding.test.ts',
   'test/http/callbackResults.test.ts',
+  'test/http/callbackThenables.test.ts',
+  'test/http/refusalBody.test.ts',
+  'test/http/allowListForms.test.ts',
 ];
 const REDIS_TESTS = ['test/redis*.test.ts', 'test/decideBatchScript.test.ts'];
 
