@@ -184,6 +184,11 @@ describe.skipIf(!available)('RedisStore faults', () => {
     }
     const refused = await Promise.race([pending[1029], sleep(500).then(() => 'still waiting')]);
     expect(String(refused)).toMatch(/has not answered 1024 script calls/);
+    // Exactly 1024 went out: every later call is refused at once, with the message a user sees.
+    const refusals = await Promise.all(pending.slice(1024).map((call) => Promise.race([call, sleep(500).then(() => 'still waiting')])));
+    expect(refusals.map(String)).toEqual(
+      Array.from({ length: 6 }, () => 'SluiceStoreError: sluice: Redis has not answered 1024 script calls; not sending more until it does'),
+    );
     await sleeping;
     const answered = await Promise.all(pending.slice(0, 1024));
     expect(answered.every((r) => (r as { allowed?: boolean }).allowed === true)).toBe(true);

@@ -519,6 +519,57 @@ describe.skipIf(cluster === undefined)('RedisStore on Redis Cluster', () => {
     await expectClusterSlotsExact(redisClusterClient());
   });
 
+  it('flushes once per event-loop turn: calls made after the flush in that turn go with the next turn', async () => {
+    const client = redisClusterClient();
+    const prefix = uniquePrefix('turn');
+    const limiter = new RateLimiter({
+      capacity: 30,
+      refillRate: 1,
+      interval: '1h',
+      prefix,
+      store: new RedisStore({ client, maxBatchesInFlight: 8 }),
+      timeoutMs: DECISION_TIMEOUT_MS,
+    });
+    const owners = new Map<number, number>();
+    for (const [from, to, master] of (await client.cluster('SLOTS')) as [number, number, [string, number]][]) {
+      for (let slot = from; slot <= to; slot++) owners.set(slot, master[1]);
+    }
+    const ownerOf = (key: string) => owners.get(clusterSlot(RedisStore.keyOf(limiter, key)));
+    const here = 'a';
+    let there = 'b';
+    while (ownerOf(there) === ownerOf(here)) there += 'b';
+    await Promise.all([limiter.peek(here), limiter.peek(there)]); // both masters have loaded the script
+    // Every script call of this test that the master of `here` runs, in order.
+    const monitor = await redisClient(cluster?.find((node) => node.port === ownerOf(here))).monitor();
+    const seen: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args.some((arg) => arg.startsWith(prefix))) seen.push(args);
+    });
+    try {
+      const calls = [limiter.consume(here)]; // schedules the flush of this turn
+      const nextTurnCalls = new Promise<unknown[]>((resolve) => {
+        // Runs in this turn, after the flush: its calls wait for the next turn's flush, with that turn's calls.
+        setImmediate(() => {
+          setImmediate(() => resolve([limiter.consume(here)]));
+          calls.push(limiter.consume(here), limiter.consume(here));
+        });
+      });
+      calls.push(limiter.consume(there)); // another server's lane, due in the same flush
+      const later = await nextTurnCalls;
+      expect((await Promise.all([...calls, ...(later as Promise<{ allowed: boolean }>[])])).every((d) => d.allowed)).toBe(true);
+      // A command after them on the same master: once the monitor shows it, it has shown every earlier one.
+      const marker = RedisStore.keyOf(limiter, here);
+      await client.exists(marker);
+      await expect.poll(() => seen.some((args) => args[0]?.toLowerCase() === 'exists')).toBe(true);
+      // One EVALSHA per batch (an EVAL follows it when that master had not loaded the script yet).
+      const scriptCalls = seen.filter((args) => args[0]?.toLowerCase() === 'evalsha');
+      // The first call alone, then the three later ones together.
+      expect(scriptCalls.length).toBe(2);
+    } finally {
+      monitor.disconnect();
+    }
+  });
+
   it('keeps all bands of a long key (stored under its digest) in one slot', async () => {
     const limiter = new RateLimiter({
       limits: [
