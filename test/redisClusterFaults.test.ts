@@ -221,7 +221,7 @@ describe.skipIf(!available)('RedisStore on a Redis Cluster with a failed master'
       await limiter.peek(second);
       await admin.config('RESETSTAT');
       // Script calls wait while the master is paused: the first call's batch stays in flight.
-      await admin.client('PAUSE', '200', 'WRITE');
+      await admin.client('PAUSE', '500', 'WRITE');
       const calls = [limiter.consume(first)];
       // Two calls on another slot of the same master, each in a tick of its own: they wait for the first batch
       // (maxBatchesInFlight 1, the default) and then go together.
