@@ -3,7 +3,7 @@
  * may be degraded; keys on the healthy masters keep being decided by Redis, and everything recovers once the
  * master is back. Runs on a 3-master cluster of its own (started and stopped by PID here, never the shared one).
  */
-import { Cluster } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Decision, RateLimiter, RedisStore } from '../src/index.js';
 import { clusterSlot } from '../src/stores/redis/clusterSlot.js';
@@ -157,6 +157,88 @@ describe.skipIf(!available)('RedisStore on a Redis Cluster with a failed master'
     };
     return { ...result, text: `${name}: ${JSON.stringify(result)}` };
   }
+
+  /** The first of `user:0`, `user:1`, … whose slot `owner` (the port of its master) accepts. */
+  function keyOn(limiter: RateLimiter, owners: number[], accept: (owner: number, slot: number) => boolean): string {
+    for (let i = 0; ; i++) {
+      const slot = clusterSlot(RedisStore.keyOf(limiter, `user:${i}`));
+      if (accept(owners[slot] as number, slot)) return `user:${i}`;
+    }
+  }
+
+  it('stops sending to a master that does not answer, naming it in the error, and carries on once it does', async () => {
+    client = await connect();
+    const owners = await slotOwners(client);
+    const victim = servers[0] as RedisServer;
+    // maxBatchesInFlight above the limit under test: one batch per tick.
+    const store = new RedisStore({ client, maxBatchesInFlight: 4096 });
+    const limiter = new RateLimiter({ capacity: 1e6, refillRate: 1, interval: '1h', prefix: uniquePrefix('hung-node'), store });
+    const key = keyOn(limiter, owners, (owner) => owner === victim.port);
+    await limiter.peek(key);
+    process.kill(victim.process.pid as number, 'SIGSTOP');
+    const pending: Promise<unknown>[] = [];
+    let refusal: unknown;
+    try {
+      for (let i = 0; i < 1025; i++) {
+        pending.push(
+          store.update(limiter.policy, key, 1, 0, Date.now()).then(
+            (r) => r,
+            (error: unknown) => error,
+          ),
+        );
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      refusal = await Promise.race([pending[1024], sleep(500).then(() => 'still waiting')]);
+    } finally {
+      resume(victim);
+    }
+    expect(String(refusal)).toBe(
+      `SluiceStoreError: sluice: Redis node 127.0.0.1:${victim.port} has not answered 1024 script calls; not sending more until it does`,
+    );
+    const answered = await Promise.all(pending.slice(0, 1024));
+    expect(answered.every((r) => (r as { allowed?: boolean }).allowed === true)).toBe(true);
+    expect((await limiter.consume(key)).degraded).toBe(false);
+  }, 30_000);
+
+  it("counts a master's batches in flight together over all its slots (maxBatchesInFlight is per server)", async () => {
+    client = await connect();
+    const owners = await slotOwners(client);
+    const node = servers[0] as RedisServer;
+    const admin = new Redis({ host: '127.0.0.1', port: node.port });
+    try {
+      const limiter = new RateLimiter({
+        capacity: 30,
+        refillRate: 1,
+        interval: '1h',
+        prefix: uniquePrefix('lanes'),
+        store: new RedisStore({ client }),
+        timeoutMs: 5000,
+      });
+      const first = keyOn(limiter, owners, (owner) => owner === node.port);
+      const firstSlot = clusterSlot(RedisStore.keyOf(limiter, first));
+      const second = keyOn(limiter, owners, (owner, slot) => owner === node.port && slot !== firstSlot);
+      await limiter.peek(first);
+      await limiter.peek(second);
+      await admin.config('RESETSTAT');
+      // Script calls wait while the master is paused: the first call's batch stays in flight.
+      await admin.client('PAUSE', '500', 'WRITE');
+      const calls = [limiter.consume(first)];
+      // Two calls on another slot of the same master, each in a tick of its own: they wait for the first batch
+      // (maxBatchesInFlight 1, the default) and then go together.
+      for (let i = 0; i < 2; i++) {
+        await new Promise((resolve) => setImmediate(resolve));
+        calls.push(limiter.consume(second));
+      }
+      const decisions = await Promise.all(calls);
+      expect(decisions.every((d) => d.allowed && !d.degraded)).toBe(true);
+      const info = await admin.info('commandstats');
+      let scriptCalls = 0;
+      for (const match of info.matchAll(/^cmdstat_(evalsha|eval):calls=(\d+)/gm)) scriptCalls += Number(match[2]);
+      expect(scriptCalls).toBe(2);
+    } finally {
+      admin.disconnect();
+    }
+  });
 
   it('a stalled master (SIGSTOP) degrades only the keys on its slots; after SIGCONT they recover', async () => {
     const victim = servers[0] as RedisServer;

@@ -184,11 +184,49 @@ describe.skipIf(!available)('RedisStore faults', () => {
     }
     const refused = await Promise.race([pending[1029], sleep(500).then(() => 'still waiting')]);
     expect(String(refused)).toMatch(/has not answered 1024 script calls/);
+    // Exactly 1024 went out: every later call is refused at once, with the message a user sees.
+    const refusals = await Promise.all(pending.slice(1024).map((call) => Promise.race([call, sleep(500).then(() => 'still waiting')])));
+    expect(refusals.map(String)).toEqual(
+      Array.from({ length: 6 }, () => 'SluiceStoreError: sluice: Redis has not answered 1024 script calls; not sending more until it does'),
+    );
     await sleeping;
     const answered = await Promise.all(pending.slice(0, 1024));
     expect(answered.every((r) => (r as { allowed?: boolean }).allowed === true)).toBe(true);
     expect((await limiter.consume('k')).degraded).toBe(false);
     admin.disconnect();
+  });
+
+  it('fails the calls of a script call whose client throws instead of rejecting (EVALSHA, or EVAL after NOSCRIPT)', async () => {
+    // A user's wrapper around the real client (a circuit breaker, say) that throws while it is open.
+    let open: 'evalsha' | 'eval' | undefined;
+    const wrapped = new Proxy(client, {
+      get(target, property) {
+        if (property === open) {
+          return () => {
+            throw new Error(`circuit open: ${property}`);
+          };
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const store = new RedisStore({ client: wrapped });
+    const limiter = new RateLimiter({ capacity: 5, refillRate: 1, interval: '1h', prefix: uniquePrefix('throwing'), store });
+    const outcome = (call: Promise<unknown>) => Promise.race([call.then(String, String), sleep(2000).then(() => 'unanswered')]);
+    const both = () =>
+      Promise.all([
+        outcome(store.update(limiter.policy, 'k', 1, 0, Date.now())),
+        outcome(store.update(limiter.policy, 'j', 1, 0, Date.now())),
+      ]);
+    open = 'evalsha';
+    expect(await both()).toEqual(['Error: circuit open: evalsha', 'Error: circuit open: evalsha']);
+    // On this fresh server the script is not loaded: EVALSHA gets NOSCRIPT, and the EVAL that would load it throws.
+    await client.script('FLUSH');
+    open = 'eval';
+    expect(await both()).toEqual(['Error: circuit open: eval', 'Error: circuit open: eval']);
+    // Closed again: the store was not stuck on those batches.
+    open = undefined;
+    expect((await limiter.consume('k')).remaining).toBe(4);
   });
 
   it('fails fast while disconnected instead of queueing commands for later', async () => {

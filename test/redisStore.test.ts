@@ -51,6 +51,13 @@ async function commandCounts(client: ReturnType<typeof redisClient>): Promise<Re
   return counts;
 }
 
+/** Script calls (EVALSHA and EVAL) among `counts`. */
+function scriptCalls(counts: Record<string, number>): number {
+  return (counts.evalsha ?? 0) + (counts.eval ?? 0);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 describe.skipIf(single === undefined)('RedisStore on one server', () => {
   it('decides by Redis time: limiters whose clocks are an hour apart agree', async () => {
     await expectRedisTimeDecides(redisClient());
@@ -344,6 +351,137 @@ describe.skipIf(single === undefined)('RedisStore round trips (own redis-server,
     await cached.reset('flood');
     expect((await cached.consume('flood')).allowed).toBe(true);
   });
+
+  it('keeps a cached denial across a peek (cost 0), and forgets it for a call that may give tokens back', async () => {
+    const client = ownClient();
+    const limiter = new RateLimiter({
+      capacity: 2,
+      refillRate: 1,
+      interval: '1h',
+      prefix: uniquePrefix('denyPeek'),
+      store: new RedisStore({ client }),
+      timeoutMs: DECISION_TIMEOUT_MS,
+    });
+    await limiter.consume('k', 2);
+    expect((await limiter.consume('k')).allowed).toBe(false);
+    await client.config('RESETSTAT');
+    // A peek takes nothing: it asks Redis, and the denial stays cached.
+    expect((await limiter.peek('k')).remaining).toBe(0);
+    for (let i = 0; i < 10; i++) expect((await limiter.consume('k')).allowed).toBe(false);
+    expect(scriptCalls(await commandCounts(client))).toBe(1);
+    // A refund sent in the same tick as a consume: the consume goes to Redis behind it (not to the stale denial).
+    const [refunded, consumed] = await Promise.all([limiter.refund('k', 1), limiter.consume('k')]);
+    expect(refunded.remaining).toBe(1);
+    expect(consumed).toMatchObject({ allowed: true, remaining: 0 });
+    expect(scriptCalls(await commandCounts(client))).toBe(2);
+  });
+
+  it('follows the store clock for cached denials: by Redis time, or by the caller clock with time client', async () => {
+    const client = ownClient();
+    const options = { capacity: 1, refillRate: 1, interval: '1h' as const, timeoutMs: DECISION_TIMEOUT_MS };
+    // By Redis time, with a caller clock 2 h ahead: the denial holds for the hour Redis counts, not for none.
+    const ahead = new RateLimiter({
+      ...options,
+      prefix: uniquePrefix('denyAhead'),
+      store: new RedisStore({ client }),
+      clock: () => Date.now() + 7_200_000,
+    });
+    // By the caller's clock: a cached denial is dated by its own call's time, not by another call's in its batch.
+    const callerStore = new RedisStore({ client, time: 'client' });
+    const byCaller = new RateLimiter({ ...options, prefix: uniquePrefix('denyClient'), store: callerStore });
+    const behind = new RateLimiter({
+      ...options,
+      prefix: uniquePrefix('denyBehind'),
+      store: callerStore,
+      clock: () => Date.now() - 7_200_000,
+    });
+    for (const [limiter, neighbour] of [
+      [ahead, ahead],
+      [byCaller, behind],
+    ] as const) {
+      await limiter.consume('k');
+      const [denial] = await Promise.all([limiter.consume('k'), neighbour.peek('other')]);
+      expect(denial.allowed).toBe(false);
+      await client.config('RESETSTAT');
+      for (let i = 0; i < 10; i++) {
+        const denied = await limiter.consume('k');
+        expect(denied.allowed).toBe(false);
+        expect(denied.retryAfterMs).toBeGreaterThan(3_500_000);
+      }
+      expect(scriptCalls(await commandCounts(client))).toBe(0);
+    }
+  });
+
+  it('forgets cached denials on close(): the next call asks Redis', async () => {
+    const client = ownClient();
+    const store = new RedisStore({ client });
+    const limiter = new RateLimiter({
+      capacity: 1,
+      refillRate: 1,
+      interval: '1h',
+      prefix: uniquePrefix('denyClose'),
+      store,
+      timeoutMs: DECISION_TIMEOUT_MS,
+    });
+    await limiter.consume('k');
+    expect((await limiter.consume('k')).allowed).toBe(false);
+    await client.config('RESETSTAT');
+    expect((await limiter.consume('k')).allowed).toBe(false);
+    expect(scriptCalls(await commandCounts(client))).toBe(0);
+    store.close();
+    expect((await limiter.consume('k')).allowed).toBe(false);
+    expect(scriptCalls(await commandCounts(client))).toBe(1);
+  });
+
+  it('sends a full batch at once while maxBatchesInFlight batches are at Redis: it is decided before later calls', async () => {
+    const admin = ownClient();
+    const options = { capacity: 4, refillRate: 1, interval: '1h' as const, prefix: uniquePrefix('full'), timeoutMs: DECISION_TIMEOUT_MS };
+    // maxBatchesInFlight 1 (the default): the second tick's calls may go only as a full batch.
+    const here = new RateLimiter({ ...options, store: new RedisStore({ client: ownClient(), maxBatchSize: 4 }) });
+    const elsewhere = new RateLimiter({ ...options, store: new RedisStore({ client: ownClient() }) });
+    await here.peek('warm-up');
+    await elsewhere.peek('warm-up');
+    // Script calls wait while Redis is paused; each connection's waiting commands then run in the order they came.
+    await admin.client('PAUSE', '300', 'WRITE');
+    const first = here.consume('other');
+    await new Promise((resolve) => setImmediate(resolve));
+    const full = Array.from({ length: 4 }, () => here.consume('k'));
+    await sleep(50);
+    // Another process's call, made after the full batch went out: it finds the bucket empty.
+    const later = elsewhere.consume('k');
+    expect((await first).allowed).toBe(true);
+    expect((await Promise.all(full)).map((d) => d.allowed)).toEqual([true, true, true, true]);
+    expect(await later).toMatchObject({ allowed: false, degraded: false });
+  });
+
+  it('fails the calls of a script call Redis refuses with its error, never retrying it by EVAL unless NOSCRIPT', async () => {
+    const admin = ownClient();
+    await admin.acl('SETUSER', 'noevalsha', 'on', '>secret', '~*', '&*', '+@all', '-evalsha');
+    const client = redisClient({ host: '127.0.0.1', port: server.port }, { username: 'noevalsha', password: 'secret' });
+    clients.push(client);
+    const store = new RedisStore({ client });
+    const limiter = new RateLimiter({ capacity: 2, refillRate: 1, interval: '1h', prefix: uniquePrefix('noperm'), store });
+    const outcome = (call: Promise<unknown>) =>
+      Promise.race([
+        call.then(
+          (result) => ({ result }),
+          (error: unknown) => ({ error }),
+        ),
+        sleep(2000).then(() => 'unanswered'),
+      ]);
+    const [one, two] = await Promise.all([
+      outcome(store.update(limiter.policy, 'k', 1, 0, Date.now())),
+      outcome(store.update(limiter.policy, 'j', 1, 0, Date.now())),
+    ]);
+    for (const answer of [one, two]) {
+      // Redis' own refusal (its wording varies by version), not EVAL's answer nor a timeout.
+      expect(String((answer as { error?: unknown }).error)).toMatch(/^ReplyError: NOPERM .*no permissions to run the 'evalsha' command$/);
+    }
+    // The failed batch is answered: the next one goes out (and fails the same way), it does not wait for it.
+    const next = await outcome(store.update(limiter.policy, 'k', 1, 0, Date.now()));
+    expect(String((next as { error?: unknown }).error)).toMatch(/^ReplyError: NOPERM/);
+    expect(await admin.exists(RedisStore.keyOf(limiter, 'k'))).toBe(0);
+  });
 });
 
 describe.skipIf(cluster === undefined)('cluster slots', () => {
@@ -379,6 +517,57 @@ describe.skipIf(cluster === undefined)('cluster slots', () => {
 describe.skipIf(cluster === undefined)('RedisStore on Redis Cluster', () => {
   it('decides calls of one tick on keys in many slots (one script call per slot), exactly', async () => {
     await expectClusterSlotsExact(redisClusterClient());
+  });
+
+  it('flushes once per event-loop turn: calls made after the flush in that turn go with the next turn', async () => {
+    const client = redisClusterClient();
+    const prefix = uniquePrefix('turn');
+    const limiter = new RateLimiter({
+      capacity: 30,
+      refillRate: 1,
+      interval: '1h',
+      prefix,
+      store: new RedisStore({ client, maxBatchesInFlight: 8 }),
+      timeoutMs: DECISION_TIMEOUT_MS,
+    });
+    const owners = new Map<number, number>();
+    for (const [from, to, master] of await client.cluster('SLOTS')) {
+      for (let slot = from; slot <= to; slot++) owners.set(slot, master?.[1] ?? 0);
+    }
+    const ownerOf = (key: string) => owners.get(clusterSlot(RedisStore.keyOf(limiter, key)));
+    const here = 'a';
+    let there = 'b';
+    while (ownerOf(there) === ownerOf(here)) there += 'b';
+    await Promise.all([limiter.peek(here), limiter.peek(there)]); // both masters have loaded the script
+    // Every script call of this test that the master of `here` runs, in order.
+    const monitor = await redisClient(cluster?.find((node) => node.port === ownerOf(here))).monitor();
+    const seen: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args.some((arg) => arg.startsWith(prefix))) seen.push(args);
+    });
+    try {
+      const calls = [limiter.consume(here)]; // schedules the flush of this turn
+      const nextTurnCalls = new Promise<unknown[]>((resolve) => {
+        // Runs in this turn, after the flush: its calls wait for the next turn's flush, with that turn's calls.
+        setImmediate(() => {
+          setImmediate(() => resolve([limiter.consume(here)]));
+          calls.push(limiter.consume(here), limiter.consume(here));
+        });
+      });
+      calls.push(limiter.consume(there)); // another server's lane, due in the same flush
+      const later = await nextTurnCalls;
+      expect((await Promise.all([...calls, ...(later as Promise<{ allowed: boolean }>[])])).every((d) => d.allowed)).toBe(true);
+      // A command after them on the same master: once the monitor shows it, it has shown every earlier one.
+      const marker = RedisStore.keyOf(limiter, here);
+      await client.exists(marker);
+      await expect.poll(() => seen.some((args) => args[0]?.toLowerCase() === 'exists')).toBe(true);
+      // One EVALSHA per batch (an EVAL follows it when that master had not loaded the script yet).
+      const scriptCalls = seen.filter((args) => args[0]?.toLowerCase() === 'evalsha');
+      // The first call alone, then the three later ones together.
+      expect(scriptCalls.length).toBe(2);
+    } finally {
+      monitor.disconnect();
+    }
   });
 
   it('keeps all bands of a long key (stored under its digest) in one slot', async () => {

