@@ -6,7 +6,6 @@ import { type Band, type BandCosts, MAX_CLOCK_MS, maxWaitMs } from '../core/gcra
 import { keyNamespace } from '../core/keyNamespace.js';
 import type { OptionDeclaration } from '../core/optionSchema.js';
 import type { Policy, Store } from '../core/store.js';
-import { readArgument } from '../core/unreadableArgument.js';
 import { CallCost, type Cost, type CostUse } from './callCost.js';
 import { asynchronousStoreError, badClockError, badKeyError, checkedBlockMs } from './limiterErrors.js';
 import { declareWaitOptions, type RateLimiterOptions, readLimiterOptions } from './limiterOptions.js';
@@ -229,7 +228,7 @@ export class RateLimiter {
       if (options === null || typeof options !== 'object') {
         throw new SluiceArgumentError('options', options, 'must be an object { maxWaitMs, signal }');
       }
-      ({ maxWaitMs: slackMs, signal } = readArgument('options', options, () => this.waitOptions.read(options)));
+      ({ maxWaitMs: slackMs, signal } = this.waitOptions.read(options));
       signal?.throwIfAborted();
       now = this.now();
     } catch (error) {
