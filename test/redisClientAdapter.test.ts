@@ -4,10 +4,12 @@
  * reconnecting, the slot master of each hash slot, script replies under a node-redis type mapping, and EVAL on
  * a node-redis Cluster.
  */
-import { RESP_TYPES } from 'redis';
+import { createSentinel, RESP_TYPES } from 'redis';
+import { createSentinel as createSentinel5 } from 'redis5';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RateLimiter, RedisStore, SluiceConfigError, SluiceStoreError } from '../src/index.js';
 import { adaptClient, connectionError } from '../src/stores/redis/redisClientAdapter.js';
+import { SENTINEL_MASTER_NAME, type SentinelGroup, sentinelAvailable, sentinelsReady, startSentinelGroup } from './setup/redisSentinel.js';
 import { type RedisServer, startRedisServer } from './setup/redisServers.js';
 import {
   DECISION_TIMEOUT_MS,
@@ -260,3 +262,47 @@ describe('node-redis replies under a type mapping, and EVAL on a Cluster', () =>
     },
   );
 });
+
+describe.skipIf(single === undefined || !(sentinelAvailable() || process.env.CI === 'true'))(
+  'node-redis Sentinel clients that may read from replicas (replicaPoolSize)',
+  () => {
+    let group: SentinelGroup | undefined;
+    const clients: { destroy(): void }[] = [];
+    beforeAll(async () => {
+      group = await startSentinelGroup();
+      await sentinelsReady(group);
+    }, 60_000);
+    afterAll(async () => {
+      for (const client of clients.splice(0)) client.destroy();
+      await group?.stop();
+    });
+
+    it.each([5, 6] as const)('node-redis %i: the scripts and DEL go to the primary, not to a replica', async (major) => {
+      if (group === undefined) throw new Error('no Sentinel group');
+      const options = { name: SENTINEL_MASTER_NAME, sentinelRootNodes: group.sentinelEndpoints, replicaPoolSize: 1 };
+      const client = major === 5 ? createSentinel5(options) : createSentinel(options);
+      client.on('error', () => undefined);
+      clients.push(client);
+      await client.connect();
+      const limiter = new RateLimiter({
+        capacity: 3,
+        refillRate: 1,
+        interval: '1h',
+        prefix: uniquePrefix('sentinel-replicas'),
+        store: new RedisStore({ client }),
+        timeoutMs: DECISION_TIMEOUT_MS,
+        onStoreError: 'throw',
+      });
+      const decisions = [];
+      for (let i = 0; i < 4; i++) decisions.push(await limiter.consume('k'));
+      expect(decisions.map((d) => [d.allowed, d.remaining])).toEqual([
+        [true, 2],
+        [true, 1],
+        [true, 0],
+        [false, 0],
+      ]);
+      await limiter.reset('k');
+      expect((await limiter.consume('k')).remaining).toBe(2);
+    });
+  },
+);
