@@ -4,11 +4,14 @@
  * reconnecting, the slot master of each hash slot, script replies under a node-redis type mapping, and EVAL on
  * a node-redis Cluster.
  */
-import { createSentinel, RESP_TYPES } from 'redis';
-import { createSentinel as createSentinel5 } from 'redis5';
+import { Redis } from 'ioredis';
+import { createCluster, createSentinel, RESP_TYPES } from 'redis';
+import { createCluster as createCluster4 } from 'redis4';
+import { createCluster as createCluster5, createSentinel as createSentinel5 } from 'redis5';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RateLimiter, RedisStore, SluiceConfigError, SluiceStoreError } from '../src/index.js';
 import { adaptClient, connectionError } from '../src/stores/redis/redisClientAdapter.js';
+import { type ReplicatedShard, startReplicatedShard } from './setup/redisReplicatedShard.js';
 import { SENTINEL_MASTER_NAME, type SentinelGroup, sentinelAvailable, sentinelsReady, startSentinelGroup } from './setup/redisSentinel.js';
 import { type RedisServer, startRedisServer } from './setup/redisServers.js';
 import {
@@ -306,3 +309,56 @@ describe.skipIf(single === undefined || !(sentinelAvailable() || process.env.CI 
     });
   },
 );
+
+describe.skipIf(cluster === undefined)('node-redis Cluster clients that may read from replicas (useReplicas)', () => {
+  let shard: ReplicatedShard | undefined;
+  const clients: { destroy?(): unknown; disconnect?(): unknown }[] = [];
+  beforeAll(async () => {
+    shard = await startReplicatedShard();
+  }, 60_000);
+  afterAll(async () => {
+    for (const client of clients.splice(0)) await (client.destroy ?? client.disconnect)?.call(client);
+    await shard?.stop();
+  });
+
+  it.each(NODE_REDIS_MAJORS)('node-redis %i: the scripts and DEL go to the master of the slot, not to its replica', async (major) => {
+    if (shard === undefined) throw new Error('no replicated shard');
+    const options = { rootNodes: [{ url: `redis://127.0.0.1:${shard.master.port}` }], useReplicas: true };
+    const client = major === 4 ? createCluster4(options) : major === 5 ? createCluster5(options) : createCluster(options);
+    client.on('error', () => undefined);
+    clients.push(client);
+    await client.connect();
+    const limiter = new RateLimiter({
+      capacity: 5,
+      refillRate: 1,
+      interval: '1h',
+      prefix: uniquePrefix('cluster-replicas'),
+      store: new RedisStore({ client }),
+      timeoutMs: DECISION_TIMEOUT_MS,
+      onStoreError: 'throw',
+    });
+    const decisions = [];
+    for (let i = 0; i < 6; i++) decisions.push(await limiter.consume('k'));
+    expect(decisions.map((d) => [d.allowed, d.remaining])).toEqual([
+      [true, 4],
+      [true, 3],
+      [true, 2],
+      [true, 1],
+      [true, 0],
+      [false, 0],
+    ]);
+    for (const key of ['a', 'b', 'c', 'd']) await limiter.consume(key);
+    for (const key of ['k', 'a', 'b', 'c', 'd']) await limiter.reset(key);
+    expect((await limiter.consume('k')).remaining).toBe(4);
+    // Not even sent to the replica first: it would refuse a DEL with MOVED to its master (one more round trip). It
+    // runs the master's writes as they are replicated, and no script.
+    const replica = new Redis({ host: '127.0.0.1', port: shard.replica.port });
+    try {
+      const stats = await replica.info('commandstats');
+      expect(stats.match(/^cmdstat_(evalsha|eval):/gm)).toBeNull();
+      expect(stats).toMatch(/^cmdstat_del:calls=\d+,.*rejected_calls=0,failed_calls=0\r?$/m);
+    } finally {
+      replica.disconnect();
+    }
+  });
+});
