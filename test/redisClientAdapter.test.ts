@@ -45,6 +45,31 @@ function configErrorMessage(make: () => unknown): string {
 /** The message of the error connectionError gives for `client` (undefined when it is connected). */
 const notConnectedMessage = (client: unknown) => connectionError(adaptClient(client))?.message;
 
+/**
+ * A limiter of `capacity` tokens (1 an hour) on `client` decides exactly: each token taken, then a denial until the
+ * token is due; a reset gives them back. Returns the limiter.
+ */
+async function expectExactDecisions(client: unknown, capacity: number): Promise<RateLimiter> {
+  const limiter = new RateLimiter({
+    capacity,
+    refillRate: 1,
+    interval: '1h',
+    prefix: uniquePrefix('adapter'),
+    store: new RedisStore({ client: client as never }),
+    timeoutMs: DECISION_TIMEOUT_MS,
+    onStoreError: 'throw',
+  });
+  const decisions = [];
+  for (let i = 0; i <= capacity; i++) decisions.push(await limiter.consume('k'));
+  expect(decisions.map((d) => [d.allowed, d.remaining, d.retryAfterMs > 3_500_000])).toEqual([
+    ...Array.from({ length: capacity }, (_, i) => [true, capacity - 1 - i, false]),
+    [false, 0, true],
+  ]);
+  await limiter.reset('k');
+  expect((await limiter.consume('k')).remaining).toBe(capacity - 1);
+  return limiter;
+}
+
 const EXPECTED_CLIENT =
   'must be a connected Redis client: ioredis (new Redis() or new Redis.Cluster([...])) or node-redis (await createClient().connect(), createCluster or createSentinel)';
 
@@ -88,21 +113,7 @@ describe('RedisStore tells the client kinds apart', () => {
       expect(message).toMatch(
         /^sluice: option `client` is a node-redis client in legacy mode without `client\.v4`; pass a client without legacyMode; got /,
       );
-      const limiter = new RateLimiter({
-        capacity: 2,
-        refillRate: 1,
-        interval: '1h',
-        prefix: uniquePrefix('legacy-v4'),
-        store: new RedisStore({ client: legacy }),
-        timeoutMs: DECISION_TIMEOUT_MS,
-        onStoreError: 'throw',
-      });
-      const decisions = [await limiter.consume('k'), await limiter.consume('k'), await limiter.consume('k')];
-      expect(decisions.map((d) => [d.allowed, d.remaining])).toEqual([
-        [true, 1],
-        [true, 0],
-        [false, 0],
-      ]);
+      await expectExactDecisions(legacy, 2);
     },
   );
 });
@@ -221,32 +232,13 @@ describe('node-redis replies under a type mapping, and EVAL on a Cluster', () =>
     withTypeMapping(mapping: typeof numbersAsStrings): unknown;
   }
 
-  /** A limiter's first decisions on `client` are exact: two tokens taken, then a denial. */
-  async function expectExactDecisions(client: unknown): Promise<void> {
-    const limiter = new RateLimiter({
-      capacity: 2,
-      refillRate: 1,
-      interval: '1h',
-      prefix: uniquePrefix('mapped'),
-      store: new RedisStore({ client: client as never }),
-      timeoutMs: DECISION_TIMEOUT_MS,
-      onStoreError: 'throw',
-    });
-    const decisions = [await limiter.consume('{k}'), await limiter.consume('{k}'), await limiter.consume('{k}')];
-    expect(decisions.map((d) => [d.allowed, d.remaining, d.retryAfterMs > 1_700_000])).toEqual([
-      [true, 1, false],
-      [true, 0, false],
-      [false, 0, true],
-    ]);
-  }
-
   it.skipIf(single === undefined).each([5, 6] as const)(
     'node-redis %i with integers mapped to strings: script replies read as numbers, decisions exact',
     async (major) => {
       const client = (await nodeRedisClient(major)) as unknown as Mappable;
       const mapped = client.withTypeMapping(numbersAsStrings);
       expect(await adaptClient(mapped).eval('return {1, 0, 42}', [], [])).toEqual([1, 0, 42]);
-      await expectExactDecisions(mapped);
+      await expectExactDecisions(mapped, 2);
     },
   );
 
@@ -254,7 +246,7 @@ describe('node-redis replies under a type mapping, and EVAL on a Cluster', () =>
     const client = (await nodeRedisClusterClient(6)) as unknown as Mappable;
     const mapped = client.withTypeMapping(numbersAsStrings);
     expect(await adaptClient(mapped).eval('return {1, 0, 42}', ['{k}'], [])).toEqual([1, 0, 42]);
-    await expectExactDecisions(mapped);
+    await expectExactDecisions(mapped, 2);
   });
 
   it.skipIf(cluster === undefined).each(NODE_REDIS_MAJORS)(
@@ -287,25 +279,7 @@ describe.skipIf(single === undefined || !(sentinelAvailable() || process.env.CI 
       client.on('error', () => undefined);
       clients.push(client);
       await client.connect();
-      const limiter = new RateLimiter({
-        capacity: 3,
-        refillRate: 1,
-        interval: '1h',
-        prefix: uniquePrefix('sentinel-replicas'),
-        store: new RedisStore({ client }),
-        timeoutMs: DECISION_TIMEOUT_MS,
-        onStoreError: 'throw',
-      });
-      const decisions = [];
-      for (let i = 0; i < 4; i++) decisions.push(await limiter.consume('k'));
-      expect(decisions.map((d) => [d.allowed, d.remaining])).toEqual([
-        [true, 2],
-        [true, 1],
-        [true, 0],
-        [false, 0],
-      ]);
-      await limiter.reset('k');
-      expect((await limiter.consume('k')).remaining).toBe(2);
+      await expectExactDecisions(client, 3);
     });
   },
 );
@@ -328,28 +302,9 @@ describe.skipIf(cluster === undefined)('node-redis Cluster clients that may read
     client.on('error', () => undefined);
     clients.push(client);
     await client.connect();
-    const limiter = new RateLimiter({
-      capacity: 5,
-      refillRate: 1,
-      interval: '1h',
-      prefix: uniquePrefix('cluster-replicas'),
-      store: new RedisStore({ client }),
-      timeoutMs: DECISION_TIMEOUT_MS,
-      onStoreError: 'throw',
-    });
-    const decisions = [];
-    for (let i = 0; i < 6; i++) decisions.push(await limiter.consume('k'));
-    expect(decisions.map((d) => [d.allowed, d.remaining])).toEqual([
-      [true, 4],
-      [true, 3],
-      [true, 2],
-      [true, 1],
-      [true, 0],
-      [false, 0],
-    ]);
+    const limiter = await expectExactDecisions(client, 5);
     for (const key of ['a', 'b', 'c', 'd']) await limiter.consume(key);
-    for (const key of ['k', 'a', 'b', 'c', 'd']) await limiter.reset(key);
-    expect((await limiter.consume('k')).remaining).toBe(4);
+    for (const key of ['a', 'b', 'c', 'd']) await limiter.reset(key);
     // Not even sent to the replica first: it would refuse a DEL with MOVED to its master (one more round trip). It
     // runs the master's writes as they are replicated, and no script.
     const replica = new Redis({ host: '127.0.0.1', port: shard.replica.port });
