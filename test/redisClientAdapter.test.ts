@@ -1,8 +1,9 @@
 /**
  * The client adapter of RedisStore on real clients of each library: how it tells the kinds apart (and the
  * clients it refuses, with their whole messages), the connection state it reports while a client is closed or
- * reconnecting, the slot master of each hash slot, script replies under a node-redis type mapping, and EVAL on
- * a node-redis Cluster.
+ * reconnecting, the slot master of each hash slot, script replies under a node-redis type mapping, EVAL on a
+ * node-redis Cluster, and which node gets the scripts and DEL when a Sentinel or Cluster client may read from
+ * replicas.
  */
 import { Redis } from 'ioredis';
 import { createCluster, createSentinel, RESP_TYPES } from 'redis';

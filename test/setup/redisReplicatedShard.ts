@@ -39,7 +39,7 @@ export async function startReplicatedShard(): Promise<ReplicatedShard> {
     const masterAdmin = new Redis({ host: '127.0.0.1', port: master.port });
     const replicaAdmin = new Redis({ host: '127.0.0.1', port: replica.port });
     admins.push(masterAdmin, replicaAdmin);
-    await masterAdmin.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
+    await masterAdmin.call('CLUSTER', 'ADDSLOTS', ...Array.from({ length: 16384 }, (_, slot) => String(slot)));
     const masterId = String(await masterAdmin.call('CLUSTER', 'MYID'));
     await replicaAdmin.call('CLUSTER', 'MEET', '127.0.0.1', String(master.port));
     await waitFor('the replica did not learn the master', async () =>
