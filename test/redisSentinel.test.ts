@@ -9,41 +9,12 @@ import { createSentinel } from 'redis';
 import { createSentinel as createSentinel5 } from 'redis5';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Decision, RateLimiter, type RedisClientLike, RedisStore } from '../src/index.js';
-import { SENTINEL_MASTER_NAME, type SentinelGroup, sentinelAvailable, startSentinelGroup } from './setup/redisSentinel.js';
+import { SENTINEL_MASTER_NAME, type SentinelGroup, sentinelAvailable, sentinelsReady, startSentinelGroup } from './setup/redisSentinel.js';
 import { redisOptions, uniquePrefix } from './setup/redisTarget.js';
 import { storeContract } from './storeContract.js';
 
 const available = redisOptions() !== undefined && (sentinelAvailable() || process.env.CI === 'true');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Waits until the replica is in sync and every sentinel knows it and the two other sentinels, so that they can fail over. */
-async function sentinelsReady(group: SentinelGroup): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  const replica = new Redis({ host: '127.0.0.1', port: group.replica.port, lazyConnect: true });
-  try {
-    while (!(await replica.info('replication')).includes('master_link_status:up')) {
-      if (Date.now() > deadline) throw new Error('the replica did not sync with the primary');
-      await sleep(100);
-    }
-  } finally {
-    replica.disconnect();
-  }
-  for (const endpoint of group.sentinelEndpoints) {
-    const sentinel = new Redis({ ...endpoint, lazyConnect: true });
-    try {
-      for (;;) {
-        const flat = (await sentinel.call('SENTINEL', 'MASTER', SENTINEL_MASTER_NAME)) as string[];
-        const info = new Map<string, string>();
-        for (let i = 0; i + 1 < flat.length; i += 2) info.set(flat[i] as string, flat[i + 1] as string);
-        if (info.get('num-slaves') === '1' && info.get('num-other-sentinels') === '2') break;
-        if (Date.now() > deadline) throw new Error(`sentinel ${endpoint.port} not ready: ${JSON.stringify([...info])}`);
-        await sleep(100);
-      }
-    } finally {
-      sentinel.disconnect();
-    }
-  }
-}
 
 interface Closable {
   destroy?: () => unknown;

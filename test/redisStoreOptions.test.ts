@@ -84,6 +84,17 @@ describe.skipIf(single === undefined)('RedisStore options: each check at constru
     expect(new RedisStore({ client: client(), denyCache: false }).time).toBe('redis');
   });
 
+  it('gives the deny cache its default bounds (10,000 keys, 4 MiB) for denyCache true or absent, and none for false', () => {
+    const cacheOf = (store: RedisStore) => (store as unknown as { denyCache: unknown }).denyCache;
+    const defaults = { maxKeys: 10_000, maxBytes: 4 * 1024 * 1024 };
+    expect(cacheOf(new RedisStore({ client: client(), denyCache: true }))).toMatchObject(defaults);
+    expect(cacheOf(new RedisStore({ client: client() }))).toMatchObject(defaults);
+    expect(cacheOf(new RedisStore({ client: client(), denyCache: undefined }))).toMatchObject(defaults);
+    expect(cacheOf(new RedisStore({ client: client(), denyCache: {} }))).toMatchObject(defaults);
+    expect(cacheOf(new RedisStore({ client: client(), denyCache: { maxKeys: 5 } }))).toMatchObject({ ...defaults, maxKeys: 5 });
+    expect(cacheOf(new RedisStore({ client: client(), denyCache: false }))).toBeUndefined();
+  });
+
   it('names every unknown option in one error: a typo gets the closest name, a peer library option the sluice one', () => {
     const error = configError(
       () => new RedisStore({ client: client(), maxBatchSise: 4, keyPrefix: 'rl:', tiem: 'client', zzz: 1 } as never),

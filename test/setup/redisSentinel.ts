@@ -7,7 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { freePort, type RedisEndpoint, type RedisServer, startRedisServer } from './redisServers.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The name the sentinels monitor the primary under. */
 export const SENTINEL_MASTER_NAME = 'mymaster';
@@ -65,5 +68,34 @@ export async function startSentinelGroup(): Promise<SentinelGroup> {
   } catch (error) {
     await Promise.all(started.map((s) => s.stop(true)));
     throw error;
+  }
+}
+
+/** Waits until the replica is in sync and every sentinel knows it and the two other sentinels, so that they can fail over. */
+export async function sentinelsReady(group: SentinelGroup): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  const replica = new Redis({ host: '127.0.0.1', port: group.replica.port, lazyConnect: true });
+  try {
+    while (!(await replica.info('replication')).includes('master_link_status:up')) {
+      if (Date.now() > deadline) throw new Error('the replica did not sync with the primary');
+      await sleep(100);
+    }
+  } finally {
+    replica.disconnect();
+  }
+  for (const endpoint of group.sentinelEndpoints) {
+    const sentinel = new Redis({ ...endpoint, lazyConnect: true });
+    try {
+      for (;;) {
+        const flat = (await sentinel.call('SENTINEL', 'MASTER', SENTINEL_MASTER_NAME)) as string[];
+        const info = new Map<string, string>();
+        for (let i = 0; i + 1 < flat.length; i += 2) info.set(flat[i] as string, flat[i + 1] as string);
+        if (info.get('num-slaves') === '1' && info.get('num-other-sentinels') === '2') break;
+        if (Date.now() > deadline) throw new Error(`sentinel ${endpoint.port} not ready: ${JSON.stringify([...info])}`);
+        await sleep(100);
+      }
+    } finally {
+      sentinel.disconnect();
+    }
   }
 }

@@ -53,7 +53,7 @@ export class DenyCache {
       const elapsed = performance.now() - denial.at;
       // The monotonic clock went back: fake timers were installed or removed since. Only the store can tell.
       if (elapsed < 0) {
-        this.entries.delete(key);
+        this.delete(key, denial);
         return undefined;
       }
       // Floor: never judge the store's clock to be later than it can be.

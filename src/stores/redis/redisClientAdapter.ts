@@ -154,15 +154,12 @@ function nodeRedisNotConnected(client: { readonly isOpen: boolean; readonly isRe
 }
 
 /**
- * Replies as the script sent them: node-redis hands back integers as numbers and bulk strings as strings, unless
- * a type mapping turns strings into Buffers, which are read back as text here.
+ * The script's reply as numbers: it sends integers only, which node-redis hands back as numbers unless a type
+ * mapping turns them into strings (`withTypeMapping({ [RESP_TYPES.NUMBER]: String })`).
  */
 function plainReply(reply: unknown): unknown {
   if (!Array.isArray(reply)) return reply;
-  for (let i = 0; i < reply.length; i++) {
-    const value: unknown = reply[i];
-    if (typeof value !== 'number' && typeof value !== 'string') reply[i] = String(value);
-  }
+  for (let i = 0; i < reply.length; i++) reply[i] = Number(reply[i]);
   return reply;
 }
 
