@@ -67,6 +67,15 @@ describe('applyCall', () => {
     expect(aheads).toEqual([11_000, 0]);
   });
 
+  it('blocks the second band at its own slot of a table row past the first (offset 2): the other rows stay as they were', () => {
+    // Two keys' rows of two bands each; the call is the second key's (offset 2), whose band b is empty.
+    const tats = [now + 111, now + 222, now, now + 5000];
+    const aheads = [0, 0];
+    expect(applyCall(bands(), tats, undefined, 2, now, [1, 1], 0, aheads, 10_000)).toBe(false);
+    expect(tats).toEqual([now + 111, now + 222, now, now + 14_000]);
+    expect(aheads).toEqual([0, 14_000]);
+  });
+
   it('a refused call that takes no tokens (a refund meeting a band in debt) never blocks', () => {
     const tats = [now + 4000, now + 1000]; // a in debt by 2 tokens
     const aheads = [0, 0];
