@@ -32,10 +32,12 @@ const SHARED_LIMITER_OPTIONS = ['store', 'clock', 'timeoutMs', 'onStoreError', '
  */
 export function readPlans(value: unknown, path: string): Readonly<Record<string, unknown>> | undefined {
   if (value === undefined) return undefined;
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof RateLimiter) {
-    throw new SluiceConfigError(path, value, 'must be an object of named plans, e.g. { free: { capacity: 10, ... }, paid: limiter }');
-  }
-  const names = readOption(path, value, () => Object.keys(value));
+  const names = readOption(path, value, () => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof RateLimiter) {
+      throw new SluiceConfigError(path, value, 'must be an object of named plans, e.g. { free: { capacity: 10, ... }, paid: limiter }');
+    }
+    return Object.keys(value);
+  });
   if (names.length === 0) throw new SluiceConfigError(path, value, 'must name at least one plan');
   const plans: Record<string, unknown> = {};
   for (const name of names) {
