@@ -2,8 +2,9 @@
 import { SluiceConfigError } from '../core/errors.js';
 
 /**
- * `error`, an option error of a nested options object, named under `prefix` (`plans.<name>`, `config.rateLimit`): its option path and every option
- * path its message names (one, or the first few of several unknown options), each as `<prefix>.<path>`.
+ * `error`, an option error of a nested options object, named under `prefix` (`plans.<name>`, `config.rateLimit`):
+ * its option path and every option path its message names (one, or the first few of several unknown options), each
+ * as `<prefix>.<path>`.
  */
 export function underOption(error: SluiceConfigError, prefix: string): SluiceConfigError {
   const several = error.message.startsWith('sluice: options ');

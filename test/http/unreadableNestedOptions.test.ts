@@ -6,7 +6,7 @@
  * store's own error when the limiter claims its namespace) goes on as it was thrown.
  */
 import express from 'express';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { rateLimit } from '../../adapters/express.js';
 import sluice from '../../adapters/fastify.js';
@@ -39,6 +39,7 @@ interface Target {
   build(options: object): Promise<unknown>;
 }
 
+/** What `build` threw; fails the test when it threw nothing. */
 async function thrownBy(build: () => Promise<void>): Promise<unknown> {
   try {
     await build();
@@ -46,6 +47,12 @@ async function thrownBy(build: () => Promise<void>): Promise<unknown> {
     return error;
   }
   throw new Error('expected the app to be refused, nothing was thrown');
+}
+
+/** What building a Fastify app with `build` threw; the app is closed either way. */
+function fastifyThrown(build: (app: FastifyInstance) => Promise<void>): Promise<unknown> {
+  const app = Fastify();
+  return thrownBy(() => build(app)).finally(() => app.close());
 }
 
 const targets: Target[] = [
@@ -62,39 +69,33 @@ const targets: Target[] = [
     name: 'Fastify app.register(sluice, options)',
     prefix: '',
     whole: 'options',
-    build: (options) => {
-      const app = Fastify();
-      return thrownBy(async () => {
+    build: (options) =>
+      fastifyThrown(async (app) => {
         await app.register(sluice, options as never);
         await app.ready();
-      }).finally(() => app.close());
-    },
+      }),
   },
   {
     name: 'a Fastify route { config: { rateLimit: options } }',
     prefix: 'config.rateLimit.',
     whole: 'config.rateLimit',
-    build: (options) => {
-      const app = Fastify();
-      return thrownBy(async () => {
+    build: (options) =>
+      fastifyThrown(async (app) => {
         await app.register(sluice, limits);
         app.get('/', { config: { rateLimit: options as never } }, async () => 'ok');
         await app.ready();
-      }).finally(() => app.close());
-    },
+      }),
   },
   {
     name: 'Fastify app.rateLimit(options)',
     prefix: 'config.rateLimit.',
     whole: 'config.rateLimit',
-    build: (options) => {
-      const app = Fastify();
-      return thrownBy(async () => {
+    build: (options) =>
+      fastifyThrown(async (app) => {
         await app.register(sluice, limits);
         await app.ready();
         app.rateLimit(options as never);
-      }).finally(() => app.close());
-    },
+      }),
   },
 ];
 
