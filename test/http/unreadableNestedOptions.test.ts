@@ -29,30 +29,35 @@ function getterThrows(target: object, name: string): object {
   return Object.defineProperty({ ...target }, name, { enumerable: true, get: blowUp });
 }
 
-/** Where the options go: each a function that throws what building the app with them threw. */
+/** Where the options go. */
 interface Target {
   readonly name: string;
   /** What the paths of errors about the options begin with (`config.rateLimit.` for a route's). */
   readonly prefix: string;
   /** The object as a whole, in errors. */
   readonly whole: string;
-  build(options: object): Promise<unknown>;
+  /** Builds an app with `options` (and closes it); throws what building it threw. */
+  run(options: object): Promise<void>;
 }
 
-/** What `build` threw; fails the test when it threw nothing. */
-async function thrownBy(build: () => Promise<void>): Promise<unknown> {
+/** What building an app with `options` on `target` threw; fails the test when it threw nothing. */
+async function thrownBy(target: Target, options: object): Promise<unknown> {
   try {
-    await build();
+    await target.run(options);
   } catch (error) {
     return error;
   }
   throw new Error('expected the app to be refused, nothing was thrown');
 }
 
-/** What building a Fastify app with `build` threw; the app is closed either way. */
-function fastifyThrown(build: (app: FastifyInstance) => Promise<void>): Promise<unknown> {
+/** Builds a Fastify app with `build`, then closes it; throws what building it threw. */
+async function onFastify(build: (app: FastifyInstance) => Promise<void>): Promise<void> {
   const app = Fastify();
-  return thrownBy(() => build(app)).finally(() => app.close());
+  try {
+    await build(app);
+  } finally {
+    await app.close();
+  }
 }
 
 const targets: Target[] = [
@@ -60,17 +65,16 @@ const targets: Target[] = [
     name: 'Express rateLimit(options)',
     prefix: '',
     whole: 'options',
-    build: (options) =>
-      thrownBy(async () => {
-        express().use(rateLimit(options as never));
-      }),
+    run: async (options) => {
+      express().use(rateLimit(options as never));
+    },
   },
   {
     name: 'Fastify app.register(sluice, options)',
     prefix: '',
     whole: 'options',
-    build: (options) =>
-      fastifyThrown(async (app) => {
+    run: (options) =>
+      onFastify(async (app) => {
         await app.register(sluice, options as never);
         await app.ready();
       }),
@@ -79,8 +83,8 @@ const targets: Target[] = [
     name: 'a Fastify route { config: { rateLimit: options } }',
     prefix: 'config.rateLimit.',
     whole: 'config.rateLimit',
-    build: (options) =>
-      fastifyThrown(async (app) => {
+    run: (options) =>
+      onFastify(async (app) => {
         await app.register(sluice, limits);
         app.get('/', { config: { rateLimit: options as never } }, async () => 'ok');
         await app.ready();
@@ -90,8 +94,8 @@ const targets: Target[] = [
     name: 'Fastify app.rateLimit(options)',
     prefix: 'config.rateLimit.',
     whole: 'config.rateLimit',
-    build: (options) =>
-      fastifyThrown(async (app) => {
+    run: (options) =>
+      onFastify(async (app) => {
         await app.register(sluice, limits);
         await app.ready();
         app.rateLimit(options as never);
@@ -210,7 +214,7 @@ const cases: Case[] = [
 describe('an option whose reading throws is named by its own path', () => {
   describe.each(targets)('$name', (target) => {
     it.each(cases)('$name', async ({ options, path, reason, got }) => {
-      const error = await target.build(options());
+      const error = await thrownBy(target, options());
       const option = path === undefined ? target.whole : `${target.prefix}${path}`;
       expect(error).toBeInstanceOf(SluiceConfigError);
       expect((error as SluiceConfigError).option).toBe(option);
@@ -228,20 +232,49 @@ describe('an option whose reading throws is named by its own path', () => {
       }
       // As a RateLimiter built directly throws it.
       expect(() => new RateLimiter({ ...limits, store: new ClaimFails() })).toThrow(claimError);
-      expect(await target.build({ ...limits, store: new ClaimFails() })).toBe(claimError);
-      expect(await target.build(plans({ ...limits, store: new ClaimFails() }))).toBe(claimError);
+      expect(await thrownBy(target, { ...limits, store: new ClaimFails() })).toBe(claimError);
+      expect(await thrownBy(target, plans({ ...limits, store: new ClaimFails() }))).toBe(claimError);
+    });
+
+    it('reads each option once, and takes options inherited from a prototype as given', async () => {
+      const reads: Record<string, number> = {};
+      /** Options of a class: its getters live on the prototype, each counting its reads. */
+      const counted = (values: Record<string, unknown>) => {
+        const prototype = {};
+        for (const [name, value] of Object.entries(values)) {
+          Object.defineProperty(prototype, name, {
+            get() {
+              reads[name] = (reads[name] ?? 0) + 1;
+              return value;
+            },
+          });
+        }
+        return Object.create(prototype) as object;
+      };
+      await target.run(counted({ plans: { free: limits, paid: limits }, plan: () => 'free', cost: 2, headers: 'draft-8' }));
+      expect(reads).toEqual({ plans: 1, plan: 1, cost: 1, headers: 1 });
+      const error = await thrownBy(target, counted({ ...limits, statusCode: 200 }));
+      expect((error as Error).message).toBe(
+        `sluice: option \`${target.prefix}statusCode\` must be an HTTP error status from 400 to 599; got 200`,
+      );
+    });
+
+    it('an own option set to undefined is still a key: an unknown name is refused', async () => {
+      const error = await thrownBy(target, { ...limits, windowMs: undefined });
+      expect((error as SluiceConfigError).option).toBe(`${target.prefix}windowMs`);
+      expect((error as Error).message).toMatch(/is not a known option \(another library's option: /);
     });
   });
 
   it('a route option named under the route, when its value is unusable too', async () => {
     const route = targets[2] as Target;
-    const error = await route.build({ ...limits, blocked: { statusCode: 200 } });
+    const error = await thrownBy(route, { ...limits, blocked: { statusCode: 200 } });
     expect((error as Error).message).toBe(
       'sluice: option `config.rateLimit.blocked.statusCode` must be an HTTP error status from 400 to 599; got 200',
     );
     // The plugin's own options keep their top-level names.
     const plugin = targets[1] as Target;
-    expect(((await plugin.build({ ...limits, blocked: { statusCode: 200 } })) as Error).message).toBe(
+    expect(((await thrownBy(plugin, { ...limits, blocked: { statusCode: 200 } })) as Error).message).toBe(
       'sluice: option `blocked.statusCode` must be an HTTP error status from 400 to 599; got 200',
     );
   });
