@@ -207,12 +207,15 @@ export function resolveHttpOptions<Req, Res>(options: unknown, extraNames: reado
   const limiter = plans === undefined ? resolveLimiter(raw, ready) : (plans.values().next().value as RateLimiter);
   const read = HTTP_OPTIONS.read(raw, '', [...RATE_LIMITER_OPTION_NAMES, ...extraNames]);
   const { cost } = read;
-  for (const chosen of plans?.values() ?? [limiter]) {
-    if (typeof cost === 'number' && cost > Math.min(...chosen.limits.map((band) => band.capacity))) {
+  const chosen: Iterable<[string | undefined, RateLimiter]> = plans ?? [[undefined, limiter]];
+  for (const [plan, one] of chosen) {
+    // A limiter given ready (or a plan's) whose limits cannot be read is named: it is that option's value.
+    const capacities = readOption(plan === undefined ? 'limiter' : `plans.${plan}`, one, () => one.limits.map((band) => band.capacity));
+    if (typeof cost === 'number' && cost > Math.min(...capacities)) {
       throw new SluiceConfigError('cost', cost, 'must be at most the capacity, or no request could ever pass');
     }
   }
-  if (typeof cost !== 'function') readOption('cost', cost, () => checkStaticCost(cost, plans ?? [[undefined, limiter]]));
+  if (typeof cost !== 'function') readOption('cost', cost, () => checkStaticCost(cost, chosen));
   return {
     limiter,
     key: read.key as ((req: Req) => unknown) | undefined,

@@ -10,6 +10,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { rateLimit } from '../../adapters/express.js';
 import sluice from '../../adapters/fastify.js';
+import { HTTP_OPTION_NAMES } from '../../src/http/httpLimitOptions.js';
 import { MemoryStore, RateLimiter, SluiceConfigError } from '../../src/index.js';
 
 const limits = { capacity: 5, refillRate: 1, interval: '1m' } as const;
@@ -113,6 +114,13 @@ interface Case {
   readonly got: string;
 }
 
+/** A RateLimiter whose limits cannot be read. */
+class LimitsThrow extends RateLimiter {
+  override get limits(): never {
+    return blowUp();
+  }
+}
+
 const plans = (free: unknown) => ({ plans: { free }, plan: () => 'free' });
 
 const cases: Case[] = [
@@ -179,7 +187,7 @@ const cases: Case[] = [
     reason: "Cannot perform 'get' on a proxy that has been revoked",
     got: 'a value that cannot be inspected',
   },
-  ...['key', 'cost', 'headers', 'onLimited', 'allowList', 'blocked', 'store', 'limits'].map(
+  ...[...HTTP_OPTION_NAMES, 'store', 'limits'].map(
     (name): Case => ({
       name: `a getter of \`${name}\` that throws`,
       options: () => getterThrows(name === 'limits' ? {} : limits, name),
@@ -194,6 +202,20 @@ const cases: Case[] = [
     path: 'limiter',
     reason: 'getter blew up',
     got: 'RateLimiter {',
+  },
+  {
+    name: 'a `limiter` whose `limits` getter throws',
+    options: () => ({ limiter: new LimitsThrow(limits) }),
+    path: 'limiter',
+    reason: 'getter blew up',
+    got: 'LimitsThrow {',
+  },
+  {
+    name: 'a plan limiter whose `limits` getter throws',
+    options: () => plans(new LimitsThrow(limits)),
+    path: 'plans.free',
+    reason: 'getter blew up',
+    got: 'LimitsThrow {',
   },
   {
     name: 'options whose keys cannot be listed',
