@@ -37,6 +37,7 @@ const HTTP_TESTS = [
   'test/http/callbackThenables.test.ts',
   'test/http/refusalBody.test.ts',
   'test/http/allowListForms.test.ts',
+  'test/http/unreadableNestedOptions.test.ts',
 ];
 const REDIS_TESTS = ['test/redis*.test.ts', 'test/decideBatchScript.test.ts'];
 

@@ -12,10 +12,9 @@ import type { Decision } from '../src/core/decision.js';
 import { SluiceConfigError } from '../src/core/errors.js';
 import { declareOptions } from '../src/core/optionSchema.js';
 import { PEER_OPTION_NAMES } from '../src/core/peerOptionNames.js';
-import { readOption } from '../src/core/unreadableArgument.js';
 import { type CountedMark, decisionOf, type RequestMarks } from '../src/http/countedRequests.js';
 import type { HttpFramework, Next } from '../src/http/httpFramework.js';
-import type { HttpLimitOptions } from '../src/http/httpLimitOptions.js';
+import { type HttpLimitOptions, httpOptionsSnapshot } from '../src/http/httpLimitOptions.js';
 import { createHttpLimiter, PlannedHttpLimiter, type RequestLimiter } from '../src/http/planDispatch.js';
 import { RouteLimiters, type RouteLimitOptions } from '../src/http/routeLimiters.js';
 import { warnOnce } from '../src/http/warnings.js';
@@ -181,18 +180,11 @@ const plugin: FastifyPluginCallback<FastifyRateLimitOptions> = (instance, option
 };
 
 function register(instance: FastifyInstance, options: FastifyRateLimitOptions): void {
-  const pluginOptions = options as unknown as Record<string, unknown>;
-  // An options object that cannot be read at all (a revoked Proxy) is named as a whole, before any option of it.
-  readOption('options', options, () => Reflect.ownKeys(options));
-  const pluginHook = hookName(
-    readOption('hook', options, () => pluginOptions.hook),
-    'hook',
-  );
-  const global = FASTIFY_OPTIONS.schema.global(
-    readOption('global', options, () => pluginOptions.global),
-    'global',
-  );
-  const pluginCore = createHttpLimiter<FastifyRequest, FastifyReply>(options, fastify, FASTIFY_OPTIONS.names);
+  // Each option read once: one whose reading throws is named; the object as a whole when its keys cannot be listed.
+  const pluginOptions = httpOptionsSnapshot(options, FASTIFY_OPTIONS.names);
+  const pluginHook = hookName(pluginOptions.hook, 'hook');
+  const global = FASTIFY_OPTIONS.schema.global(pluginOptions.global, 'global');
+  const pluginCore = createHttpLimiter<FastifyRequest, FastifyReply>(pluginOptions, fastify, FASTIFY_OPTIONS.names);
   const pluginEntry: Installed = { hook: pluginHook, handler: hookFor(pluginCore) };
   const sawRoute = pluginCore.options.warnings ? watchEarlyRoutes(instance, () => warnOnce('SLUICE_ROUTES_BEFORE_PLUGIN')) : undefined;
   // Cheap double-count marks: a field every request of this context starts with.

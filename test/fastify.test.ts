@@ -299,7 +299,7 @@ describe.each([
     const app = make(factory);
     await app.register(sluice, { capacity: 1, refillRate: 1 });
     expect(() => app.get('/', { config: { rateLimit: { capacity: -1, refillRate: 1 } } }, async () => 'ok')).toThrow(
-      /`capacity` must be a positive/,
+      /`config\.rateLimit\.capacity` must be a positive/,
     );
     // Not caught by the types (an all-optional options type accepts a string), so checked at run time.
     expect(() => app.get('/s', { config: { rateLimit: 'fast' } }, async () => 'ok')).toThrow(

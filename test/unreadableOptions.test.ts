@@ -178,7 +178,7 @@ describe('options whose reading throws are a SluiceConfigError naming them', () 
     },
   );
 
-  it.each(casesFor({ capacity: 2, refillRate: 1, interval: '1s' }, 'capacity', 'config.rateLimit', 'config.rateLimit'))(
+  it.each(casesFor({ capacity: 2, refillRate: 1, interval: '1s' }, 'capacity', 'config.rateLimit'))(
     'a Fastify route config.rateLimit: $name',
     async (kind) => {
       const failed = await fastifyError(async (app) => {

@@ -67,7 +67,8 @@ export function declareOptions<S extends OptionSchema>(
       for (const name of names) {
         const path = where ? `${where}.${name}` : name;
         const value = guard(path, given, () => (given as Record<string, unknown>)[name]);
-        read[name] = (schema[name] as OptionReader<unknown>)(value, path);
+        // A nested value whose inspection throws (a getter of `blocked.statusCode`, a Proxy) is named by its option.
+        read[name] = guard(path, value, () => (schema[name] as OptionReader<unknown>)(value, path));
       }
       return read as ReadOptions<S>;
     },

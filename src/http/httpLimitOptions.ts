@@ -13,6 +13,7 @@ import { RateLimiter } from '../limiter/rateLimiter.js';
 import { readAllowList } from './allowList.js';
 import { type ResolvedDelay, readDelay } from './delay.js';
 import { type HeadersMode, readHeadersMode } from './headers.js';
+import { snapshotOptions } from './optionsSnapshot.js';
 import { readPlan, readPlans, resolvePlans } from './plans.js';
 import { BODY_EXPECTED, unsendableReason } from './refusalBody.js';
 import type { FinalCost } from './settlement.js';
@@ -150,12 +151,12 @@ export interface ResolvedHttpOptions<Req, Res> {
   readonly blocked: { readonly statusCode: number; readonly message: HttpOptions<Req, Res>['message'] } | undefined;
 }
 
-/** Builds the limiter from the inline limiter options, unless a ready one was passed. */
+/** Builds the limiter from the inline limiter options (of the snapshot), unless a ready one was passed. */
 function resolveLimiter(options: Record<string, unknown>, ready: RateLimiter | undefined): RateLimiter {
   const inline: Record<string, unknown> = {};
   let any = false;
   for (const name of RATE_LIMITER_OPTION_NAMES) {
-    const value = readOption(name, options, () => options[name]);
+    const value = options[name];
     if (value !== undefined) {
       inline[name] = value;
       any = true;
@@ -179,33 +180,42 @@ function resolveLimiter(options: Record<string, unknown>, ready: RateLimiter | u
 }
 
 /**
- * Validates adapter options and fills in defaults. `extraNames` are adapter-specific option names that
- * the adapter reads itself (e.g. Fastify's `hook`). Throws one SluiceConfigError for all unknown names (a
- * peer library's option name is answered with the sluice option to use), or for the first unusable value.
+ * The adapter options as a plain object, each option read once (see snapshotOptions): what the options are
+ * resolved from, and what a plan's core is built from. Throws a SluiceConfigError naming `options` when it is not
+ * an object or its keys cannot be listed, or the option whose reading throws.
  */
-export function resolveHttpOptions<Req, Res>(options: unknown, extraNames: readonly string[] = []): ResolvedHttpOptions<Req, Res> {
+export function httpOptionsSnapshot(options: unknown, extraNames: readonly string[] = []): Record<string, unknown> {
   if (options === null || typeof options !== 'object') {
     throw new SluiceConfigError('options', options, 'must be an object, e.g. { capacity: 20, refillRate: 100, interval: "1m" }');
   }
-  // An options object whose reading throws (a revoked Proxy, a trap or a getter that throws) is a config error naming it.
-  return readOption('options', options, () => readHttpOptions<Req, Res>(options, extraNames));
+  return snapshotOptions(options, httpAndLimiterNames(extraNames));
 }
 
-function readHttpOptions<Req, Res>(options: object, extraNames: readonly string[]): ResolvedHttpOptions<Req, Res> {
-  const raw = options as Record<string, unknown>;
+/**
+ * Validates adapter options and fills in defaults. `extraNames` are adapter-specific option names that
+ * the adapter reads itself (e.g. Fastify's `hook`). Throws one SluiceConfigError for all unknown names (a
+ * peer library's option name is answered with the sluice option to use), or for the first unusable value; an
+ * option whose reading throws is named (`blocked`, `plans.free`), the whole `options` only when its keys cannot
+ * be listed. Anything else thrown while building the limiter (a store's own error) goes on as it is.
+ */
+export function resolveHttpOptions<Req, Res>(options: unknown, extraNames: readonly string[] = []): ResolvedHttpOptions<Req, Res> {
+  const raw = httpOptionsSnapshot(options, extraNames);
   HTTP_OPTIONS.rejectUnknown(raw, '', [...RATE_LIMITER_OPTION_NAMES, ...extraNames]);
   // The limiter first: its own errors (and a missing limit) come before the HTTP options'.
-  const ready = HTTP_OPTIONS.schema.limiter(raw.limiter, 'limiter');
+  const ready = readOption('limiter', raw.limiter, () => HTTP_OPTIONS.schema.limiter(raw.limiter, 'limiter'));
   const plans = raw.plans === undefined && raw.plan === undefined ? undefined : resolvePlans(raw, ready);
   const limiter = plans === undefined ? resolveLimiter(raw, ready) : (plans.values().next().value as RateLimiter);
   const read = HTTP_OPTIONS.read(raw, '', [...RATE_LIMITER_OPTION_NAMES, ...extraNames]);
   const { cost } = read;
-  for (const chosen of plans?.values() ?? [limiter]) {
-    if (typeof cost === 'number' && cost > Math.min(...chosen.limits.map((band) => band.capacity))) {
+  const chosen: Iterable<[string | undefined, RateLimiter]> = plans ?? [[undefined, limiter]];
+  for (const [plan, one] of chosen) {
+    // A limiter given ready (or a plan's) whose limits cannot be read is named: it is that option's value.
+    const capacities = readOption(plan === undefined ? 'limiter' : `plans.${plan}`, one, () => one.limits.map((band) => band.capacity));
+    if (typeof cost === 'number' && cost > Math.min(...capacities)) {
       throw new SluiceConfigError('cost', cost, 'must be at most the capacity, or no request could ever pass');
     }
   }
-  if (typeof cost !== 'function') checkStaticCost(cost, plans ?? [[undefined, limiter]]);
+  if (typeof cost !== 'function') readOption('cost', cost, () => checkStaticCost(cost, chosen));
   return {
     limiter,
     key: read.key as ((req: Req) => unknown) | undefined,

@@ -9,7 +9,7 @@ import type { RateLimiter } from '../limiter/rateLimiter.js';
 import { asError, isThenable } from './callbackResults.js';
 import type { HttpFramework, Next } from './httpFramework.js';
 import { HttpLimiter } from './httpLimiter.js';
-import { type ResolvedHttpOptions, resolveHttpOptions } from './httpLimitOptions.js';
+import { httpOptionsSnapshot, type ResolvedHttpOptions, resolveHttpOptions } from './httpLimitOptions.js';
 
 /** What an adapter installs: it handles requests, and tells the limiter (the first plan's with plans) and the options. */
 export interface RequestLimiter<Req extends object, Res> {
@@ -93,7 +93,8 @@ export function createHttpLimiter<Req extends object, Res>(
   extraNames: readonly string[] = [],
 ): RequestLimiter<Req, Res> {
   // Read once: which core to build follows from the options as read, so the two can never disagree.
-  const resolved = resolveHttpOptions<Req, Res>(options, extraNames);
+  const snapshot = httpOptionsSnapshot(options, extraNames);
+  const resolved = resolveHttpOptions<Req, Res>(snapshot, extraNames);
   if (resolved.plans === undefined) return new HttpLimiter<Req, Res>(resolved, framework);
-  return new PlannedHttpLimiter<Req, Res>(resolved, options as Readonly<Record<string, unknown>>, framework, extraNames);
+  return new PlannedHttpLimiter<Req, Res>(resolved, snapshot, framework, extraNames);
 }

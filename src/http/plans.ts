@@ -4,9 +4,12 @@
  * `plan`, and building the plans' limiters once, at construction.
  */
 import { SluiceConfigError } from '../core/errors.js';
+import { readOption } from '../core/unreadableArgument.js';
 import { LIMIT_OPTION_NAMES, type RateLimiterOptions } from '../limiter/limiterOptions.js';
 import { RateLimiter } from '../limiter/rateLimiter.js';
 import type { Awaitable } from './callbackResults.js';
+import { underOption } from './optionPathPrefix.js';
+import { snapshotOptions } from './optionsSnapshot.js';
 
 /** `plans` with the `plan` function choosing one per request (instead of `limiter` or inline limits). */
 export interface PlanChoice<Req> {
@@ -23,45 +26,34 @@ export interface PlanChoice<Req> {
 /** Limiter options a plan given as options takes from the top level (not the limit itself). */
 const SHARED_LIMITER_OPTIONS = ['store', 'clock', 'timeoutMs', 'onStoreError', 'onDegraded', 'blockDuration'] as const;
 
-/** Reads `plans`: an object of at least one plan, each a RateLimiter or an options object. */
+/**
+ * Reads `plans`: an object of at least one plan, each a RateLimiter or an options object. Returns a plain copy,
+ * read once; a plan whose reading throws is named `plans.<name>`, the object `plans` when its keys cannot be listed.
+ */
 export function readPlans(value: unknown, path: string): Readonly<Record<string, unknown>> | undefined {
   if (value === undefined) return undefined;
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof RateLimiter) {
-    throw new SluiceConfigError(path, value, 'must be an object of named plans, e.g. { free: { capacity: 10, ... }, paid: limiter }');
-  }
-  const names = Object.keys(value);
+  const names = readOption(path, value, () => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof RateLimiter) {
+      throw new SluiceConfigError(path, value, 'must be an object of named plans, e.g. { free: { capacity: 10, ... }, paid: limiter }');
+    }
+    return Object.keys(value);
+  });
   if (names.length === 0) throw new SluiceConfigError(path, value, 'must name at least one plan');
+  const plans: Record<string, unknown> = {};
   for (const name of names) {
-    const plan = (value as Record<string, unknown>)[name];
+    const plan = readOption(`${path}.${name}`, value, () => (value as Record<string, unknown>)[name]);
     if (plan === null || typeof plan !== 'object') {
       throw new SluiceConfigError(`${path}.${name}`, plan, 'must be a RateLimiter or the options of one');
     }
+    Object.defineProperty(plans, name, { value: plan, enumerable: true, writable: true, configurable: true });
   }
-  return value as Readonly<Record<string, unknown>>;
+  return plans;
 }
 
 /** Reads `plan`: a function of the request. */
 export function readPlan(value: unknown, path: string): ((req: never) => unknown) | undefined {
   if (value !== undefined && typeof value !== 'function') throw new SluiceConfigError(path, value, 'must be a function (req) => plan name');
   return value as ((req: never) => unknown) | undefined;
-}
-
-/**
- * `error`, a plan limiter's option error, named under `prefix` (`plans.<name>`): its option path and every option
- * path its message names (one, or the first few of several unknown options), each as `<prefix>.<path>`.
- */
-function underPlan(error: SluiceConfigError, prefix: string): SluiceConfigError {
-  const several = error.message.startsWith('sluice: options ');
-  const option = several
-    ? error.option
-        .split(', ')
-        .map((path) => `${prefix}.${path}`)
-        .join(', ')
-    : `${prefix}.${error.option}`;
-  const rooted = new SluiceConfigError(option, error.value, '');
-  // The paths lead the message, each in backticks: `sluice: option `a` ...` or `sluice: options `a`, `b`, 3 more ...`.
-  rooted.message = error.message.replace(/^sluice: options? (?:`[^`]*`(?:, )?)+/, (head) => head.replace(/`([^`]*)`/g, `\`${prefix}.$1\``));
-  return rooted;
 }
 
 /**
@@ -87,14 +79,16 @@ export function resolvePlans(options: Readonly<Record<string, unknown>>, ready: 
   for (const name of SHARED_LIMITER_OPTIONS) if (options[name] !== undefined) shared[name] = options[name];
   const limiters = new Map<string, RateLimiter>();
   for (const [name, plan] of Object.entries(plans)) {
-    if (plan instanceof RateLimiter) {
-      limiters.set(name, plan);
+    const path = `plans.${name}`;
+    if (readOption(path, plan, () => plan instanceof RateLimiter)) {
+      limiters.set(name, plan as RateLimiter);
       continue;
     }
+    const own = snapshotOptions(plan as object, [], path);
     try {
-      limiters.set(name, new RateLimiter({ ...shared, prefix: `${prefix}plan:${name}:`, ...(plan as RateLimiterOptions) }));
+      limiters.set(name, new RateLimiter({ ...shared, prefix: `${prefix}plan:${name}:`, ...own } as RateLimiterOptions));
     } catch (error) {
-      if (error instanceof SluiceConfigError) throw underPlan(error, `plans.${name}`);
+      if (error instanceof SluiceConfigError) throw underOption(error, path);
       throw error;
     }
   }

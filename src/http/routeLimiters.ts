@@ -11,11 +11,12 @@
 import { SluiceConfigError } from '../core/errors.js';
 import { declareOptions } from '../core/optionSchema.js';
 import { PEER_OPTION_NAMES, type PeerOptionName } from '../core/peerOptionNames.js';
-import { readOption } from '../core/unreadableArgument.js';
 import { LIMIT_OPTION_NAMES, type RateLimiterOptions } from '../limiter/limiterOptions.js';
 import type { RateLimiter } from '../limiter/rateLimiter.js';
 import type { HttpFramework } from './httpFramework.js';
 import { HTTP_OPTION_NAMES, type HttpOptions, httpAndLimiterNames, type NoInlineLimit } from './httpLimitOptions.js';
+import { underOption } from './optionPathPrefix.js';
+import { snapshotOptions } from './optionsSnapshot.js';
 import { createHttpLimiter, type RequestLimiter } from './planDispatch.js';
 import { groupPrefix, routePrefix } from './routePrefix.js';
 
@@ -139,6 +140,20 @@ export function routeOptions(
 }
 
 /**
+ * Builds a route's core; an option error about one of the route's own options is named under the route
+ * (`config.rateLimit.blocked.statusCode`), as the plugin's options are named at the top level.
+ */
+function routeCore<Core>(build: () => Core, own: Readonly<Record<string, unknown>>): Core {
+  try {
+    return build();
+  } catch (error) {
+    if (!(error instanceof SluiceConfigError)) throw error;
+    const root = error.option.split(/[.[]/)[0] as string;
+    throw Object.hasOwn(own, root) && own[root] !== undefined ? underOption(error, ROUTE_PATH) : error;
+  }
+}
+
+/**
  * The route limiters under one plugin registration. Each route options object gets its limiter once; the
  * automatic HEAD route of a GET shares the GET's; the routes of one `groupId` must share store and limits.
  */
@@ -175,11 +190,11 @@ export class RouteLimiters<Req extends object, Res, Made> {
       const get = made.find((limiter) => limiter.where === where && limiter.methods.includes('GET'));
       if (get !== undefined) return get.made;
     }
-    const merged = readOption(ROUTE_PATH, config, () =>
-      routeOptions(this.plugin, this.pluginLimiter, config, shape, this.adapterNames, this.pluginPlans),
-    );
-    const core = createHttpLimiter<Req, Res>(merged, this.framework, this.adapterNames);
-    this.checkGroup(config.groupId, core.limiter, `${methods.join(',')} ${shape.url}`);
+    // Each option of the route read once, named under the route (`config.rateLimit.key`) when its reading throws.
+    const own = snapshotOptions(config, [...httpAndLimiterNames(this.adapterNames), ...ROUTE_OPTIONS.names], ROUTE_PATH);
+    const merged = routeOptions(this.plugin, this.pluginLimiter, own, shape, this.adapterNames, this.pluginPlans);
+    const core = routeCore(() => createHttpLimiter<Req, Res>(merged, this.framework, this.adapterNames), own);
+    this.checkGroup(own.groupId, core.limiter, `${methods.join(',')} ${shape.url}`);
     const limiter = { methods, where, made: this.make(core, merged) };
     made.push(limiter);
     return limiter.made;
