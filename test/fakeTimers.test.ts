@@ -107,6 +107,23 @@ describe('timers sluice keeps, across fake timers installed and removed', () => 
     expect(await withinRealMs(underFakeTimers, 2000)).toMatchObject({ allowed: false, degraded: true });
   });
 
+  it("a store call's timeout still fires when the fake timer it replaces is overdue by exactly one timeout", async () => {
+    const hanging = new RateLimiter({ capacity: 5, refillRate: 5, store: new FailingStore('hang'), timeoutMs: 50, onStoreError: 'deny' });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] }); // performance.now() starts at 0
+    const underFakeTimers = hanging.consume('a'); // its timer is a fake one, due at 0 + 50 + 1 ms
+    vi.useRealTimers(); // ...which will never fire now
+    vi.useFakeTimers({ toFake: ['performance'] }); // performance.now() from 0 again, real timers
+    try {
+      vi.advanceTimersByTime(51 + 50); // the dead timer is now exactly one timeout overdue
+      const later = hanging.consume('b'); // replaces the dead timer with a real one
+      expect(await withinRealMs(underFakeTimers, 2000)).toMatchObject({ allowed: false, degraded: true });
+      vi.useRealTimers(); // the frozen fake clock would never bring the later call's deadline
+      expect(await withinRealMs(later, 2000)).toMatchObject({ allowed: false, degraded: true });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("MemoryStore's background sweep, started before fake timers, finishes while they are installed", async () => {
     let now = 0;
     const store = new MemoryStore({ sweepInterval: 20 });

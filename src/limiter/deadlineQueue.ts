@@ -39,8 +39,8 @@ export class DeadlineQueue {
     else this.tail.next = entry;
     this.tail = entry;
     if (this.timer === undefined) this.schedule(this.timeoutMs);
-    else if (now > this.timerDue + this.timeoutMs) {
-      // A timer a whole timeout overdue will not fire: fake timers (a test's) made it and were uninstalled since.
+    else if (now >= this.timerDue + this.timeoutMs) {
+      // A timer a whole timeout or more overdue will not fire: fake timers (a test's) made it and were uninstalled since.
       // Without a new one, no call of this limiter would ever time out again.
       clearLongTimeout(this.timer);
       this.schedule(this.timeoutMs);
