@@ -10,8 +10,9 @@ import { createCluster, createSentinel, RESP_TYPES } from 'redis';
 import { createCluster as createCluster4 } from 'redis4';
 import { createCluster as createCluster5, createSentinel as createSentinel5 } from 'redis5';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RateLimiter, RedisStore, SluiceConfigError, SluiceStoreError } from '../src/index.js';
+import { RateLimiter, RedisStore, SluiceStoreError } from '../src/index.js';
 import { adaptClient, connectionError } from '../src/stores/redis/redisClientAdapter.js';
+import { configError } from './http/configError.js';
 import { type ReplicatedShard, startReplicatedShard } from './setup/redisReplicatedShard.js';
 import { SENTINEL_MASTER_NAME, type SentinelGroup, sentinelAvailable, sentinelsReady, startSentinelGroup } from './setup/redisSentinel.js';
 import { type RedisServer, startRedisServer } from './setup/redisServers.js';
@@ -31,17 +32,6 @@ import {
 const single = redisOptions();
 const cluster = redisClusterNodes();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The message of the SluiceConfigError `make` throws (fails the test when it throws anything else or nothing). */
-function configErrorMessage(make: () => unknown): string {
-  try {
-    make();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SluiceConfigError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a SluiceConfigError, and nothing was thrown');
-}
 
 /** The message of the error connectionError gives for `client` (undefined when it is connected). */
 const notConnectedMessage = (client: unknown) => connectionError(adaptClient(client))?.message;
@@ -79,7 +69,7 @@ describe('RedisStore tells the client kinds apart', () => {
   const noop = () => undefined;
 
   it("refuses a value with node-redis' legacy interface (sendCommand and multi, no isOpen) as such", () => {
-    expect(configErrorMessage(() => adaptClient({ sendCommand: noop, multi: noop }))).toBe(
+    expect(configError(() => adaptClient({ sendCommand: noop, multi: noop })).message).toBe(
       `sluice: option \`client\` ${legacyInterface}; got { sendCommand: function noop, multi: function noop }`,
     );
   });
@@ -90,14 +80,14 @@ describe('RedisStore tells the client kinds apart', () => {
       [{ multi: noop }, '{ multi: function noop }'],
       [{ sendCommand: noop, multi: noop, isOpen: undefined }, '{ sendCommand: function noop, multi: function noop, isOpen: undefined }'],
     ] as const) {
-      expect(configErrorMessage(() => adaptClient(value))).toBe(`sluice: option \`client\` ${EXPECTED_CLIENT}; got ${described}`);
+      expect(configError(() => adaptClient(value)).message).toBe(`sluice: option \`client\` ${EXPECTED_CLIENT}; got ${described}`);
     }
   });
 
   it.skipIf(single === undefined)("refuses a real client's legacy() interface with the same message", async () => {
     const client = await nodeRedisClient(6);
     const legacy = (client as unknown as { legacy(): unknown }).legacy();
-    expect(configErrorMessage(() => new RedisStore({ client: legacy as never }))).toMatch(
+    expect(configError(() => new RedisStore({ client: legacy as never })).message).toMatch(
       new RegExp(`^sluice: option \`client\` ${legacyInterface.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; got `),
     );
   });
@@ -110,7 +100,7 @@ describe('RedisStore tells the client kinds apart', () => {
       const withoutV4 = new Proxy(legacy, {
         get: (target, name) => (name === 'v4' ? undefined : Reflect.get(target, name, target)),
       });
-      const message = configErrorMessage(() => adaptClient(withoutV4));
+      const message = configError(() => adaptClient(withoutV4)).message;
       expect(message).toMatch(
         /^sluice: option `client` is a node-redis client in legacy mode without `client\.v4`; pass a client without legacyMode; got /,
       );
