@@ -13,6 +13,7 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limite
 import { type LimiterChoice, rateLimit as sluiceRateLimit } from '../../adapters/express.js';
 import sluice from '../../adapters/fastify.js';
 import { RateLimiter, RedisStore } from '../../src/index.js';
+import { floorLimiter, floorPolicyValue, floorRateLimitValue } from '../lib/floorLimiter.js';
 import { type HttpContender, KEY_HEADER, LIMITS, type Scenario } from './contenders.js';
 
 export interface RunningApp {
@@ -54,6 +55,16 @@ async function expressLimiter(contender: HttpContender, scenario: Scenario, cont
     case 'noop':
       // What any middleware costs Express before it does anything.
       return (_req, _res, next) => next();
+    case 'floor': {
+      const take = floorLimiter(limits);
+      const policy = floorPolicyValue(limits);
+      return (req, res, next) => {
+        const remaining = take(newKey ? headerKey(req.headers) : (req.socket.remoteAddress ?? ''));
+        res.setHeader('RateLimit-Policy', policy);
+        res.setHeader('RateLimit', floorRateLimitValue(remaining));
+        next();
+      };
+    }
     case 'sluice': {
       const options = sluiceLimiterOptions(contender, limits, context);
       return sluiceRateLimit(newKey ? { ...options, key: (req) => headerKey(req.headers) } : options);
@@ -134,6 +145,17 @@ async function startFastify(contender: HttpContender, scenario: Scenario, contex
       // What any onRequest hook costs Fastify before it does anything.
       app.addHook('onRequest', (_request, _reply, done) => done());
       break;
+    case 'floor': {
+      const take = floorLimiter(limits);
+      const policy = floorPolicyValue(limits);
+      app.addHook('onRequest', (request, reply, done) => {
+        const remaining = take(newKey ? keyFromHeader(request) : request.ip);
+        reply.header('RateLimit-Policy', policy);
+        reply.header('RateLimit', floorRateLimitValue(remaining));
+        done();
+      });
+      break;
+    }
     case 'sluice': {
       const options = sluiceLimiterOptions(contender, limits, context);
       await app.register(sluice, newKey ? { ...options, key: keyFromHeader } : options);

@@ -5,7 +5,7 @@
 
 export type Framework = 'express' | 'fastify';
 export type StoreKind = 'none' | 'memory' | 'redis';
-export type Library = 'bare' | 'noop' | 'sluice' | 'express-rate-limit' | 'rate-limiter-flexible' | '@fastify/rate-limit';
+export type Library = 'bare' | 'noop' | 'floor' | 'sluice' | 'express-rate-limit' | 'rate-limiter-flexible' | '@fastify/rate-limit';
 
 export interface HttpContender {
   /** Stable id, used on the command line (`--only`) and in results. */
@@ -32,6 +32,14 @@ export const HTTP_CONTENDERS: readonly HttpContender[] = [
     framework: 'express',
     library: 'noop',
     store: 'none',
+  },
+  {
+    id: 'express-floor-memory',
+    label: 'Express + floor limiter (hand-written GCRA on a Map, the same two headers)',
+    framework: 'express',
+    library: 'floor',
+    store: 'memory',
+    probeHeader: 'ratelimit',
   },
   {
     id: 'express-sluice-memory',
@@ -87,6 +95,14 @@ export const HTTP_CONTENDERS: readonly HttpContender[] = [
     framework: 'fastify',
     library: 'noop',
     store: 'none',
+  },
+  {
+    id: 'fastify-floor-memory',
+    label: 'Fastify + floor limiter (hand-written GCRA on a Map, the same two headers)',
+    framework: 'fastify',
+    library: 'floor',
+    store: 'memory',
+    probeHeader: 'ratelimit',
   },
   {
     id: 'fastify-sluice-memory',

@@ -96,7 +96,7 @@ const problems = result.groups.flatMap((group) =>
 );
 for (const check of targetChecks(result)) {
   log(
-    `target ${check.contender} ${check.scenario}: ${check.addedUs.median.toFixed(1)} µs/req added (≤ ${check.targetUs.toFixed(1)}${check.peer ? ` = ${check.peer}` : ''}; A/A noise ${check.noiseUs.toFixed(1)}): ${check.met ? 'met' : 'MISSED'}`,
+    `target ${check.contender} ${check.scenario}: ${check.addedUs.median.toFixed(1)} µs/req added (≤ ${check.targetUs.toFixed(1)}${check.peer ? ` = ${check.peer}` : ''}; A/A noise ${check.noiseUs.toFixed(1)}${check.floorUs === undefined ? '' : `; floor limiter ${check.floorUs.toFixed(1)}`}): ${check.met ? 'met' : 'MISSED'}`,
   );
 }
 if (problems.length > 0) {

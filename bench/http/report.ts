@@ -15,6 +15,11 @@ export const PEER_TARGETS: Readonly<Record<string, { readonly peer: string; read
   'fastify-sluice-redis': { peer: 'fastify-frl-redis', ratio: 0.5 },
 };
 
+/** The floor limiter (bench/lib/floorLimiter.ts) beside each judged contender: what any limiter sending the same headers adds. */
+const FLOORS: Readonly<Record<string, string>> = {
+  'fastify-sluice-memory': 'fastify-floor-memory',
+};
+
 export interface TargetCheck {
   readonly framework: string;
   readonly scenario: string;
@@ -26,6 +31,8 @@ export interface TargetCheck {
   readonly met: boolean;
   /** |A/A added µs| in the same group: differences smaller than this are noise. */
   readonly noiseUs: number;
+  /** The floor limiter's added µs (median) in the same group, when it ran. */
+  readonly floorUs: number | undefined;
 }
 
 function aaNoise(group: GroupResult): { addedUs: number; ratio: number } {
@@ -53,6 +60,7 @@ export function targetChecks(result: HttpBenchResult): TargetCheck[] {
           peer: `${relative.ratio}× ${relative.peer}`,
           met: figures.addedCpuUs.median <= targetUs,
           noiseUs: aaNoise(group).addedUs,
+          floorUs: group.contenders.find((other) => other.contender.id === FLOORS[contender.id])?.figures.addedCpuUs.median,
         };
         return [check];
       }),
@@ -118,7 +126,7 @@ export function httpResultsMarkdown(result: HttpBenchResult, command: string): s
     lines.push('', '### Targets: CPU µs sluice adds per request over the bare framework', '');
     lines.push(
       markdownTable(
-        ['Contender', 'Scenario', 'Added µs/req', 'Target', 'Met', 'A/A noise µs'],
+        ['Contender', 'Scenario', 'Added µs/req', 'Target', 'Met', 'A/A noise µs', 'Floor limiter µs'],
         checks.map((check) => [
           check.contender,
           check.scenario,
@@ -126,6 +134,7 @@ export function httpResultsMarkdown(result: HttpBenchResult, command: string): s
           `≤ ${fixed(check.targetUs, 1)}${check.peer ? ` (${check.peer})` : ''}`,
           check.met ? 'yes' : 'no',
           fixed(check.noiseUs, 1),
+          check.floorUs === undefined ? '–' : signed(check.floorUs, 1),
         ]),
       ),
     );

@@ -37,8 +37,8 @@ import sluice, { type FastifyRouteRateLimitOptions } from '../../adapters/fastif
 import { RateLimitHeaders } from '../../src/http/headers.js';
 import { MemoryStore, RateLimiter } from '../../src/index.js';
 import type { Framework } from '../http/contenders.js';
+import { type FloorTake, floorLimiter, floorRateLimitValue } from '../lib/floorLimiter.js';
 import { ARM_HEADER, type Arm, KEY_HEADER, NEW_KEY_INTERVAL_MS, NEW_KEY_LIMITS, ONE_CLIENT_LIMITS } from './arms.js';
-import { type FloorTake, floorLimiter, floorRateLimitValue } from './floorLimiter.js';
 import type { RequestTimer } from './requestTimer.js';
 
 export interface RunningServer {
@@ -79,6 +79,39 @@ function peerWindow(newKey: boolean): { max: number; windowMs: number } {
 function coreAndHeaders(): { limiter: RateLimiter; headers: RateLimitHeaders } {
   const limiter = new RateLimiter({ ...ONE_CLIENT_LIMITS });
   return { limiter, headers: new RateLimitHeaders(limiter.limits, 'draft-8') };
+}
+
+/**
+ * The call of a footprint arm: one floor GCRA, one sluice limiter called ten times, or ten limiters (sluice's or the
+ * floor's) called once each. Ten calls on one limiter touch the code and data of one call; ten limiters touch the
+ * same code and ten times the data.
+ */
+function footprintCall(arm: Arm): (ip: string) => void {
+  const floor = () => floorLimiter({ ...ONE_CLIENT_LIMITS, intervalMs: 1000 });
+  switch (arm.id) {
+    case 'floor-only':
+      return floor();
+    case 'core-ten-calls': {
+      const limiter = new RateLimiter({ ...ONE_CLIENT_LIMITS });
+      return (ip) => {
+        for (let i = 0; i < 10; i++) limiter.consumeSync(ip);
+      };
+    }
+    case 'core-ten-limiters': {
+      const limiters = Array.from({ length: 10 }, () => new RateLimiter({ ...ONE_CLIENT_LIMITS }));
+      return (ip) => {
+        for (const limiter of limiters) limiter.consumeSync(ip);
+      };
+    }
+    case 'floor-ten-limiters': {
+      const takes = Array.from({ length: 10 }, floor);
+      return (ip) => {
+        for (const take of takes) take(ip);
+      };
+    }
+    default:
+      throw new Error(`bench: arm ${arm.id} is not a footprint arm`);
+  }
 }
 
 // --- Express ---------------------------------------------------------------------------------------
@@ -150,6 +183,33 @@ function expressLimiter(arm: Arm): RequestHandler | RequestHandler[] | undefined
     }
     case 'sluice-twice':
       return [rateLimit({ ...ONE_CLIENT_LIMITS }), rateLimit({ ...SECOND_LIMITS })];
+    case 'floor-only':
+    case 'core-ten-calls':
+    case 'core-ten-limiters':
+    case 'floor-ten-limiters': {
+      const take = footprintCall(arm);
+      return (req, _res, next) => {
+        take(req.socket.remoteAddress ?? '');
+        next();
+      };
+    }
+    case 'request-guards': {
+      // What adapters/express.ts reads and writes on the request and response around the limiter.
+      const marks = new WeakMap<object, { key: string; decision: undefined }>();
+      let exposedOn: object | null = null;
+      return (req, res, next) => {
+        const prototype = Object.getPrototypeOf(req) as object | null;
+        if (prototype !== exposedOn) exposedOn = prototype;
+        if (res.headersSent) return;
+        const direct =
+          req.headers['x-forwarded-for'] === undefined && !Object.hasOwn(req, 'ip') && !Object.hasOwn(Object.getPrototypeOf(req), 'ip')
+            ? req.socket?.remoteAddress
+            : undefined;
+        const key = direct ?? req.ip ?? '';
+        if (marks.get(req) === undefined) marks.set(req, { key, decision: undefined });
+        next();
+      };
+    }
     default:
       throw new Error(`bench: arm ${arm.id} is not an Express arm`);
   }
@@ -233,6 +293,16 @@ function fastifyHook(arm: Arm): onRequestHookHandler | onRequestAsyncHookHandler
       const limiter = new RateLimiter({ ...ONE_CLIENT_LIMITS });
       return (request, _reply, done) => {
         limiter.consumeSync(request.ip);
+        done();
+      };
+    }
+    case 'floor-only':
+    case 'core-ten-calls':
+    case 'core-ten-limiters':
+    case 'floor-ten-limiters': {
+      const take = footprintCall(arm);
+      return (request, _reply, done) => {
+        take(request.ip);
         done();
       };
     }

@@ -33,7 +33,12 @@ export type ArmId =
   | 'sluice-fixed-key'
   | 'core-only'
   | 'core-headers'
-  | 'sluice-twice';
+  | 'sluice-twice'
+  | 'floor-only'
+  | 'core-ten-calls'
+  | 'core-ten-limiters'
+  | 'floor-ten-limiters'
+  | 'request-guards';
 
 /** The rate-limit headers an arm's response is checked for. */
 export type RateLimitHeaderName = 'ratelimit' | 'x-ratelimit-limit';
@@ -76,7 +81,7 @@ export const ARMS: readonly Arm[] = [
     newKey: false,
     expectedHeader: 'ratelimit',
   },
-  // Always measured: the least a limiter can add, a hand-written GCRA in a Map with the same two headers (./floorLimiter.ts).
+  // Always measured: the least a limiter can add, a hand-written GCRA in a Map with the same two headers (../lib/floorLimiter.ts).
   {
     id: 'floor-limiter',
     label: '{framework} + {empty} with a hand-written GCRA on a Map and the same two headers (floor limiter), one client',
@@ -218,6 +223,49 @@ export const DIAGNOSTIC_ARMS: readonly Arm[] = [
     fastifyPath: '/l',
     newKey: false,
     expectedHeader: 'ratelimit',
+  },
+  // Work or footprint: what a call costs when its code and data were evicted since the last request.
+  {
+    id: 'floor-only',
+    label: "{framework} + {empty} that calls the floor limiter's GCRA (no headers)",
+    role: 'diagnostic',
+    fastifyPath: '/u',
+    newKey: false,
+    expectedHeader: null,
+  },
+  {
+    id: 'core-ten-calls',
+    label: '{framework} + {empty} that calls `limiter.consumeSync(ip)` ten times on one limiter (no headers)',
+    role: 'diagnostic',
+    fastifyPath: '/v',
+    newKey: false,
+    expectedHeader: null,
+  },
+  {
+    id: 'core-ten-limiters',
+    label: '{framework} + {empty} that calls `consumeSync(ip)` once on each of ten limiters (no headers)',
+    role: 'diagnostic',
+    fastifyPath: '/w',
+    newKey: false,
+    expectedHeader: null,
+  },
+  {
+    id: 'floor-ten-limiters',
+    label: "{framework} + {empty} that calls the floor limiter's GCRA once on each of ten of them (no headers)",
+    role: 'diagnostic',
+    fastifyPath: '/x',
+    newKey: false,
+    expectedHeader: null,
+  },
+  {
+    id: 'request-guards',
+    label:
+      "{framework} + {empty} that does the Express adapter's reads and writes on `req`/`res` (answered check, client IP, double-count mark), no limiter",
+    role: 'diagnostic',
+    framework: 'express',
+    fastifyPath: '/y',
+    newKey: false,
+    expectedHeader: null,
   },
 ];
 
