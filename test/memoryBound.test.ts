@@ -147,6 +147,22 @@ describe('long keys held as digests', () => {
     expect(limiter.consumeSync('regular', 0).remaining).toBe(200 - 101);
   });
 
+  it('maxBytes is a bound, not a limit below it: keys whose bytes add up to exactly maxBytes are all held', () => {
+    const key = (i: number) => `k${String(i).padStart(6, '0')}`; // one length, so one size per entry
+    const sizing = new MemoryStore({ sweepInterval: false });
+    new RateLimiter({ capacity: 5, refillRate: 1, interval: '1h', store: sizing }).consumeSync(key(0));
+    const entryBytes = sizing.bytes;
+    const fits = Math.ceil((64 * 1024) / entryBytes);
+    const store = new MemoryStore({ sweepInterval: false, maxBytes: fits * entryBytes });
+    const limiter = new RateLimiter({ capacity: 5, refillRate: 1, interval: '1h', store });
+    for (let i = 0; i < fits; i++) limiter.consumeSync(key(i));
+    expect(store.size).toBe(fits);
+    expect(store.bytes).toBe(fits * entryBytes);
+    limiter.consumeSync(key(fits)); // one byte past the budget: one key goes
+    expect(store.size).toBe(fits);
+    expect(store.bytes).toBe(fits * entryBytes);
+  });
+
   it('the deny cache answers for the same long key only, and forgets it', () => {
     const cache = new DenyCache(100, 1 * MiB);
     const bands = new RateLimiter({ capacity: 1, refillRate: 1, interval: '1s' }).limits;
