@@ -44,6 +44,11 @@ function sluiceLimiterOptions(contender: HttpContender, limits: Limits, context:
   return { limiter: new RateLimiter({ ...inline, store: new RedisStore({ client: context.redis() }) }) };
 }
 
+/** The contender's `headers` option, when it sets one. */
+function sluiceHeaders(contender: HttpContender): { headers?: 'legacy' } {
+  return contender.sluiceHeaders === undefined ? {} : { headers: contender.sluiceHeaders };
+}
+
 // --- Express ---------------------------------------------------------------------------------------
 
 async function expressLimiter(contender: HttpContender, scenario: Scenario, context: AppContext): Promise<RequestHandler | undefined> {
@@ -66,7 +71,7 @@ async function expressLimiter(contender: HttpContender, scenario: Scenario, cont
       };
     }
     case 'sluice': {
-      const options = sluiceLimiterOptions(contender, limits, context);
+      const options = { ...sluiceLimiterOptions(contender, limits, context), ...sluiceHeaders(contender) };
       return sluiceRateLimit(newKey ? { ...options, key: (req) => headerKey(req.headers) } : options);
     }
     case 'express-rate-limit': {
@@ -157,7 +162,7 @@ async function startFastify(contender: HttpContender, scenario: Scenario, contex
       break;
     }
     case 'sluice': {
-      const options = sluiceLimiterOptions(contender, limits, context);
+      const options = { ...sluiceLimiterOptions(contender, limits, context), ...sluiceHeaders(contender) };
       await app.register(sluice, newKey ? { ...options, key: keyFromHeader } : options);
       break;
     }

@@ -21,6 +21,8 @@ export interface HttpContender {
   readonly aaCheck?: true;
   /** Response header the probe expects on a limited app (proves the limiter is really mounted). */
   readonly probeHeader?: string;
+  /** sluice's `headers` option, when not its default (draft-8). */
+  readonly sluiceHeaders?: 'legacy';
 }
 
 export const HTTP_CONTENDERS: readonly HttpContender[] = [
@@ -111,6 +113,15 @@ export const HTTP_CONTENDERS: readonly HttpContender[] = [
     library: 'sluice',
     store: 'memory',
     probeHeader: 'ratelimit',
+  },
+  {
+    id: 'fastify-sluice-memory-legacy',
+    label: "Fastify + sluice, memory, the peer's headers (`headers: 'legacy'`)",
+    framework: 'fastify',
+    library: 'sluice',
+    store: 'memory',
+    probeHeader: 'x-ratelimit-limit',
+    sluiceHeaders: 'legacy',
   },
   {
     id: 'fastify-sluice-redis',

@@ -12,6 +12,8 @@ import { SCENARIOS } from './contenders.js';
  */
 export const PEER_TARGETS: Readonly<Record<string, { readonly peer: string; readonly ratio: number }>> = {
   'fastify-sluice-memory': { peer: 'fastify-frl-memory', ratio: 1 },
+  // The same comparison with the same headers as the peer's default (X-RateLimit-Limit, -Remaining, -Reset).
+  'fastify-sluice-memory-legacy': { peer: 'fastify-frl-memory', ratio: 1 },
   'fastify-sluice-redis': { peer: 'fastify-frl-redis', ratio: 0.5 },
 };
 
