@@ -65,6 +65,10 @@ async function expressLimiter(contender: HttpContender, scenario: Scenario, cont
       const policy = floorPolicyValue(limits);
       return (req, res, next) => {
         const remaining = take(newKey ? headerKey(req.headers) : (req.socket.remoteAddress ?? ''));
+        if (remaining < 0) {
+          res.status(429).send('Too Many Requests');
+          return;
+        }
         res.setHeader('RateLimit-Policy', policy);
         res.setHeader('RateLimit', floorRateLimitValue(remaining));
         next();
@@ -155,6 +159,10 @@ async function startFastify(contender: HttpContender, scenario: Scenario, contex
       const policy = floorPolicyValue(limits);
       app.addHook('onRequest', (request, reply, done) => {
         const remaining = take(newKey ? keyFromHeader(request) : request.ip);
+        if (remaining < 0) {
+          reply.code(429).send('Too Many Requests');
+          return;
+        }
         reply.header('RateLimit-Policy', policy);
         reply.header('RateLimit', floorRateLimitValue(remaining));
         done();
