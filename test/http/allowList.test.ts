@@ -35,6 +35,14 @@ const ADDRESSES = [
   'FE80::1%eth0',
   'fe80::1%en0.5/64',
   'fe80::1%eth0 /64',
+  // As a client IP is read: a port and brackets are dropped.
+  '10.0.0.1:80',
+  '10.0.0.1:8080',
+  '[::1]',
+  '[fe80::1]',
+  '[2001:db8::1]:443',
+  '[fe80::1%eth0]',
+  '[::ffff:10.0.0.1]',
 ];
 
 /** Address-like but no valid address or range: an error, never a key that silently allows nothing. */
@@ -50,6 +58,8 @@ const INVALID_ADDRESSES = [
   '2001:db8:::1',
   '2001:db8::/129',
   'fe80::1%',
+  '[::1',
+  '10.0.0.1:99999',
   'a:b:c',
 ];
 

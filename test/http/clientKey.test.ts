@@ -51,6 +51,11 @@ describe('clientKey', () => {
   it('unwraps IPv4-mapped IPv6', () => {
     expect(clientKey('::ffff:203.0.113.7', 56)).toBe('203.0.113.7');
   });
+  it('unwraps only what starts with `::ffff:`: a dotted quad after any other seven characters is not the client', () => {
+    expect(clientKey('unknown1.2.3.4', 56)).toBeUndefined();
+    expect(clientKey('::fffe:1.2.3.4', false)).toBe('0:0:0:0:0:fffe:102:304');
+    expect(clientKey('::fffe:1.2.3.4', 56)).toBe(clientKey('::fffe:102:304', 56));
+  });
   it('unwraps an IPv4-mapped address by its short path exactly as the IPv6 parse does', () => {
     const octet = fc.oneof(fc.integer({ min: 0, max: 255 }).map(String), fc.constantFrom('00', '01', '256', '999', ''));
     fc.assert(
