@@ -37,7 +37,7 @@ import sluice, { type FastifyRouteRateLimitOptions } from '../../adapters/fastif
 import { RateLimitHeaders } from '../../src/http/headers.js';
 import { MemoryStore, RateLimiter } from '../../src/index.js';
 import type { Framework } from '../http/contenders.js';
-import { type FloorTake, floorLimiter, floorRateLimitValue } from '../lib/floorLimiter.js';
+import { type FloorLimits, type FloorTake, floorLimiter, floorPolicyValue, floorRateLimitValue } from '../lib/floorLimiter.js';
 import { ARM_HEADER, type Arm, KEY_HEADER, NEW_KEY_INTERVAL_MS, NEW_KEY_LIMITS, ONE_CLIENT_LIMITS } from './arms.js';
 import type { RequestTimer } from './requestTimer.js';
 
@@ -53,19 +53,25 @@ function benchKey(req: Request | FastifyRequest): string {
   return value;
 }
 
+/** A key scenario's limits for the floor limiter: the sluice arm's, with the interval in ms. */
+function floorLimits(newKey: boolean): FloorLimits {
+  return newKey
+    ? { capacity: NEW_KEY_LIMITS.capacity, refillRate: NEW_KEY_LIMITS.refillRate, intervalMs: NEW_KEY_INTERVAL_MS }
+    : { capacity: ONE_CLIENT_LIMITS.capacity, refillRate: ONE_CLIENT_LIMITS.refillRate, intervalMs: ONE_CLIENT_LIMITS.interval };
+}
+
 // The headers sluice sends in the one-client arm, for the headers-only arm; `r` varies, as sluice's does.
-const POLICY_VALUE = '"default";q=1000000000;w=1';
+const POLICY_VALUE = floorPolicyValue(floorLimits(false));
 let remaining = 0;
 const rateLimitValue = () => `"default";r=${999_999_000 + (remaining++ % 1000)};t=0`;
 
 /** The second limiter of the sluice-twice arm: other limits, so another namespace (not a double count). */
 const SECOND_LIMITS = { ...ONE_CLIENT_LIMITS, capacity: ONE_CLIENT_LIMITS.capacity - 1 } as const;
 
-/** The floor limiter of a floor-limiter arm, with its arm's limits. */
-function floorFor(arm: Arm): FloorTake {
-  return arm.newKey
-    ? floorLimiter({ capacity: NEW_KEY_LIMITS.capacity, refillRate: NEW_KEY_LIMITS.refillRate, intervalMs: NEW_KEY_INTERVAL_MS })
-    : floorLimiter({ ...ONE_CLIENT_LIMITS, intervalMs: 1000 });
+/** The floor limiter of a floor-limiter arm, with its arm's limits, and the `RateLimit-Policy` sluice sends for them. */
+function floorFor(arm: Arm): { take: FloorTake; policy: string } {
+  const limits = floorLimits(arm.newKey);
+  return { take: floorLimiter(limits), policy: floorPolicyValue(limits) };
 }
 
 /** A peer arm's limits, as its window: the sluice arm's capacity per interval of the same key scenario. */
@@ -87,7 +93,7 @@ function coreAndHeaders(): { limiter: RateLimiter; headers: RateLimitHeaders } {
  * same code and ten times the data.
  */
 function footprintCall(arm: Arm): (ip: string) => void {
-  const floor = () => floorLimiter({ ...ONE_CLIENT_LIMITS, intervalMs: 1000 });
+  const floor = () => floorLimiter(floorLimits(false));
   switch (arm.id) {
     case 'floor-only':
       return floor();
@@ -157,11 +163,11 @@ function expressLimiter(arm: Arm): RequestHandler | RequestHandler[] | undefined
       };
     case 'floor-limiter':
     case 'floor-limiter-newkey': {
-      const take = floorFor(arm);
+      const { take, policy } = floorFor(arm);
       const newKey = arm.newKey;
       return (req, res, next) => {
         const remaining = take(newKey ? benchKey(req) : (req.socket.remoteAddress ?? ''));
-        res.setHeader('RateLimit-Policy', POLICY_VALUE);
+        res.setHeader('RateLimit-Policy', policy);
         res.setHeader('RateLimit', floorRateLimitValue(remaining));
         next();
       };
@@ -280,11 +286,11 @@ function fastifyHook(arm: Arm): onRequestHookHandler | onRequestAsyncHookHandler
       };
     case 'floor-limiter':
     case 'floor-limiter-newkey': {
-      const take = floorFor(arm);
+      const { take, policy } = floorFor(arm);
       const newKey = arm.newKey;
       return (request, reply, done) => {
         const remaining = take(newKey ? benchKey(request) : request.ip);
-        reply.header('RateLimit-Policy', POLICY_VALUE);
+        reply.header('RateLimit-Policy', policy);
         reply.header('RateLimit', floorRateLimitValue(remaining));
         done();
       };
