@@ -119,6 +119,10 @@ describe('IpRangeSet', () => {
     for (const ip of ['[::1]x80', '[::1]-1', '[::ffff:10.1.2.3]x443', '10.1.2.3:000080', '[::1]:000080', '[::1]:123456']) {
       expect(set.has(ip), ip).toBe(false);
     }
+    // A port is digits only: a character above '9' or below '0' anywhere in it (which arithmetic alone would accept).
+    for (const ip of ['10.1.2.3:80a', '10.1.2.3:8/', '10.1.2.3:+80', '10.1.2.3: 80', '[::1]:8a', '[::1]:44.3']) {
+      expect(set.has(ip), ip).toBe(false);
+    }
     expect(set.has('[::1]:00080')).toBe(true);
     expect(set.has('10.1.2.3:00080')).toBe(true);
   });
@@ -136,6 +140,14 @@ describe('IpRangeSet', () => {
     ['10.0.0.0/x', /allowList\[0\].*prefix length/],
     ['::/129', /allowList\[0\].*prefix length/],
     ['not-an-ip', /allowList\[0\].*must be an IP or a CIDR range/],
+    // Ranges that are not addresses are refused as such; only an address with a port gets the port message.
+    ['not-an-ip/8', /allowList\[0\].*must be an IP or a CIDR range/],
+    ['[::1/64', /allowList\[0\].*must be an IP or a CIDR range/],
+    ['10.0.0.0:80/8', /allowList\[0\].*is a CIDR range with a port/],
+    ['[2001:db8::]:443/32', /allowList\[0\].*is a CIDR range with a port/],
+    // Brackets come in pairs: one alone is not stripped (and what it leaves would parse as another address).
+    ['[2001:db8::1/64', /allowList\[0\].*must be an IP or a CIDR range/],
+    ['2001:db8::1]/64', /allowList\[0\].*must be an IP or a CIDR range/],
     ['10.0.0.256', /allowList\[0\]/],
   ])('rejects %j naming the entry', (entry, message) => {
     expect(() => new IpRangeSet([entry], 'allowList')).toThrow(SluiceConfigError);
