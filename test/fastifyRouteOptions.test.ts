@@ -108,6 +108,22 @@ describe.each([
     expect(await statuses(server, 'POST', '/item', 2)).toEqual([200, 429]);
   });
 
+  it("a route's limit of its own takes none of the plugin's limit options: what it lacks is named under the route", async () => {
+    const server = await app({ ...wide, blockDuration: '1s', timeoutMs: 500 });
+    const refused = (rateLimit: object) => configError(() => server.get('/x', { config: { rateLimit } }, ok));
+    expect(refused({ refillRate: 5 }).message).toMatch(
+      /^sluice: option `config\.rateLimit\.capacity` must be a positive, .*; got undefined$/,
+    );
+    expect(refused({ capacity: 5 }).message).toBe(
+      'sluice: option `config.rateLimit.refillRate` must be a positive, finite number; got undefined',
+    );
+    expect(refused({ capacity: 5, refillRate: undefined, interval: '1s' }).option).toBe('config.rateLimit.refillRate');
+    expect(refused({ limits: [{ capacity: 2, interval: '1s' }] }).option).toBe('config.rateLimit.limits[0].refillRate');
+    // The plugin's other options (blockDuration, timeoutMs) are inherited and pass, as they did for the plugin.
+    server.get('/ok', { config: { rateLimit: two } }, ok);
+    expect(await statuses(server, 'GET', '/ok', 3)).toEqual([200, 200, 429]);
+  });
+
   it('`groupId` with a ready limiter is refused with its reason', () => {
     return app(wide).then((server) => {
       const limiter = new RateLimiter(two);

@@ -184,7 +184,7 @@ function resolveLimiter(options: Record<string, unknown>, ready: RateLimiter | u
  * resolved from, and what a plan's core is built from. Throws a SluiceConfigError naming `options` when it is not
  * an object or its keys cannot be listed, or the option whose reading throws.
  */
-export function httpOptionsSnapshot(options: unknown, extraNames: readonly string[] = []): Record<string, unknown> {
+export function httpOptionsSnapshot(options: unknown, extraNames: readonly string[]): Record<string, unknown> {
   if (options === null || typeof options !== 'object') {
     throw new SluiceConfigError('options', options, 'must be an object, e.g. { capacity: 20, refillRate: 100, interval: "1m" }');
   }

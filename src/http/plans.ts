@@ -5,7 +5,7 @@
  */
 import { SluiceConfigError } from '../core/errors.js';
 import { readOption } from '../core/unreadableArgument.js';
-import { LIMIT_OPTION_NAMES, type RateLimiterOptions } from '../limiter/limiterOptions.js';
+import { LIMIT_OPTION_NAMES, RATE_LIMITER_OPTION_NAMES, type RateLimiterOptions } from '../limiter/limiterOptions.js';
 import { RateLimiter } from '../limiter/rateLimiter.js';
 import type { Awaitable } from './callbackResults.js';
 import { underOption } from './optionPathPrefix.js';
@@ -27,8 +27,8 @@ export interface PlanChoice<Req> {
 const SHARED_LIMITER_OPTIONS = ['store', 'clock', 'timeoutMs', 'onStoreError', 'onDegraded', 'blockDuration'] as const;
 
 /**
- * Reads `plans`: an object of at least one plan, each a RateLimiter or an options object. Returns a plain copy,
- * read once; a plan whose reading throws is named `plans.<name>`, the object `plans` when its keys cannot be listed.
+ * Reads `plans`: an object of at least one plan, each a RateLimiter or an options object. Returns a copy without a
+ * prototype, each plan read once; a plan whose reading throws is named `plans.<name>`, the object `plans` when its keys cannot be listed.
  */
 export function readPlans(value: unknown, path: string): Readonly<Record<string, unknown>> | undefined {
   if (value === undefined) return undefined;
@@ -39,13 +39,14 @@ export function readPlans(value: unknown, path: string): Readonly<Record<string,
     return Object.keys(value);
   });
   if (names.length === 0) throw new SluiceConfigError(path, value, 'must name at least one plan');
-  const plans: Record<string, unknown> = {};
+  // No prototype, so a plan named `__proto__` is a plan like any other.
+  const plans: Record<string, unknown> = Object.create(null);
   for (const name of names) {
     const plan = readOption(`${path}.${name}`, value, () => (value as Record<string, unknown>)[name]);
     if (plan === null || typeof plan !== 'object') {
       throw new SluiceConfigError(`${path}.${name}`, plan, 'must be a RateLimiter or the options of one');
     }
-    Object.defineProperty(plans, name, { value: plan, enumerable: true, writable: true, configurable: true });
+    plans[name] = plan;
   }
   return plans;
 }
@@ -84,7 +85,7 @@ export function resolvePlans(options: Readonly<Record<string, unknown>>, ready: 
       limiters.set(name, plan as RateLimiter);
       continue;
     }
-    const own = snapshotOptions(plan as object, [], path);
+    const own = snapshotOptions(plan as object, RATE_LIMITER_OPTION_NAMES, path);
     try {
       limiters.set(name, new RateLimiter({ ...shared, prefix: `${prefix}plan:${name}:`, ...own } as RateLimiterOptions));
     } catch (error) {

@@ -140,16 +140,15 @@ export function routeOptions(
 }
 
 /**
- * Builds a route's core; an option error about one of the route's own options is named under the route
- * (`config.rateLimit.blocked.statusCode`), as the plugin's options are named at the top level.
+ * Builds a route's core; an option error is named under the route (`config.rateLimit.blocked.statusCode`). The
+ * plugin's options it inherits passed when the plugin was registered, so the fault is the route's: one of its own
+ * options, or one its limit of its own lacks (`config.rateLimit.refillRate`: a route's limit takes none of the plugin's).
  */
-function routeCore<Core>(build: () => Core, own: Readonly<Record<string, unknown>>): Core {
+function routeCore<Core>(build: () => Core): Core {
   try {
     return build();
   } catch (error) {
-    if (!(error instanceof SluiceConfigError)) throw error;
-    const root = error.option.split(/[.[]/)[0] as string;
-    throw Object.hasOwn(own, root) && own[root] !== undefined ? underOption(error, ROUTE_PATH) : error;
+    throw error instanceof SluiceConfigError ? underOption(error, ROUTE_PATH) : error;
   }
 }
 
@@ -193,7 +192,7 @@ export class RouteLimiters<Req extends object, Res, Made> {
     // Each option of the route read once, named under the route (`config.rateLimit.key`) when its reading throws.
     const own = snapshotOptions(config, [...httpAndLimiterNames(this.adapterNames), ...ROUTE_OPTIONS.names], ROUTE_PATH);
     const merged = routeOptions(this.plugin, this.pluginLimiter, own, shape, this.adapterNames, this.pluginPlans);
-    const core = routeCore(() => createHttpLimiter<Req, Res>(merged, this.framework, this.adapterNames), own);
+    const core = routeCore(() => createHttpLimiter<Req, Res>(merged, this.framework, this.adapterNames));
     this.checkGroup(own.groupId, core.limiter, `${methods.join(',')} ${shape.url}`);
     const limiter = { methods, where, made: this.make(core, merged) };
     made.push(limiter);

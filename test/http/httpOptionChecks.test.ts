@@ -208,6 +208,28 @@ describe('`plans` and `plan`', () => {
     }
   });
 
+  it("a plan's options are read as the top level's are: own and inherited, each once", () => {
+    let reads = 0;
+    const base = {
+      get capacity() {
+        reads++;
+        return 3;
+      },
+    };
+    const free = Object.assign(Object.create(base) as object, { refillRate: 1, interval: '1m' });
+    const limiter = resolveHttpOptions({ plans: { free }, plan }).plans?.get('free');
+    expect(limiter?.limits.map((band) => [band.capacity, band.refillRate, band.intervalMs])).toEqual([[3, 1, 60_000]]);
+    expect(reads).toBe(1);
+  });
+
+  it('a plan named `__proto__` (as JSON.parse makes one) is a plan like any other', () => {
+    const plans = JSON.parse('{"__proto__": {"capacity": 2, "refillRate": 1}, "free": {"capacity": 5, "refillRate": 1}}') as object;
+    const resolved = resolveHttpOptions({ plans, plan }).plans;
+    expect([...(resolved?.keys() ?? [])]).toEqual(['__proto__', 'free']);
+    expect(resolved?.get('__proto__')?.limits[0]?.capacity).toBe(2);
+    expect(resolved?.get('free')?.limits[0]?.capacity).toBe(5);
+  });
+
   it("a plan's bad option is named `plans.<name>.<option>`, with the limiter's expectation and the value once", () => {
     const capacity = rejected({ plans: { free: { capacity: 'ten tokens', refillRate: 1 } }, plan });
     const own = configError(() => new RateLimiter({ capacity: 'ten tokens', refillRate: 1 } as never)).message;
