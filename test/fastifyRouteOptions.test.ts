@@ -124,6 +124,16 @@ describe.each([
     expect(await statuses(server, 'GET', '/ok', 3)).toEqual([200, 200, 429]);
   });
 
+  it("an error about an option the route inherits keeps the plugin's name for it; the route's own is under the route", async () => {
+    const server = await app({ ...wide, cost: 3 });
+    const refused = (rateLimit: object) => configError(() => server.get('/x', { config: { rateLimit } }, ok));
+    // The plugin's cost of 3 is more than the route's capacity: the fault is in `cost`, which the route did not set.
+    expect(refused({ capacity: 2, refillRate: 1 }).option).toBe('cost');
+    expect(refused({ capacity: 2, refillRate: 1 }).message).toMatch(/^sluice: option `cost` /);
+    expect(refused({ capacity: 2, refillRate: 1, cost: undefined }).option).toBe('cost'); // undefined: the plugin's
+    expect(refused({ capacity: 2, refillRate: 1, cost: 4 }).option).toBe('config.rateLimit.cost');
+  });
+
   it('`groupId` with a ready limiter is refused with its reason', () => {
     return app(wide).then((server) => {
       const limiter = new RateLimiter(two);

@@ -70,6 +70,9 @@ const ROUTE_OPTIONS = declareOptions(
   PEER_OPTION_NAMES,
 );
 
+/** The options of a limit: a route that sets one sets the whole limit (see routeCore). */
+const LIMIT_ROOTS: ReadonlySet<string> = new Set([...LIMIT_OPTION_NAMES, 'limits']);
+
 /** Where a route's options are, in errors. */
 const ROUTE_PATH = 'config.rateLimit';
 
@@ -140,15 +143,19 @@ export function routeOptions(
 }
 
 /**
- * Builds a route's core; an option error is named under the route (`config.rateLimit.blocked.statusCode`). The
- * plugin's options it inherits passed when the plugin was registered, so the fault is the route's: one of its own
- * options, or one its limit of its own lacks (`config.rateLimit.refillRate`: a route's limit takes none of the plugin's).
+ * Builds a route's core. An option error is named under the route (`config.rateLimit.blocked.statusCode`) when it is
+ * about one of the route's own options, or about a limit option (`config.rateLimit.refillRate ... got undefined`): a
+ * route's limit of its own takes none of the plugin's. Any other is about an option the route inherits from the
+ * plugin (its `cost` above the route's capacity) and keeps the plugin's name for it (`cost`).
  */
-function routeCore<Core>(build: () => Core): Core {
+function routeCore<Core>(build: () => Core, own: Readonly<Record<string, unknown>>): Core {
   try {
     return build();
   } catch (error) {
-    throw error instanceof SluiceConfigError ? underOption(error, ROUTE_PATH) : error;
+    if (!(error instanceof SluiceConfigError)) throw error;
+    const root = error.option.split(/[.[]/)[0] as string;
+    const routes = (Object.hasOwn(own, root) && own[root] !== undefined) || LIMIT_ROOTS.has(root);
+    throw routes ? underOption(error, ROUTE_PATH) : error;
   }
 }
 
@@ -192,7 +199,7 @@ export class RouteLimiters<Req extends object, Res, Made> {
     // Each option of the route read once, named under the route (`config.rateLimit.key`) when its reading throws.
     const own = snapshotOptions(config, [...httpAndLimiterNames(this.adapterNames), ...ROUTE_OPTIONS.names], ROUTE_PATH);
     const merged = routeOptions(this.plugin, this.pluginLimiter, own, shape, this.adapterNames, this.pluginPlans);
-    const core = routeCore(() => createHttpLimiter<Req, Res>(merged, this.framework, this.adapterNames));
+    const core = routeCore(() => createHttpLimiter<Req, Res>(merged, this.framework, this.adapterNames), own);
     this.checkGroup(own.groupId, core.limiter, `${methods.join(',')} ${shape.url}`);
     const limiter = { methods, where, made: this.make(core, merged) };
     made.push(limiter);
