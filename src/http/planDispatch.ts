@@ -18,6 +18,9 @@ export interface RequestLimiter<Req extends object, Res> {
   handle(req: Req, res: Res, next: Next): void;
 }
 
+/** How many plan names the error for a name that is not a plan lists. */
+const PLANS_NAMED = 10;
+
 /** Dispatches each request to the HttpLimiter of its plan. */
 export class PlannedHttpLimiter<Req extends object, Res> implements RequestLimiter<Req, Res> {
   readonly limiter: RateLimiter;
@@ -40,7 +43,9 @@ export class PlannedHttpLimiter<Req extends object, Res> implements RequestLimit
     for (const [name, limiter] of plans) {
       this.byName.set(name, new HttpLimiter<Req, Res>(resolveHttpOptions<Req, Res>({ ...httpOnly, limiter }, extraNames), framework));
     }
-    this.names = [...plans.keys()].map((name) => JSON.stringify(name)).join(', ');
+    // The first few, so that a wrong name costs a short message however many plans there are.
+    const shown = [...plans.keys()].slice(0, PLANS_NAMED).map((name) => JSON.stringify(name));
+    this.names = shown.join(', ') + (plans.size > PLANS_NAMED ? ` and ${plans.size - PLANS_NAMED} more` : '');
   }
 
   /** The core of each plan, by name. */

@@ -102,6 +102,18 @@ describe.each(FRAMEWORK_TARGETS)('$name', (target) => {
         expect(JSON.parse(unknown.body).message).toMatch(/`plan`.*"free", "paid".*"gold"/);
       },
     );
+
+    it('a name that is not a plan gets an error naming the first ten plans and how many more, however many there are', async () => {
+      const plans = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`p${i}`, { capacity: 1, refillRate: 1 }]));
+      const app = await target.start({ plans, plan: () => 'gold' });
+      const reply = await app.get('/');
+      expect(reply.status).toBe(500);
+      const { message } = JSON.parse(reply.body) as { message: string };
+      expect(message).toContain(`must return the name of a plan: ${Array.from({ length: 10 }, (_, i) => `"p${i}"`).join(', ')} and 2 more`);
+      expect(message).not.toContain('"p10"');
+      const ten = await target.start({ plans: Object.fromEntries(Object.entries(plans).slice(0, 10)), plan: () => 'gold' });
+      expect(JSON.parse((await ten.get('/')).body).message).toMatch(/"p8", "p9"; got "gold"$/);
+    });
   });
 
   it('rateLimitOf(req) is undefined for a request no limiter counted (skipped)', async () => {
