@@ -134,6 +134,18 @@ describe.each([
     expect(refused({ capacity: 2, refillRate: 1, cost: 4 }).option).toBe('config.rateLimit.cost');
   });
 
+  it("a group without limits of its own under a plugin with plans is refused (it cannot follow each request's plan)", async () => {
+    const plans = { free: { capacity: 1, refillRate: 1 }, pro: { capacity: 5, refillRate: 1 } };
+    const server = await app({ plans, plan: () => 'pro' });
+    expect(configError(() => server.get('/g', { config: { rateLimit: { groupId: 'g' } } }, ok)).message).toBe(
+      'sluice: option `config.rateLimit.groupId` needs limits (or plans) of its own under a plugin with `plans`: a group\'s routes share one bucket per key, with one limit; got "g"',
+    );
+    server.get('/own', { config: { rateLimit: { groupId: 'h', ...two } } }, ok);
+    server.get('/plain', ok);
+    expect(await statuses(server, 'GET', '/own', 3)).toEqual([200, 200, 429]);
+    expect(await statuses(server, 'GET', '/plain', 6)).toEqual([200, 200, 200, 200, 200, 429]);
+  });
+
   it('`groupId` with a ready limiter is refused with its reason', () => {
     return app(wide).then((server) => {
       const limiter = new RateLimiter(two);

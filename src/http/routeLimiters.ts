@@ -121,6 +121,13 @@ export function routeOptions(
     // The plugin's plans (their limiters, so their buckets are the plugin's), else its limiter.
     if (pluginPlans !== undefined) merged.plans = Object.fromEntries(pluginPlans);
     else merged.limiter = pluginLimiter;
+  } else if (!ownLimit && pluginPlans !== undefined) {
+    // The plugin's limit depends on each request's plan; a group's bucket per key has one limit.
+    throw new SluiceConfigError(
+      'config.rateLimit.groupId',
+      groupId,
+      "needs limits (or plans) of its own under a plugin with `plans`: a group's routes share one bucket per key, with one limit",
+    );
   } else {
     // Stryker disable next-line ConditionalExpression: equivalent, the limiter reads an option set to undefined as not given
     for (const name of INHERITED_LIMITER_OPTIONS) if (plugin[name] !== undefined) merged[name] = plugin[name];
