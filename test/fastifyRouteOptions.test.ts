@@ -124,6 +124,14 @@ describe.each([
     expect(await statuses(server, 'GET', '/ok', 3)).toEqual([200, 200, 429]);
   });
 
+  it("a plan's option error inside a route is named by its whole path, even when the plan's name has a comma", async () => {
+    const server = await app(wide);
+    const plans = { 'a, b': { capacity: 'ten', refillRate: 1 } };
+    const error = configError(() => server.get('/x', { config: { rateLimit: { plans, plan: () => 'a, b' } } }, ok));
+    expect(error.option).toBe('config.rateLimit.plans.a, b.capacity');
+    expect(error.message).toMatch(/^sluice: option `config\.rateLimit\.plans\.a, b\.capacity` must be a positive, .*; got "ten"$/);
+  });
+
   it("an error about an option the route inherits keeps the plugin's name for it; the route's own is under the route", async () => {
     const server = await app({ ...wide, cost: 3 });
     const refused = (rateLimit: object) => configError(() => server.get('/x', { config: { rateLimit } }, ok));
