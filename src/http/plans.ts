@@ -28,7 +28,8 @@ const SHARED_LIMITER_OPTIONS = ['store', 'clock', 'timeoutMs', 'onStoreError', '
 
 /**
  * Reads `plans`: an object of at least one plan, each a RateLimiter or an options object. Returns a copy without a
- * prototype, each plan read once; a plan whose reading throws is named `plans.<name>`, the object `plans` when its keys cannot be listed.
+ * prototype, each plan read once; a plan whose reading throws is named `plans.<name>`, the object `plans` when its
+ * keys cannot be listed.
  */
 export function readPlans(value: unknown, path: string): Readonly<Record<string, unknown>> | undefined {
   if (value === undefined) return undefined;

@@ -112,7 +112,7 @@ export function routeOptions(
   if (own.limiter !== undefined) {
     if (groupId !== undefined) {
       throw new SluiceConfigError(
-        'config.rateLimit.groupId',
+        `${ROUTE_PATH}.groupId`,
         groupId,
         'cannot be combined with `limiter`: routes given one limiter share its buckets already',
       );
@@ -124,7 +124,7 @@ export function routeOptions(
   } else if (!ownLimit && pluginPlans !== undefined) {
     // The plugin's limit depends on each request's plan; a group's bucket per key has one limit.
     throw new SluiceConfigError(
-      'config.rateLimit.groupId',
+      `${ROUTE_PATH}.groupId`,
       groupId,
       "needs limits (or plans) of its own under a plugin with `plans`: a group's routes share one bucket per key, with one limit",
     );
@@ -219,7 +219,7 @@ export class RouteLimiters<Req extends object, Res, Made> {
     if (first === undefined) this.groups.set(groupId, { limiter, route });
     else if (first.limiter.store !== limiter.store || first.limiter.policy.namespace !== limiter.policy.namespace) {
       throw new SluiceConfigError(
-        'config.rateLimit.groupId',
+        `${ROUTE_PATH}.groupId`,
         groupId,
         `is used by ${first.route} and ${route} with other limits, prefixes or stores; give the routes of one group the same limits`,
       );
