@@ -19,7 +19,7 @@ export type Awaitable<T> = T | PromiseLike<T>;
  */
 export function usableKey(value: unknown): string {
   if (typeof value === 'string' && value.length !== 0) return value;
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (Number.isFinite(value)) return String(value);
   throw new SluiceArgumentError(
     'key',
     value,

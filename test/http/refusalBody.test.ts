@@ -77,6 +77,7 @@ describe('a static body that cannot be sent is refused at construction', () => {
     const bodies: [unknown, string][] = [
       ['Slow down', 'Slow down'],
       [Buffer.from('raw bytes'), 'raw bytes'],
+      [unserialisableBuffer(), 'raw bytes'],
       [{ error: 'slow down', nested: { list: [1, 2] } }, '{"error":"slow down","nested":{"list":[1,2]}}'],
       [['slow', 'down'], '["slow","down"]'],
     ];
@@ -88,6 +89,17 @@ describe('a static body that cannot be sent is refused at construction', () => {
     }
   });
 });
+
+/** A Buffer whose JSON cannot be made: it is still sent, as its bytes, as both frameworks send every Buffer. */
+function unserialisableBuffer(): Buffer {
+  const bytes = Buffer.from('raw bytes');
+  Object.defineProperty(bytes, 'toJSON', {
+    value: () => {
+      throw new Error('a Buffer is sent as its bytes, never as JSON');
+    },
+  });
+  return bytes;
+}
 
 /** What a `message` function may return but the frameworks cannot send alike. */
 function unusable(): [string, unknown, string][] {
@@ -142,6 +154,7 @@ describe.each(FRAMEWORK_TARGETS)('$name', (target) => {
     const bodies: [unknown, string][] = [
       ['Slow down', 'Slow down'],
       [Buffer.from('raw bytes'), 'raw bytes'],
+      [unserialisableBuffer(), 'raw bytes'],
       [{ error: 'slow down' }, '{"error":"slow down"}'],
     ];
     for (const [body, sent] of bodies) {
