@@ -202,8 +202,8 @@ function register(instance: FastifyInstance, options: FastifyRateLimitOptions): 
     pluginCore.limiter,
     fastify,
     ROUTE_ADAPTER_OPTION_NAMES,
-    (core, merged) => ({
-      hook: hookName(merged.hook, 'config.rateLimit.hook'),
+    (core, merged, path) => ({
+      hook: hookName(merged.hook, `${path}.hook`),
       handler: hookFor(core),
     }),
     pluginCore instanceof PlannedHttpLimiter ? pluginCore.options.plans : undefined,
@@ -214,7 +214,7 @@ function register(instance: FastifyInstance, options: FastifyRateLimitOptions): 
       if (hookOptions === null || typeof hookOptions !== 'object') {
         throw new SluiceConfigError('rateLimit(options)', hookOptions, 'must be an options object or nothing');
       }
-      return routes.forRoute(hookOptions as Record<string, unknown>, DECORATOR_SHAPE).handler;
+      return routes.forRoute(hookOptions as Record<string, unknown>, DECORATOR_SHAPE, 'rateLimit(options)').handler;
     },
   };
   // fastify-plugin runs this in the registering instance's context, and a child context inherits its
@@ -237,7 +237,7 @@ function register(instance: FastifyInstance, options: FastifyRateLimitOptions): 
       if (config === null || typeof config !== 'object') {
         throw new SluiceConfigError('config.rateLimit', config, 'must be an options object or false');
       }
-      entry = routes.forRoute(config as Record<string, unknown>, routeOptions);
+      entry = routes.forRoute(config as Record<string, unknown>, routeOptions, 'config.rateLimit');
     }
     const existing = routeOptions[entry.hook];
     routeOptions[entry.hook] = (

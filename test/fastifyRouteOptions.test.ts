@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import sluice from '../adapters/fastify.js';
 import { MemoryStore, RateLimiter } from '../src/index.js';
 import { configError } from './http/configError.js';
+import { FailingStore } from './setup/failingStore.js';
 
 type Factory = typeof fastify5;
 type Method = 'GET' | 'POST' | 'HEAD';
@@ -167,18 +168,119 @@ describe.each([
     const server = await app(wide);
     server.route({ method: ['GET', 'POST'], url: '/login', config: { rateLimit: { ...two, groupId: 'login' } }, handler: ok });
     expect(configError(() => server.post('/otp', { config: { rateLimit: { ...two, capacity: 3, groupId: 'login' } } }, ok)).message).toBe(
-      'sluice: option `config.rateLimit.groupId` is used by GET,POST /login and POST /otp with other limits, prefixes or stores; ' +
+      'sluice: option `config.rateLimit.groupId` is used by GET,POST /login and POST /otp with other limits, plans, prefixes or stores; ' +
         'give the routes of one group the same limits; got "login"',
     );
     expect(
       configError(() => server.post('/other', { config: { rateLimit: { ...two, groupId: 'login', store: new MemoryStore() } } }, ok))
         .message,
     ).toBe(
-      'sluice: option `config.rateLimit.groupId` is used by GET,POST /login and POST /other with other limits, prefixes or stores; ' +
+      'sluice: option `config.rateLimit.groupId` is used by GET,POST /login and POST /other with other limits, plans, prefixes or stores; ' +
         'give the routes of one group the same limits; got "login"',
     );
     server.post('/same', { config: { rateLimit: { ...two, groupId: 'login' } } }, ok);
     expect(await statuses(server, 'POST', '/login', 1)).toEqual([200]);
     expect(await statuses(server, 'POST', '/same', 2)).toEqual([200, 429]);
+  });
+
+  it('a group whose routes choose among other plans, or plans with other limits, is refused; the same plans share each bucket', async () => {
+    const server = await app(wide);
+    const plans = { free: two, pro: wide };
+    server.get('/a', { config: { rateLimit: { groupId: 'g', plans, plan: byHeader } } }, ok);
+    const others: [string, object][] = [
+      ['a plan with another limit', { plans: { free: two, pro: { ...wide, capacity: 50 } }, plan: byHeader }],
+      ['one plan fewer', { plans: { free: two }, plan: byHeader }],
+      ['one plan more', { plans: { ...plans, team: wide }, plan: byHeader }],
+      ['another plan name', { plans: { free: two, paid: wide }, plan: byHeader }],
+      ['one limit instead of plans', two],
+    ];
+    for (const [what, rateLimit] of others) {
+      const refused = configError(() => server.get(`/${what}`, { config: { rateLimit: { groupId: 'g', ...rateLimit } } }, ok));
+      expect([what, refused.message]).toEqual([
+        what,
+        `sluice: option \`config.rateLimit.groupId\` is used by GET /a and GET /${what} with other limits, plans, prefixes or stores; ` +
+          'give the routes of one group the same limits; got "g"',
+      ]);
+    }
+    // The same plans in another order count in the same buckets, each plan in its own.
+    server.get('/b', { config: { rateLimit: { groupId: 'g', plans: { pro: wide, free: two }, plan: byHeader } } }, ok);
+    expect(await statuses(server, 'GET', '/a', 1, { 'x-plan': 'free' })).toEqual([200]);
+    expect(await statuses(server, 'GET', '/b', 2, { 'x-plan': 'free' })).toEqual([200, 429]);
+    expect(await statuses(server, 'GET', '/b', 1, { 'x-plan': 'pro' })).toEqual([200]);
+  });
+
+  it("a group of one limit refuses a route with plans whose only plan has that limit (each plan's buckets are its own)", async () => {
+    const server = await app(wide);
+    server.get('/a', { config: { rateLimit: { groupId: 'g', ...two } } }, ok);
+    expect(
+      configError(() => server.get('/b', { config: { rateLimit: { groupId: 'g', plans: { '': two }, plan: () => '' } } }, ok)).option,
+    ).toBe('config.rateLimit.groupId');
+  });
+
+  it.each([
+    ['a limit of its own', { ...two }],
+    ['a groupId', { groupId: 'g' }],
+    ['blockDuration alone', { blockDuration: '2h' as const }],
+  ])(
+    "a route with %s under a plugin given a ready limiter takes that limiter's store failure policy, as under inline options",
+    async (_what, rateLimit) => {
+      for (const onStoreError of ['deny', 'allow'] as const) {
+        const degraded: string[] = [];
+        const limiter = new RateLimiter({
+          ...two,
+          store: new FailingStore('reject'),
+          onStoreError,
+          onDegraded: (event) => degraded.push(event.policy),
+        });
+        const server = await app({ limiter });
+        server.get('/route', { config: { rateLimit } }, ok);
+        expect([onStoreError, await statuses(server, 'GET', '/route', 1)]).toEqual([onStoreError, [onStoreError === 'deny' ? 429 : 200]]);
+        expect(degraded).toEqual([onStoreError]);
+      }
+    },
+  );
+
+  it.each([
+    ['a limit of its own', two],
+    ['a groupId', { groupId: 'g' }],
+  ])("a route with %s under a plugin given a ready limiter takes that limiter's blockDuration", async (_what, rateLimit) => {
+    const limiter = new RateLimiter({ ...two, blockDuration: '2h' });
+    const server = await app({ limiter });
+    server.get('/route', { config: { rateLimit } }, ok);
+    expect(await statuses(server, 'GET', '/route', 2)).toEqual([200, 200]);
+    const refused = await server.inject({ method: 'GET', url: '/route' });
+    expect([refused.statusCode, refused.headers['retry-after']]).toEqual([429, '7200']);
+  });
+
+  it("a route that sets only a limiter option (blockDuration, timeoutMs, onStoreError) gets a limiter of its own with the plugin's limit", async () => {
+    for (const inline of [true, false]) {
+      const server = await app(inline ? two : { limiter: new RateLimiter(two) });
+      server.get('/blocking', { config: { rateLimit: { blockDuration: '2h' } } }, ok);
+      server.get('/patient', { config: { rateLimit: { timeoutMs: 500, onStoreError: 'deny' } } }, ok);
+      server.get('/plain', ok);
+      expect([inline, await statuses(server, 'GET', '/blocking', 3)]).toEqual([inline, [200, 200, 429]]);
+      // Its own bucket, with its own block: the plugin's routes are not counted there.
+      expect((await server.inject({ method: 'GET', url: '/blocking' })).headers['retry-after']).toBe('7200');
+      expect(await statuses(server, 'GET', '/patient', 3)).toEqual([200, 200, 429]);
+      expect(await statuses(server, 'GET', '/plain', 3)).toEqual([200, 200, 429]);
+    }
+  });
+
+  it('a route that sets only a limiter option under a plugin with plans is refused: the plugin has no one limit to give it', async () => {
+    const server = await app({ plans: { free: two, pro: wide }, plan: byHeader });
+    expect(configError(() => server.get('/x', { config: { rateLimit: { blockDuration: '2h' } } }, ok)).message).toBe(
+      'sluice: option `config.rateLimit.blockDuration` needs limits (or plans) of its own under a plugin with `plans`: ' +
+        'this option makes a limiter of the route’s, with one limit; got "2h"',
+    );
+  });
+
+  it('`fastify.rateLimit(options)` names its options `rateLimit(options)` in errors, as the user wrote them', async () => {
+    const server = await app(wide);
+    expect(configError(() => server.rateLimit({ capacity: -1, refillRate: 1, interval: '1s' })).option).toBe('rateLimit(options).capacity');
+    expect(configError(() => server.rateLimit({ hook: 'onSend' as never })).option).toBe('rateLimit(options).hook');
+    expect(configError(() => server.rateLimit({ groupId: '' })).option).toBe('rateLimit(options).groupId');
+    expect(configError(() => server.rateLimit({ limiter: new RateLimiter(two), groupId: 'g' } as never)).option).toBe(
+      'rateLimit(options).groupId',
+    );
   });
 });

@@ -214,3 +214,51 @@ describe('RateLimiter: bad input', () => {
     expect(() => new MemoryStore({ sweepInterval: 'often' as never })).toThrow(/`sweepInterval`/);
   });
 });
+
+describe('sharedOptions', () => {
+  it('are the defaults a limiter was built with when none were given', () => {
+    const limiter = new RateLimiter({ capacity: 1, refillRate: 1, interval: '1s' });
+    expect(limiter.sharedOptions).toStrictEqual({
+      store: limiter.store,
+      clock: undefined,
+      timeoutMs: 100,
+      onStoreError: 'allow',
+      onDegraded: undefined,
+      blockDuration: undefined,
+    });
+  });
+
+  it('are the options as given (blockDuration in whole ms), frozen, and make a limiter that fails and blocks alike', () => {
+    const store = new MemoryStore();
+    const clock = () => 1_000;
+    const onDegraded = () => {};
+    const fallback = new RateLimiter({ capacity: 1, refillRate: 1, interval: '1s' });
+    const limiter = new RateLimiter({
+      capacity: 10,
+      refillRate: 10,
+      interval: '1m',
+      store,
+      clock,
+      timeoutMs: 250,
+      onStoreError: fallback,
+      onDegraded,
+      blockDuration: '2m',
+    });
+    expect(limiter.sharedOptions).toStrictEqual({
+      store,
+      clock,
+      timeoutMs: 250,
+      onStoreError: fallback,
+      onDegraded,
+      blockDuration: 120_000,
+    });
+    expect(Object.isFrozen(limiter.sharedOptions)).toBe(true);
+    const beside = new RateLimiter({ ...limiter.sharedOptions, capacity: 3, refillRate: 3, interval: '1h', prefix: 'beside:' });
+    expect([beside.store, beside.timeoutMs, beside.blockMs, beside.sharedOptions]).toStrictEqual([
+      store,
+      250,
+      120_000,
+      limiter.sharedOptions,
+    ]);
+  });
+});

@@ -5,7 +5,12 @@
  */
 import { SluiceConfigError } from '../core/errors.js';
 import { readOption } from '../core/unreadableArgument.js';
-import { LIMIT_OPTION_NAMES, RATE_LIMITER_OPTION_NAMES, type RateLimiterOptions } from '../limiter/limiterOptions.js';
+import {
+  LIMIT_OPTION_NAMES,
+  RATE_LIMITER_OPTION_NAMES,
+  type RateLimiterOptions,
+  SHARED_LIMITER_OPTION_NAMES,
+} from '../limiter/limiterOptions.js';
 import { RateLimiter } from '../limiter/rateLimiter.js';
 import type { Awaitable } from './callbackResults.js';
 import { underOption } from './optionPathPrefix.js';
@@ -22,9 +27,6 @@ export interface PlanChoice<Req> {
   /** The plan of a request: one of the names of `plans` (another name is an error for the error handler). */
   plan: (req: Req) => Awaitable<string>;
 }
-
-/** Limiter options a plan given as options takes from the top level (not the limit itself). */
-const SHARED_LIMITER_OPTIONS = ['store', 'clock', 'timeoutMs', 'onStoreError', 'onDegraded', 'blockDuration'] as const;
 
 /**
  * Reads `plans`: an object of at least one plan, each a RateLimiter or an options object. Returns a copy without a
@@ -78,7 +80,7 @@ export function resolvePlans(options: Readonly<Record<string, unknown>>, ready: 
   const prefix = typeof options.prefix === 'string' ? options.prefix : 'sl:';
   const shared: Record<string, unknown> = {};
   // Stryker disable next-line ConditionalExpression: equivalent, the limiter reads an option set to undefined as not given
-  for (const name of SHARED_LIMITER_OPTIONS) if (options[name] !== undefined) shared[name] = options[name];
+  for (const name of SHARED_LIMITER_OPTION_NAMES) if (options[name] !== undefined) shared[name] = options[name];
   const limiters = new Map<string, RateLimiter>();
   for (const [name, plan] of Object.entries(plans)) {
     const path = `plans.${name}`;

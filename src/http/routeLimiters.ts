@@ -11,13 +11,18 @@
 import { SluiceConfigError } from '../core/errors.js';
 import { declareOptions } from '../core/optionSchema.js';
 import { PEER_OPTION_NAMES, type PeerOptionName } from '../core/peerOptionNames.js';
-import { LIMIT_OPTION_NAMES, type RateLimiterOptions } from '../limiter/limiterOptions.js';
+import {
+  LIMIT_OPTION_NAMES,
+  RATE_LIMITER_OPTION_NAMES,
+  type RateLimiterOptions,
+  SHARED_LIMITER_OPTION_NAMES,
+} from '../limiter/limiterOptions.js';
 import type { RateLimiter } from '../limiter/rateLimiter.js';
 import type { HttpFramework } from './httpFramework.js';
 import { HTTP_OPTION_NAMES, type HttpOptions, httpAndLimiterNames, type NoInlineLimit } from './httpLimitOptions.js';
 import { underOption } from './optionPathPrefix.js';
 import { snapshotOptions } from './optionsSnapshot.js';
-import { createHttpLimiter, type RequestLimiter } from './planDispatch.js';
+import { createHttpLimiter, PlannedHttpLimiter, type RequestLimiter } from './planDispatch.js';
 import { groupPrefix, routePrefix } from './routePrefix.js';
 
 /** What the core needs to know of a route. */
@@ -55,9 +60,6 @@ export type RouteLimitOptions<Req, Res> = HttpOptions<Req, Res> &
 /** Every peer library's option name, as a property that cannot be set. */
 export type NoPeerOptions = { [K in PeerOptionName]?: never };
 
-/** Limiter options a route's own limiter takes from the plugin's inline options (not the limit itself). */
-const INHERITED_LIMITER_OPTIONS = ['store', 'clock', 'timeoutMs', 'onStoreError', 'onDegraded', 'blockDuration'] as const;
-
 /** What a route takes beside the HTTP and limiter options (and the adapter's own, such as Fastify's `hook`). */
 const ROUTE_OPTIONS = declareOptions(
   {
@@ -73,8 +75,11 @@ const ROUTE_OPTIONS = declareOptions(
 /** The options of a limit: a route that sets one sets the whole limit (see routeCore). */
 const LIMIT_ROOTS: ReadonlySet<string> = new Set([...LIMIT_OPTION_NAMES, 'limits']);
 
-/** Where a route's options are, in errors. */
-const ROUTE_PATH = 'config.rateLimit';
+/**
+ * The limiter options that are not a limit (`blockDuration`, `timeoutMs`, `store`...): a route that sets one gets a
+ * limiter of its own, with the plugin's limit unless it sets one too.
+ */
+const LIMITER_SETTING_NAMES = RATE_LIMITER_OPTION_NAMES.filter((name) => !LIMIT_ROOTS.has(name));
 
 /** One route limiter, as the adapter made it: `made` is what the adapter built (its hook) from the core. */
 interface RouteLimiter<Made> {
@@ -86,8 +91,10 @@ interface RouteLimiter<Made> {
 
 /**
  * The options of a route's own limiter: the plugin's HTTP options (and `adapterNames`), overridden by the
- * route's; the plugin's limiter when the route has no limit of its own, else its store under the route's
- * or group's prefix.
+ * route's; the plugin's limiter when the route has no limit or limiter option of its own, else the plugin's store
+ * under the route's or group's prefix, with the plugin's limit unless the route has its own. `path` names the
+ * route's options in errors (`config.rateLimit`). Throws a SluiceConfigError for a `groupId` beside `limiter`, and
+ * for a route that needs one limit per key under a plugin with `plans` but has none of its own.
  */
 export function routeOptions(
   plugin: Readonly<Record<string, unknown>>,
@@ -95,7 +102,8 @@ export function routeOptions(
   route: Readonly<Record<string, unknown>>,
   shape: RouteShape,
   adapterNames: readonly string[],
-  pluginPlans?: ReadonlyMap<string, RateLimiter>,
+  pluginPlans: ReadonlyMap<string, RateLimiter> | undefined,
+  path: string,
 ): Record<string, unknown> {
   const merged: Record<string, unknown> = {};
   for (const name of [...HTTP_OPTION_NAMES, ...adapterNames]) {
@@ -103,34 +111,39 @@ export function routeOptions(
     // Stryker disable next-line ConditionalExpression: equivalent, every reader takes an option set to undefined as not given
     if (plugin[name] !== undefined) merged[name] = plugin[name];
   }
-  const { groupId } = ROUTE_OPTIONS.read(route, ROUTE_PATH, httpAndLimiterNames(adapterNames));
+  const { groupId } = ROUTE_OPTIONS.read(route, path, httpAndLimiterNames(adapterNames));
   const { groupId: _, ...own } = route;
   const ownPlans = own.plans !== undefined;
   const ownLimit = ownPlans || own.limits !== undefined || LIMIT_OPTION_NAMES.some((name) => own[name] !== undefined);
+  // `blockDuration`, `timeoutMs`... belong to a limiter: the route's own, with buckets of its own, as every route's
+  // `config.rateLimit` gets a child store of its own in @fastify/rate-limit.
+  const setting = LIMITER_SETTING_NAMES.find((name) => own[name] !== undefined);
   // A route with a limit (or plans) of its own, or a ready limiter, does not choose among the plugin's plans.
   if (own.limiter !== undefined || (ownLimit && !ownPlans)) merged.plan = undefined;
   if (own.limiter !== undefined) {
     if (groupId !== undefined) {
       throw new SluiceConfigError(
-        `${ROUTE_PATH}.groupId`,
+        `${path}.groupId`,
         groupId,
         'cannot be combined with `limiter`: routes given one limiter share its buckets already',
       );
     }
-  } else if (!ownLimit && groupId === undefined) {
+  } else if (!ownLimit && groupId === undefined && setting === undefined) {
     // The plugin's plans (their limiters, so their buckets are the plugin's), else its limiter.
     if (pluginPlans !== undefined) merged.plans = Object.fromEntries(pluginPlans);
     else merged.limiter = pluginLimiter;
   } else if (!ownLimit && pluginPlans !== undefined) {
-    // The plugin's limit depends on each request's plan; a group's bucket per key has one limit.
-    throw new SluiceConfigError(
-      `${ROUTE_PATH}.groupId`,
-      groupId,
-      "needs limits (or plans) of its own under a plugin with `plans`: a group's routes share one bucket per key, with one limit",
-    );
+    // The plugin's limit depends on each request's plan; the route's one limiter has one limit.
+    const [option, value, why] =
+      groupId !== undefined
+        ? ['groupId', groupId, "a group's routes share one bucket per key, with one limit"]
+        : [setting as string, own[setting as string], 'this option makes a limiter of the route’s, with one limit'];
+    throw new SluiceConfigError(`${path}.${option}`, value, `needs limits (or plans) of its own under a plugin with \`plans\`: ${why}`);
   } else {
+    // A ready limiter's store and failure policy, as the plugin's inline options would give them.
+    const inherited: Readonly<Record<string, unknown>> = plugin.limiter !== undefined ? pluginLimiter.sharedOptions : plugin;
     // Stryker disable next-line ConditionalExpression: equivalent, the limiter reads an option set to undefined as not given
-    for (const name of INHERITED_LIMITER_OPTIONS) if (plugin[name] !== undefined) merged[name] = plugin[name];
+    for (const name of SHARED_LIMITER_OPTION_NAMES) if (inherited[name] !== undefined) merged[name] = inherited[name];
     // The plugin's store (even its default MemoryStore), under a prefix of the route's or the group's own.
     merged.store = pluginLimiter.store;
     const base = pluginLimiter.policy.prefix;
@@ -150,47 +163,66 @@ export function routeOptions(
 }
 
 /**
- * Builds a route's core. An option error is named under the route (`config.rateLimit.blocked.statusCode`) when it is
- * about one of the route's own options, or about a limit option (`config.rateLimit.refillRate ... got undefined`): a
- * route's limit of its own takes none of the plugin's. Any other is about an option the route inherits from the
- * plugin (its `cost` above the route's capacity) and keeps the plugin's name for it (`cost`).
+ * Builds a route's core. An option error is named under the route (`config.rateLimit.blocked.statusCode`, under `path`)
+ * when it is about one of the route's own options, or about a limit option (`config.rateLimit.refillRate ... got
+ * undefined`): a route's limit of its own takes none of the plugin's. Any other is about an option the route inherits
+ * from the plugin (its `cost` above the route's capacity) and keeps the plugin's name for it (`cost`).
  */
-function routeCore<Core>(build: () => Core, own: Readonly<Record<string, unknown>>): Core {
+function routeCore<Core>(build: () => Core, own: Readonly<Record<string, unknown>>, path: string): Core {
   try {
     return build();
   } catch (error) {
     if (!(error instanceof SluiceConfigError)) throw error;
     const root = error.option.split(/[.[]/)[0] as string;
     const routes = (Object.hasOwn(own, root) && own[root] !== undefined) || LIMIT_ROOTS.has(root);
-    throw routes ? underOption(error, ROUTE_PATH) : error;
+    throw routes ? underOption(error, path) : error;
   }
+}
+
+/** The limiters whose buckets a route's core counts in, by plan name ('' for a core without plans). */
+function bucketsOf<Req extends object, Res>(core: RequestLimiter<Req, Res>): ReadonlyMap<string, RateLimiter> {
+  if (!(core instanceof PlannedHttpLimiter)) return new Map([['', core.limiter]]);
+  return new Map([...core.plans].map(([name, plan]) => [name, plan.options.limiter]));
+}
+
+/** Whether two cores count in the same buckets: the same plans, each on the same store and namespace. */
+function sameBuckets(a: ReadonlyMap<string, RateLimiter>, b: ReadonlyMap<string, RateLimiter>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [name, limiter] of a) {
+    const other = b.get(name);
+    if (other === undefined || other.store !== limiter.store || other.policy.namespace !== limiter.policy.namespace) return false;
+  }
+  return true;
 }
 
 /**
  * The route limiters under one plugin registration. Each route options object gets its limiter once; the
- * automatic HEAD route of a GET shares the GET's; the routes of one `groupId` must share store and limits.
+ * automatic HEAD route of a GET shares the GET's; the routes of one `groupId` must share store, limits and plans.
  */
 export class RouteLimiters<Req extends object, Res, Made> {
   /** A route's options object → the limiters made for it. */
   private readonly byConfig = new WeakMap<object, RouteLimiter<Made>[]>();
-  /** groupId → its first route's limiter: every route of a group must share its namespace and store. */
-  private readonly groups = new Map<string, { limiter: RateLimiter; route: string }>();
+  /** groupId → its first route's buckets: every route of a group must count in the same ones. */
+  private readonly groups = new Map<string, { buckets: ReadonlyMap<string, RateLimiter>; route: string }>();
 
   /**
-   * @param make turns a route's core (and its merged options, for adapter options such as a hook) into what
-   *   the adapter installs on the route.
+   * @param make turns a route's core (and its merged options, for adapter options such as a hook, named under the
+   *   route's `path` in errors) into what the adapter installs on the route.
    */
   constructor(
     private readonly plugin: Readonly<Record<string, unknown>>,
     private readonly pluginLimiter: RateLimiter,
     private readonly framework: HttpFramework<Req, Res>,
     private readonly adapterNames: readonly string[],
-    private readonly make: (core: RequestLimiter<Req, Res>, options: Readonly<Record<string, unknown>>) => Made,
+    private readonly make: (core: RequestLimiter<Req, Res>, options: Readonly<Record<string, unknown>>, path: string) => Made,
     private readonly pluginPlans?: ReadonlyMap<string, RateLimiter>,
   ) {}
 
-  /** What the adapter installs on a route with this options object. Throws a SluiceConfigError for bad options. */
-  forRoute(config: Readonly<Record<string, unknown>>, shape: RouteShape): Made {
+  /**
+   * What the adapter installs on a route with this options object; `path` is where the user wrote the options
+   * (`config.rateLimit`, `rateLimit(options)`), for errors. Throws a SluiceConfigError for bad options.
+   */
+  forRoute(config: Readonly<Record<string, unknown>>, shape: RouteShape, path: string): Made {
     const methods = typeof shape.method === 'string' ? [shape.method] : [...shape.method];
     // Stryker disable next-line StringLiteral: equivalent, `where` is only compared with others made by this same call
     const where = routePrefix('', '', shape.url, shape.constraints);
@@ -204,24 +236,24 @@ export class RouteLimiters<Req extends object, Res, Made> {
       if (get !== undefined) return get.made;
     }
     // Each option of the route read once, named under the route (`config.rateLimit.key`) when its reading throws.
-    const own = snapshotOptions(config, [...httpAndLimiterNames(this.adapterNames), ...ROUTE_OPTIONS.names], ROUTE_PATH);
-    const merged = routeOptions(this.plugin, this.pluginLimiter, own, shape, this.adapterNames, this.pluginPlans);
-    const core = routeCore(() => createHttpLimiter<Req, Res>(merged, this.framework, this.adapterNames), own);
-    this.checkGroup(own.groupId, core.limiter, `${methods.join(',')} ${shape.url}`);
-    const limiter = { methods, where, made: this.make(core, merged) };
+    const own = snapshotOptions(config, [...httpAndLimiterNames(this.adapterNames), ...ROUTE_OPTIONS.names], path);
+    const merged = routeOptions(this.plugin, this.pluginLimiter, own, shape, this.adapterNames, this.pluginPlans, path);
+    const core = routeCore(() => createHttpLimiter<Req, Res>(merged, this.framework, this.adapterNames), own, path);
+    this.checkGroup(own.groupId, bucketsOf(core), `${methods.join(',')} ${shape.url}`, path);
+    const limiter = { methods, where, made: this.make(core, merged, path) };
     made.push(limiter);
     return limiter.made;
   }
 
-  private checkGroup(groupId: unknown, limiter: RateLimiter, route: string): void {
+  private checkGroup(groupId: unknown, buckets: ReadonlyMap<string, RateLimiter>, route: string, path: string): void {
     if (typeof groupId !== 'string') return;
     const first = this.groups.get(groupId);
-    if (first === undefined) this.groups.set(groupId, { limiter, route });
-    else if (first.limiter.store !== limiter.store || first.limiter.policy.namespace !== limiter.policy.namespace) {
+    if (first === undefined) this.groups.set(groupId, { buckets, route });
+    else if (!sameBuckets(first.buckets, buckets)) {
       throw new SluiceConfigError(
-        `${ROUTE_PATH}.groupId`,
+        `${path}.groupId`,
         groupId,
-        `is used by ${first.route} and ${route} with other limits, prefixes or stores; give the routes of one group the same limits`,
+        `is used by ${first.route} and ${route} with other limits, plans, prefixes or stores; give the routes of one group the same limits`,
       );
     }
   }

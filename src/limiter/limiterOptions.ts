@@ -196,6 +196,15 @@ export const LIMIT_OPTION_NAMES = LIMIT_OPTIONS.names;
 /** Every RateLimiter option name. */
 export const RATE_LIMITER_OPTION_NAMES: readonly string[] = RATE_LIMITER_OPTIONS.names;
 
+/**
+ * The options a limiter made beside another takes from it: its store and what it does when the store fails, not
+ * its limit or prefix (a plan given as options, a route's own limit under the HTTP adapters).
+ */
+export const SHARED_LIMITER_OPTION_NAMES = ['store', 'clock', 'timeoutMs', 'onStoreError', 'onDegraded', 'blockDuration'] as const;
+
+/** The options of SHARED_LIMITER_OPTION_NAMES, as a RateLimiter reports them (`RateLimiter.sharedOptions`). */
+export type SharedLimiterOptions = Readonly<Pick<RateLimiterOptions, (typeof SHARED_LIMITER_OPTION_NAMES)[number]>>;
+
 /** A RateLimiter's options, read and checked, with the bands compiled. */
 export interface LimiterSettings extends Omit<ReadOptions<typeof RATE_LIMITER_OPTIONS.schema>, keyof ReadLimit | 'limits'> {
   readonly bands: readonly Band[];

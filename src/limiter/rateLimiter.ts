@@ -8,7 +8,7 @@ import type { OptionDeclaration } from '../core/optionSchema.js';
 import type { Policy, Store } from '../core/store.js';
 import { CallCost, type Cost, type CostUse } from './callCost.js';
 import { asynchronousStoreError, badClockError, badKeyError, checkedBlockMs } from './limiterErrors.js';
-import { declareWaitOptions, type RateLimiterOptions, readLimiterOptions } from './limiterOptions.js';
+import { declareWaitOptions, type RateLimiterOptions, readLimiterOptions, type SharedLimiterOptions } from './limiterOptions.js';
 import { reserve } from './reservation.js';
 import { StoreCall } from './storeCall.js';
 import { StoreFailure } from './storeFailure.js';
@@ -71,6 +71,13 @@ export class RateLimiter {
   private readonly clock: (() => number) | undefined;
   /** Longest wait for the store before `onStoreError` answers. */
   readonly timeoutMs: number;
+  /**
+   * The options a limiter made beside this one takes from it, as read at construction: `store`, `clock`
+   * (undefined: `Date.now`), `timeoutMs` (ms), `onStoreError` (default `'allow'`), `onDegraded` (undefined: none)
+   * and `blockDuration` (whole ms; undefined: none). The HTTP adapters give them to a route's own limit under a
+   * plugin given this limiter, as they give a plugin's inline options.
+   */
+  readonly sharedOptions: SharedLimiterOptions;
   /** The way this limiter calls its store, picked at construction. */
   private readonly call: StoreCall;
   private readonly waitOptions: OptionDeclaration<ReturnType<typeof declareWaitOptions>['schema']>;
@@ -89,6 +96,14 @@ export class RateLimiter {
     this.policy = { prefix, namespace: keyNamespace(prefix, bands), bands, blockMs: this.blockMs };
     this.clock = clock;
     this.timeoutMs = timeoutMs;
+    this.sharedOptions = Object.freeze({
+      store,
+      clock,
+      timeoutMs,
+      onStoreError,
+      onDegraded,
+      blockDuration: this.blockMs === 0 ? undefined : this.blockMs,
+    });
     this.call = new StoreCall(store, this.policy, timeoutMs, new StoreFailure(bands, onStoreError, onDegraded));
     this.waitOptions = declareWaitOptions(this.maxWaitMs);
     // Claim the namespace now, so a fingerprint collision with another limiter on the same store throws here, not on a call.

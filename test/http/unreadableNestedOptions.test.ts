@@ -93,8 +93,8 @@ const targets: Target[] = [
   },
   {
     name: 'Fastify app.rateLimit(options)',
-    prefix: 'config.rateLimit.',
-    whole: 'config.rateLimit',
+    prefix: 'rateLimit(options).',
+    whole: 'rateLimit(options)',
     run: (options) =>
       onFastify(async (app) => {
         await app.register(sluice, limits);
