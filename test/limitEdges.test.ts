@@ -78,19 +78,54 @@ describe('limits that numbers cannot hold exactly are refused at construction', 
     ).toBe('limits[1].capacity');
   });
 
-  it.each(['1e400ms', '1e3ms', `${'9'.repeat(400)}ms`, '-5s', '0s', '', '5 weeks', Number.POSITIVE_INFINITY, -1, 0, Number.NaN, null])(
-    'interval %s: refused, naming interval',
-    (interval) => {
-      const error = refusal({ capacity: 5, refillRate: 1, interval });
-      expect(error.option).toBe('interval');
-    },
-  );
+  it.each([
+    '1e400ms',
+    '1e3ms',
+    `${'9'.repeat(400)}ms`,
+    '-5s',
+    '0s',
+    '',
+    '5 fortnights',
+    '1 decade',
+    Number.POSITIVE_INFINITY,
+    -1,
+    0,
+    Number.NaN,
+    null,
+  ])('interval %s: refused, naming interval', (interval) => {
+    const error = refusal({ capacity: 5, refillRate: 1, interval });
+    expect(error.option).toBe('interval');
+  });
 
   it('an interval computed in floating point (1.005 * 1000 = 1004.9999999999999) is refused, naming interval, not rounded', () => {
     const error = refusal({ capacity: 5, refillRate: 1, interval: 1.005 * 1000 });
     expect(error.option).toBe('interval');
     expect(error.message).toMatch(/fewer significant digits; got 1004\.9999999999999/);
     expect(() => new RateLimiter({ capacity: 5, refillRate: 1, interval: '1.005s' })).not.toThrow();
+  });
+
+  it.each([
+    [['ms', 'msec', 'msecs', 'millisecond', 'milliseconds'], 1],
+    [['s', 'sec', 'secs', 'second', 'seconds'], 1_000],
+    [['m', 'min', 'mins', 'minute', 'minutes'], 60_000],
+    [['h', 'hr', 'hrs', 'hour', 'hours'], 3_600_000],
+    [['d', 'day', 'days'], 86_400_000],
+    [['w', 'week', 'weeks'], 604_800_000],
+    [['y', 'yr', 'yrs', 'year', 'years'], 31_557_600_000],
+  ])('every unit word of the ms package is read as it reads it, in any case and spacing: %j', (words, unitMs) => {
+    for (const word of words) {
+      for (const written of [`2${word}`, `2 ${word}`, `2${word.toUpperCase()}`, ` 2 ${word[0]?.toUpperCase()}${word.slice(1)} `]) {
+        expect([written, parseDuration(written, 'interval')]).toEqual([written, 2 * unitMs]);
+      }
+    }
+  });
+
+  it('a week and a year as an interval: 7 per week is one token a day; a year is 365.25 days', async () => {
+    const clock = { now: 0 };
+    const weekly = new RateLimiter({ capacity: 1, refillRate: 7, interval: '1 week', clock: () => clock.now });
+    await weekly.consume('k');
+    expect((await weekly.consume('k')).retryAfterMs).toBe(86_400_000);
+    expect(new RateLimiter({ capacity: 1, refillRate: 1, interval: '1y' }).limits[0]?.intervalMs).toBe(31_557_600_000);
   });
 
   it('durations as strings are exact: 1.005s is 1005 ms and 1.1h is 3,960,000 ms (not 1004.9999999999999, 3960000.0000000005)', () => {

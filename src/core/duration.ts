@@ -26,15 +26,27 @@ const UNITS = {
   d: 86_400_000,
   day: 86_400_000,
   days: 86_400_000,
+  w: 604_800_000,
+  week: 604_800_000,
+  weeks: 604_800_000,
+  // The `ms` package's year: 365.25 days.
+  y: 31_557_600_000,
+  yr: 31_557_600_000,
+  yrs: 31_557_600_000,
+  year: 31_557_600_000,
+  years: 31_557_600_000,
 } as const;
 
-/** A unit word of a {@link Duration}: `ms`, `s`, `sec`, `second(s)`, `m`, `min`, `minute(s)`, `h`, `hr`, `hour(s)`, `d`, `day(s)`, in any case; weeks and years are not units here. */
+/**
+ * A unit word of a {@link Duration}, in any case: `ms`, `s`, `sec`, `second(s)`, `m`, `min`, `minute(s)`, `h`, `hr`,
+ * `hour(s)`, `d`, `day(s)`, `w`, `week(s)`, `y`, `yr`, `year(s)` (365.25 days), as the `ms` package reads them.
+ */
 export type DurationUnit = keyof typeof UNITS;
 type AnyCaseUnit = DurationUnit | Uppercase<DurationUnit> | Capitalize<DurationUnit>;
 
 /**
  * A duration: milliseconds as a number, or a positive decimal with a unit, with or without a space:
- * `'500ms'`, `'1s'`, `'1.5m'`, `'1 minute'`, `'2 hours'`, `'30 seconds'`, `'1 day'`.
+ * `'500ms'`, `'1s'`, `'1.5m'`, `'1 minute'`, `'2 hours'`, `'30 seconds'`, `'1 day'`, `'1w'`, `'1 year'`.
  */
 export type Duration = number | `${number}${AnyCaseUnit}` | `${number} ${AnyCaseUnit}`;
 
