@@ -45,13 +45,16 @@ export type DurationUnit = keyof typeof UNITS;
 type AnyCaseUnit = DurationUnit | Uppercase<DurationUnit> | Capitalize<DurationUnit>;
 
 /**
- * A duration: milliseconds as a number, or a positive decimal with a unit, with or without a space:
+ * A duration: milliseconds as a number, or a positive decimal with a unit, with or without a space (at run time a
+ * decimal string without a unit is ms too, as the `ms` package reads it):
  * `'500ms'`, `'1s'`, `'1.5m'`, `'1 minute'`, `'2 hours'`, `'30 seconds'`, `'1 day'`, `'1w'`, `'1 year'`.
  */
 export type Duration = number | `${number}${AnyCaseUnit}` | `${number} ${AnyCaseUnit}`;
 
-const DURATION_PATTERN = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-z]+)\s*$/i;
-const EXPECTED = "must be milliseconds as a number or a string like '500ms', '30 seconds', '1m', '15 minutes', '2 hours', '1 day'";
+/** A sign, a decimal and a unit word or none (ms), as the `ms` package reads a string. */
+const DURATION_PATTERN = /^\s*(-?)(\d+(?:\.\d+)?|\.\d+)\s*([a-z]*)\s*$/i;
+const EXPECTED = "must be milliseconds as a number or a string like '500ms', '30 seconds', '1m', '15 minutes', '2 hours', '1 day', '1w'";
+const NOT_POSITIVE = 'must be a positive, finite duration';
 
 /**
  * Parses a {@link Duration} into milliseconds; throws a SluiceConfigError naming `option` (default `duration`) when it
@@ -63,17 +66,19 @@ export function parseDuration(value: unknown, option = 'duration'): number {
     ms = value;
   } else if (typeof value === 'string') {
     const match = DURATION_PATTERN.exec(value);
-    const unit = match?.[2]?.toLowerCase();
-    if (!match || unit === undefined || !Object.hasOwn(UNITS, unit)) throw new SluiceConfigError(option, value, EXPECTED);
+    // No unit is ms, as in the `ms` package: '60000' (from an environment variable, say) is a minute.
+    const unit = match?.[3]?.toLowerCase() || 'ms';
+    if (!match || !Object.hasOwn(UNITS, unit)) throw new SluiceConfigError(option, value, EXPECTED);
+    if (match[1] === '-') throw new SluiceConfigError(option, value, NOT_POSITIVE);
     // Exactly: '1.005s' is 1005 ms, where 1.005 * 1000 would be 1004.9999999999999.
-    const amount = parseDecimal(match[1] as string);
+    const amount = parseDecimal(match[2] as string);
     const { numerator, denominator } = reduce((amount?.numerator ?? 0n) * BigInt(UNITS[unit as DurationUnit]), amount?.denominator ?? 1n);
     ms = Number(numerator) / Number(denominator);
   } else {
     throw new SluiceConfigError(option, value, EXPECTED);
   }
   if (!Number.isFinite(ms) || ms <= 0) {
-    throw new SluiceConfigError(option, value, 'must be a positive, finite duration');
+    throw new SluiceConfigError(option, value, NOT_POSITIVE);
   }
   return ms;
 }

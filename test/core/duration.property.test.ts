@@ -46,6 +46,9 @@ describe('parseDuration', () => {
     ['1 Day', DAY],
     ['5 weeks', 5 * WEEK],
     ['1 year', 31_557_600_000],
+    ['60000', 60_000],
+    [' 1.5 ', 1.5],
+    ['.5', 0.5],
   ])('reads %s', (text, ms) => {
     expect(parseDuration(text, 'interval')).toBe(ms);
   });
@@ -79,12 +82,20 @@ describe('parseDuration', () => {
     ['1,5 h'],
     ['constructor'],
     ['1 constructor'],
-    ['60000'],
     [''],
   ])('refuses %o with the option and the value', (text) => {
     expect(() => parseDuration(text, 'interval')).toThrow(SluiceConfigError);
     expect(() => parseDuration(text, 'interval')).toThrow(/`interval`/);
   });
+
+  it.each([['-1w'], ['-60000'], ['-0.5 s'], ['-0'], ['0'], ['0 ms'], ['0.0y']])(
+    'refuses %o as not positive (the `ms` package reads a sign; a negative duration is no limit)',
+    (text) => {
+      expect(() => parseDuration(text, 'interval')).toThrow(
+        `sluice: option \`interval\` must be a positive, finite duration; got "${text}"`,
+      );
+    },
+  );
 
   it.each([[Number.NaN], [Number.POSITIVE_INFINITY], [-1], [0], [null], [{}]])('refuses %o', (value) => {
     expect(() => parseDuration(value, 'timeWindow')).toThrow(/`timeWindow` must be/);
