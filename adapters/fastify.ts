@@ -137,7 +137,7 @@ const hookName = FASTIFY_OPTIONS.schema.hook;
 const ROUTE_ADAPTER_OPTION_NAMES = FASTIFY_OPTIONS.names.filter((name) => name !== 'global');
 
 /** Where the buckets of a `fastify.rateLimit(options)` hook with limits of its own (and no groupId) live. */
-const DECORATOR_SHAPE = { method: 'HOOK', url: '*' } as const;
+const DECORATOR_SHAPE = { method: 'HOOK', url: '*', label: 'a rateLimit(options) hook' } as const;
 
 /**
  * The route hook for one limiter: created once per route, so a request allocates no closure here. A
@@ -167,6 +167,19 @@ function registrationOf(self: unknown, fallback: Registration): Registration {
     if (found !== undefined) return found;
   }
   return fallback;
+}
+
+/**
+ * The context whose registration of the plugin is nearest to `self` (an instance a route is declared on): `self`, or
+ * the nearest parent that registered the plugin. Undefined when called without an instance.
+ */
+function registeringContext(self: unknown): object | undefined {
+  let context: unknown = self;
+  while (context !== null && typeof context === 'object') {
+    if (Object.hasOwn(context, REGISTRATION)) return context;
+    context = Object.getPrototypeOf(context);
+  }
+  return undefined;
 }
 
 const plugin: FastifyPluginCallback<FastifyRateLimitOptions> = (instance, options, done) => {
@@ -228,8 +241,11 @@ function register(instance: FastifyInstance, options: FastifyRateLimitOptions): 
     instance.decorate('rateLimit', rateLimit as never);
   }
 
-  instance.addHook('onRoute', (routeOptions: RouteOptions) => {
+  // Fastify calls the hook with the instance the route is declared on: a route of a context that registered the plugin
+  // again (a child's) is limited by that context's registrations alone, never by its parent's too.
+  instance.addHook('onRoute', function limitRoute(this: unknown, routeOptions: RouteOptions) {
     sawRoute?.(routeOptions);
+    if (registeringContext(this) !== instance) return;
     const config = (routeOptions.config as { rateLimit?: unknown } | undefined)?.rateLimit;
     if (config === false || (config === undefined && !global)) return;
     let entry = pluginEntry;

@@ -168,14 +168,14 @@ describe.each([
     const server = await app(wide);
     server.route({ method: ['GET', 'POST'], url: '/login', config: { rateLimit: { ...two, groupId: 'login' } }, handler: ok });
     expect(configError(() => server.post('/otp', { config: { rateLimit: { ...two, capacity: 3, groupId: 'login' } } }, ok)).message).toBe(
-      'sluice: option `config.rateLimit.groupId` is used by GET,POST /login and POST /otp with other limits, plans, prefixes or stores; ' +
+      'sluice: option `config.rateLimit.groupId` is used by GET,POST /login and POST /otp with other limits, plans, blocks, clocks, prefixes or stores; ' +
         'give the routes of one group the same limits; got "login"',
     );
     expect(
       configError(() => server.post('/other', { config: { rateLimit: { ...two, groupId: 'login', store: new MemoryStore() } } }, ok))
         .message,
     ).toBe(
-      'sluice: option `config.rateLimit.groupId` is used by GET,POST /login and POST /other with other limits, plans, prefixes or stores; ' +
+      'sluice: option `config.rateLimit.groupId` is used by GET,POST /login and POST /other with other limits, plans, blocks, clocks, prefixes or stores; ' +
         'give the routes of one group the same limits; got "login"',
     );
     server.post('/same', { config: { rateLimit: { ...two, groupId: 'login' } } }, ok);
@@ -198,7 +198,7 @@ describe.each([
       const refused = configError(() => server.get(`/${what}`, { config: { rateLimit: { groupId: 'g', ...rateLimit } } }, ok));
       expect([what, refused.message]).toEqual([
         what,
-        `sluice: option \`config.rateLimit.groupId\` is used by GET /a and GET /${what} with other limits, plans, prefixes or stores; ` +
+        `sluice: option \`config.rateLimit.groupId\` is used by GET /a and GET /${what} with other limits, plans, blocks, clocks, prefixes or stores; ` +
           'give the routes of one group the same limits; got "g"',
       ]);
     }
@@ -281,6 +281,86 @@ describe.each([
     expect(configError(() => server.rateLimit({ groupId: '' })).option).toBe('rateLimit(options).groupId');
     expect(configError(() => server.rateLimit({ limiter: new RateLimiter(two), groupId: 'g' } as never)).option).toBe(
       'rateLimit(options).groupId',
+    );
+  });
+
+  it('a group whose routes block for other durations or read other clocks is refused: a block and a TAT belong to the bucket', async () => {
+    const server = await app(wide);
+    server.get('/a', { config: { rateLimit: { groupId: 'g', ...two } } }, ok);
+    const clock = () => Date.now();
+    for (const [what, extra] of [
+      ['a block', { blockDuration: '1h' }],
+      ['a clock', { clock }],
+    ] as const) {
+      expect([
+        what,
+        configError(() => server.get(`/${what}`, { config: { rateLimit: { groupId: 'g', ...two, ...extra } } }, ok)).option,
+      ]).toEqual([what, 'config.rateLimit.groupId']);
+    }
+    // Another store failure policy is the route's own business: the buckets are the same.
+    server.get('/strict', { config: { rateLimit: { groupId: 'g', ...two, onStoreError: 'deny', timeoutMs: 50 } } }, ok);
+    expect(await statuses(server, 'GET', '/a', 1)).toEqual([200]);
+    expect(await statuses(server, 'GET', '/strict', 2)).toEqual([200, 429]);
+  });
+
+  it('a group conflict between hooks of `fastify.rateLimit(options)` names them as hooks', async () => {
+    const server = await app(wide);
+    server.rateLimit({ groupId: 'g', ...two });
+    expect(configError(() => server.rateLimit({ groupId: 'g', ...wide })).message).toBe(
+      'sluice: option `rateLimit(options).groupId` is used by a rateLimit(options) hook and a rateLimit(options) hook with other limits, ' +
+        'plans, blocks, clocks, prefixes or stores; give the routes of one group the same limits; got "g"',
+    );
+    expect(configError(() => server.get('/x', { config: { rateLimit: { groupId: 'g', ...wide } } }, ok)).message).toContain(
+      'is used by a rateLimit(options) hook and GET /x with',
+    );
+  });
+
+  it('`plans` without `plan` (or the reverse) in a route is named under the route', async () => {
+    const server = await app(wide);
+    expect(configError(() => server.get('/a', { config: { rateLimit: { plans: { free: two } } as never } }, ok)).option).toBe(
+      'config.rateLimit.plan',
+    );
+    expect(configError(() => server.get('/b', { config: { rateLimit: { plan: byHeader } as never } }, ok)).option).toBe(
+      'config.rateLimit.plans',
+    );
+    expect(configError(() => server.rateLimit({ plans: { free: two } } as never)).option).toBe('rateLimit(options).plan');
+  });
+
+  it('a ready limiter whose `sharedOptions` cannot be read is named `limiter` when a route needs them, never a raw error', async () => {
+    const limiter = new RateLimiter(two);
+    const trapped = new Proxy(limiter, {
+      get: (target, name) => {
+        if (name === 'sharedOptions') throw new Error('trap');
+        const value = Reflect.get(target, name, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const server = await app({ limiter: trapped });
+    for (const rateLimit of [two, { groupId: 'g' }, { blockDuration: '1h' as const }]) {
+      const error = configError(() => server.get(`/${Object.keys(rateLimit)[0]}`, { config: { rateLimit } }, ok));
+      expect([error.option, error.message]).toEqual([
+        'limiter',
+        expect.stringMatching(/^sluice: option `limiter` cannot be read \(trap\); got RateLimiter /),
+      ]);
+    }
+  });
+
+  it('a ready limiter without `sharedOptions` (of another sluice version) is refused for a route that needs them', async () => {
+    const limiter = new RateLimiter(two);
+    const older = new Proxy(limiter, {
+      get: (target, name) => (name === 'sharedOptions' ? undefined : Reflect.get(target, name, target)),
+    });
+    const server = await app({ limiter: older });
+    server.get('/plain', ok);
+    expect(configError(() => server.get('/own', { config: { rateLimit: two } }, ok)).message).toMatch(
+      /^sluice: option `limiter` must have `sharedOptions` \(a RateLimiter of this sluice version\): a route with limits of its own takes its store and failure policy from them; got /,
+    );
+  });
+
+  it('`global` in a route is named as the plugin option it is', async () => {
+    const server = await app(wide);
+    expect(configError(() => server.get('/x', { config: { rateLimit: { global: false } as never } }, ok)).message).toMatch(
+      /^sluice: option `config\.rateLimit\.global` is not a known option \(another library's option: @fastify\/rate-limit's `global` is an option of sluice's Fastify plugin only, not of a route;/,
     );
   });
 });

@@ -39,7 +39,8 @@ export const PEER_OPTION_NAMES = {
   requestWasSuccessful: 'use `finalCost: (req, res, { finished }) => (finished && succeeded(req, res) ? 0 : 1)`',
   ban: 'use `blockDuration` (on the limiter) with `blocked: { statusCode: 403 }`',
   continueExceeding: 'use `blockDuration`: a refused call then blocks the key for that long',
-  global: 'is an option of the Fastify plugin only; with Express, mount the middleware on the routes to limit',
+  global:
+    "@fastify/rate-limit's `global` is an option of sluice's Fastify plugin only, not of a route; with Express, mount the middleware on the routes to limit",
   validate: 'sluice validates every option at construction and warns once about proxy setup (`warnings`)',
 } as const satisfies PeerOptionNames;
 

@@ -11,11 +11,13 @@
 import { SluiceConfigError } from '../core/errors.js';
 import { declareOptions } from '../core/optionSchema.js';
 import { PEER_OPTION_NAMES, type PeerOptionName } from '../core/peerOptionNames.js';
+import { readOption } from '../core/unreadableArgument.js';
 import {
   LIMIT_OPTION_NAMES,
   RATE_LIMITER_OPTION_NAMES,
   type RateLimiterOptions,
   SHARED_LIMITER_OPTION_NAMES,
+  type SharedLimiterOptions,
 } from '../limiter/limiterOptions.js';
 import type { RateLimiter } from '../limiter/rateLimiter.js';
 import type { HttpFramework } from './httpFramework.js';
@@ -30,6 +32,8 @@ export interface RouteShape {
   readonly method: string | readonly string[];
   readonly url: string;
   readonly constraints?: unknown;
+  /** How errors name the route; default its methods and URL (`GET,POST /login`). */
+  readonly label?: string;
 }
 
 /**
@@ -141,7 +145,7 @@ export function routeOptions(
     throw new SluiceConfigError(`${path}.${option}`, value, `needs limits (or plans) of its own under a plugin with \`plans\`: ${why}`);
   } else {
     // A ready limiter's store and failure policy, as the plugin's inline options would give them.
-    const inherited: Readonly<Record<string, unknown>> = plugin.limiter !== undefined ? pluginLimiter.sharedOptions : plugin;
+    const inherited = plugin.limiter !== undefined ? sharedOptionsOf(pluginLimiter) : plugin;
     // Stryker disable next-line ConditionalExpression: equivalent, the limiter reads an option set to undefined as not given
     for (const name of SHARED_LIMITER_OPTION_NAMES) if (inherited[name] !== undefined) merged[name] = inherited[name];
     // The plugin's store (even its default MemoryStore), under a prefix of the route's or the group's own.
@@ -163,9 +167,26 @@ export function routeOptions(
 }
 
 /**
+ * The `sharedOptions` of the plugin's ready `limiter`. Throws a SluiceConfigError naming `limiter` when they cannot
+ * be read (a Proxy) or are missing (a limiter of an older sluice): a route must not lose its failure policy silently.
+ */
+function sharedOptionsOf(limiter: RateLimiter): Readonly<Record<string, unknown>> {
+  const shared = readOption('limiter', limiter, () => limiter.sharedOptions) as SharedLimiterOptions | undefined;
+  if (shared === null || typeof shared !== 'object') {
+    throw new SluiceConfigError(
+      'limiter',
+      limiter,
+      'must have `sharedOptions` (a RateLimiter of this sluice version): a route with limits of its own takes its store and failure policy from them',
+    );
+  }
+  return shared;
+}
+
+/**
  * Builds a route's core. An option error is named under the route (`config.rateLimit.blocked.statusCode`, under `path`)
  * when it is about one of the route's own options, or about a limit option (`config.rateLimit.refillRate ... got
- * undefined`): a route's limit of its own takes none of the plugin's. Any other is about an option the route inherits
+ * undefined`): a route's limit of its own takes none of the plugin's; or about `plan` or `plans` when the route gave the
+ * other (`plans` without `plan`). Any other is about an option the route inherits
  * from the plugin (its `cost` above the route's capacity) and keeps the plugin's name for it (`cost`).
  */
 function routeCore<Core>(build: () => Core, own: Readonly<Record<string, unknown>>, path: string): Core {
@@ -174,7 +195,10 @@ function routeCore<Core>(build: () => Core, own: Readonly<Record<string, unknown
   } catch (error) {
     if (!(error instanceof SluiceConfigError)) throw error;
     const root = error.option.split(/[.[]/)[0] as string;
-    const routes = (Object.hasOwn(own, root) && own[root] !== undefined) || LIMIT_ROOTS.has(root);
+    const given = (name: string) => Object.hasOwn(own, name) && own[name] !== undefined;
+    // `plans` without `plan` names `plan`, the one missing: the route's fault when it gave the other.
+    const pair = root === 'plan' ? 'plans' : root === 'plans' ? 'plan' : undefined;
+    const routes = given(root) || LIMIT_ROOTS.has(root) || (pair !== undefined && given(pair));
     throw routes ? underOption(error, path) : error;
   }
 }
@@ -185,12 +209,23 @@ function bucketsOf<Req extends object, Res>(core: RequestLimiter<Req, Res>): Rea
   return new Map([...core.plans].map(([name, plan]) => [name, plan.options.limiter]));
 }
 
-/** Whether two cores count in the same buckets: the same plans, each on the same store and namespace. */
+/**
+ * Whether two cores count in the same buckets alike: the same plans, each on the same store and namespace, with the
+ * same block (a block is a state of the bucket) and clock (a bucket's TAT is read against it).
+ */
 function sameBuckets(a: ReadonlyMap<string, RateLimiter>, b: ReadonlyMap<string, RateLimiter>): boolean {
   if (a.size !== b.size) return false;
   for (const [name, limiter] of a) {
     const other = b.get(name);
-    if (other === undefined || other.store !== limiter.store || other.policy.namespace !== limiter.policy.namespace) return false;
+    if (
+      other === undefined ||
+      other.store !== limiter.store ||
+      other.policy.namespace !== limiter.policy.namespace ||
+      other.blockMs !== limiter.blockMs ||
+      other.sharedOptions.clock !== limiter.sharedOptions.clock
+    ) {
+      return false;
+    }
   }
   return true;
 }
@@ -239,7 +274,7 @@ export class RouteLimiters<Req extends object, Res, Made> {
     const own = snapshotOptions(config, [...httpAndLimiterNames(this.adapterNames), ...ROUTE_OPTIONS.names], path);
     const merged = routeOptions(this.plugin, this.pluginLimiter, own, shape, this.adapterNames, this.pluginPlans, path);
     const core = routeCore(() => createHttpLimiter<Req, Res>(merged, this.framework, this.adapterNames), own, path);
-    this.checkGroup(own.groupId, bucketsOf(core), `${methods.join(',')} ${shape.url}`, path);
+    this.checkGroup(own.groupId, bucketsOf(core), shape.label ?? `${methods.join(',')} ${shape.url}`, path);
     const limiter = { methods, where, made: this.make(core, merged, path) };
     made.push(limiter);
     return limiter.made;
@@ -253,7 +288,7 @@ export class RouteLimiters<Req extends object, Res, Made> {
       throw new SluiceConfigError(
         `${path}.groupId`,
         groupId,
-        `is used by ${first.route} and ${route} with other limits, plans, prefixes or stores; give the routes of one group the same limits`,
+        `is used by ${first.route} and ${route} with other limits, plans, blocks, clocks, prefixes or stores; give the routes of one group the same limits`,
       );
     }
   }

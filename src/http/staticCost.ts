@@ -4,7 +4,7 @@
  * would fail on (a fraction, a missing or unknown band, a part above its band's capacity) is a config error
  * instead of a 500 on each request.
  */
-import { SluiceConfigError, SluiceError } from '../core/errors.js';
+import { SluiceArgumentError, SluiceConfigError, SluiceError } from '../core/errors.js';
 import { CallCost } from '../limiter/callCost.js';
 import type { RateLimiter } from '../limiter/rateLimiter.js';
 
@@ -20,7 +20,10 @@ export function checkStaticCost(cost: unknown, limiters: Iterable<[string | unde
       if (!(error instanceof SluiceError)) throw error;
       const where = plan === undefined ? 'the limiter' : `plan ${JSON.stringify(plan).slice(0, 64)}`;
       // Stryker disable next-line Regex: equivalent without `^`: every SluiceError's message begins with "sluice: "
-      throw new SluiceConfigError('cost', cost, `cannot be taken from ${where} (${error.message.replace(/^sluice: /, '')})`);
+      let reason = error.message.replace(/^sluice: /, '');
+      // The value of `cost` as a whole is given once, by this error's own "; got".
+      if (error instanceof SluiceArgumentError && error.argument === 'cost') reason = reason.slice(0, reason.lastIndexOf('; got '));
+      throw new SluiceConfigError('cost', cost, `cannot be taken from ${where} (${reason})`);
     }
   }
 }

@@ -118,10 +118,10 @@ describe('HTTP option checks: every bad value named with its option and the expe
 });
 
 describe('a static cost is checked against each limiter it will be taken from', () => {
-  it('names the limiter, or the plan (as JSON, cut to 64 characters), and the reason without a second "sluice:"', () => {
+  it('names the limiter, or the plan (as JSON, cut to 64 characters), and the reason without a second "sluice:" or "got" of the whole cost', () => {
     const fraction = rejected({ ...limit, cost: 0.5 });
     expect(fraction).toBe(
-      'sluice: option `cost` cannot be taken from the limiter (argument `cost` must be a whole number of tokens ≥ 0; got 0.5); got 0.5',
+      'sluice: option `cost` cannot be taken from the limiter (argument `cost` must be a whole number of tokens ≥ 0); got 0.5',
     );
     expect(fraction.match(/sluice: /g)).toHaveLength(1);
     const twoBands = {
@@ -134,11 +134,15 @@ describe('a static cost is checked against each limiter it will be taken from', 
     const missing = rejected({ plans: { [name]: twoBands }, plan, cost: { second: 1 } });
     const where = `plan ${JSON.stringify(name).slice(0, 64)}`;
     expect(where).toHaveLength(69);
-    const reason = 'argument `cost` misses band minute; a per-band cost names every band: second, minute; got { second: 1 }';
+    const reason = 'argument `cost` misses band minute; a per-band cost names every band: second, minute';
     expect(missing).toBe(`sluice: option \`cost\` cannot be taken from ${where} (${reason}); got { second: 1 }`);
     expect(missing.match(/sluice: /g)).toHaveLength(1);
     expect(rejected({ plans: { short: twoBands }, plan, cost: { second: 1 } })).toMatch(
       /^sluice: option `cost` cannot be taken from plan "short" \(argument `cost` misses band minute;/,
+    );
+    // A band's part keeps its own value: the whole cost is given once, at the end.
+    expect(rejected({ ...twoBands, cost: { second: 1, minute: 5 } })).toBe(
+      'sluice: option `cost` cannot be taken from the limiter (argument `cost.minute` must be at most the capacity (3), or the call could never succeed; got 5); got { second: 1, minute: 5 }',
     );
   });
 });
