@@ -30,6 +30,19 @@ function useMonotonicClock(start: number): void {
   vi.spyOn(performance, 'now').mockImplementation(() => monotonic);
 }
 
+describe('DenyCache counts the bytes docs/redis.md gives', () => {
+  it('296 bytes an entry, 8 more per band, and its key: 16 bytes and 2 a character rounded up to 8, 120 for a digest', () => {
+    expect(entrySize('a')).toBe(296 + 8 + 24);
+    expect(entrySize('203.0.113.7')).toBe(344);
+    expect(entrySize('x'.repeat(64))).toBe(296 + 8 + 32 + 16 + 136);
+    expect(entrySize('x'.repeat(65))).toBe(296 + 8 + 120);
+    const threeBands = [compileBand(1, 1, 1000), compileBand(2, 2, 1000), compileBand(3, 3, 1000)];
+    const cache = new DenyCache(10, BIG);
+    cache.remember('a', threeBands, 1, { allowed: false, now: 50_000, aheads: [1000, 1000, 1000] });
+    expect(cache.bytes).toBe(296 + 3 * 8 + 24);
+  });
+});
+
 describe('DenyCache follows the store clock with performance.now()', () => {
   it('answers at the store time of the denial when no local time has passed', () => {
     useMonotonicClock(7000);

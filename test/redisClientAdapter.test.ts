@@ -100,10 +100,15 @@ describe('RedisStore tells the client kinds apart', () => {
       const withoutV4 = new Proxy(legacy, {
         get: (target, name) => (name === 'v4' ? undefined : Reflect.get(target, name, target)),
       });
-      const message = configError(() => adaptClient(withoutV4)).message;
-      expect(message).toMatch(
-        /^sluice: option `client` is a node-redis client in legacy mode without `client\.v4`; pass a client without legacyMode; got /,
-      );
+      // Or with a `v4` that is not the promise interface (no sendCommand).
+      const v4WithoutSendCommand = new Proxy(legacy, {
+        get: (target, name) => (name === 'v4' ? { ping: () => 'PONG' } : Reflect.get(target, name, target)),
+      });
+      for (const client of [withoutV4, v4WithoutSendCommand]) {
+        expect(configError(() => adaptClient(client)).message).toMatch(
+          /^sluice: option `client` is a node-redis client in legacy mode without `client\.v4`; pass a client without legacyMode; got /,
+        );
+      }
       await expectExactDecisions(legacy, 2);
     },
   );

@@ -1,5 +1,5 @@
 import { aheadsAfter, type Band, msUntilAllFit } from '../../core/gcra.js';
-import { heldKey, keyBytes, LONGEST_PLAIN_KEY, ownedKey } from '../../core/keyDigest.js';
+import { heldKey, keyBytes, ownedKey } from '../../core/keyDigest.js';
 import type { StoreResult } from '../../core/store.js';
 
 interface Denial {
@@ -45,7 +45,7 @@ export class DenyCache {
    * decides by the caller's clock; otherwise the store's time is followed with the local monotonic clock.
    */
   lookup(key: string, cost: number, clientNow: number | undefined): StoreResult | undefined {
-    if (key.length > LONGEST_PLAIN_KEY) key = heldKey(key);
+    key = heldKey(key);
     const denial = this.entries.get(key);
     if (denial === undefined || cost < denial.cost) return undefined;
     let now = clientNow;
@@ -74,7 +74,7 @@ export class DenyCache {
     // The decision's retry-after: until then Redis would deny `cost` again.
     const wait = msUntilAllFit(bands, aheads, cost);
     if (wait === 0) return;
-    if (key.length > LONGEST_PLAIN_KEY) key = heldKey(key);
+    key = heldKey(key);
     this.forgetHeld(key); // re-inserted at the end: the newest entry is the last to be evicted
     const bytes = entryBytes(aheads.length) + keyBytes(key);
     while (this.entries.size > 0 && (this.entries.size >= this.maxKeys || this.byteCount + bytes > this.maxBytes)) {
@@ -87,7 +87,7 @@ export class DenyCache {
   }
 
   forget(key: string): void {
-    this.forgetHeld(key.length > LONGEST_PLAIN_KEY ? heldKey(key) : key);
+    this.forgetHeld(heldKey(key));
   }
 
   clear(): void {

@@ -190,7 +190,7 @@ function nodeRedisClusterAdapter(client: NodeRedisClusterClient): ScriptClient {
       try {
         master = client.getSlotMaster(slot);
       } catch {
-        return ''; // slots not (re)discovered yet: one lane for the unknown until they are
+        // Slots not (re)discovered yet: one lane for the unknown (''), until they are.
       }
       return master?.host === undefined ? '' : `${master.host}:${master.port}`;
     },
