@@ -244,8 +244,8 @@ function register(instance: FastifyInstance, options: FastifyRateLimitOptions): 
   // Fastify calls the hook with the instance the route is declared on: a route of a context that registered the plugin
   // again (a child's) is limited by that context's registrations alone, never by its parent's too.
   instance.addHook('onRoute', function limitRoute(this: unknown, routeOptions: RouteOptions) {
-    sawRoute?.(routeOptions);
     if (registeringContext(this) !== instance) return;
+    sawRoute?.(routeOptions);
     const config = (routeOptions.config as { rateLimit?: unknown } | undefined)?.rateLimit;
     if (config === false || (config === undefined && !global)) return;
     let entry = pluginEntry;

@@ -8,13 +8,17 @@
  * hook. So the plugin leaves two marks. An `onError` hook added to its context: Fastify gives a context's
  * hooks, when it gets ready, to every route of that context and the contexts inside it, however early the
  * route was registered. And an `onError` hook added by `onRoute` to each route the plugin saw. At ready,
- * `printRoutes` lists every route's `onError` hooks by name: a route with the first mark and not the
- * second came too early. `onError` hooks run only for a request that failed, and these do nothing, so no
+ * `printRoutes` lists every route's `onError` hooks by name: a route with the first mark and no registration's
+ * second mark came too early (one with another registration's, an earlier one of the context or a parent's, is
+ * limited by that one). `onError` hooks run only for a request that failed, and these do nothing, so no
  * request pays for the marks.
  */
 import type { FastifyInstance, HookHandlerDoneFunction, onErrorHookHandler, RouteOptions } from 'fastify';
 
 let registrations = 0;
+
+/** The mark of a route that some registration of the plugin saw, as `printRoutes` shows it. */
+const SEEN_BY_ANY = /"sluiceSeen\d+\(\)"/;
 
 /** An `onError` hook that does nothing, under `name` (printRoutes shows hooks by function name). */
 function mark(name: string): onErrorHookHandler {
@@ -37,9 +41,9 @@ export function watchEarlyRoutes(instance: FastifyInstance, found: () => void): 
   instance.addHook('onError', inContext);
   instance.addHook('onReady', (done) => {
     const contextMark = `"sluiceContext${id}()"`;
-    const seenMark = `"sluiceSeen${id}()"`;
     const routes = instance.printRoutes({ includeMeta: ['onError'] });
-    if (routes.split('\n').some((line) => line.includes(contextMark) && !line.includes(seenMark))) found();
+    // A route another registration saw (an earlier one of this context, or a parent's) is limited by that one.
+    if (routes.split('\n').some((line) => line.includes(contextMark) && !SEEN_BY_ANY.test(line))) found();
     done();
   });
   return (routeOptions) => {

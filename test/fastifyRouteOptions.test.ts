@@ -30,6 +30,8 @@ const ok = async () => 'ok';
 const wide = { capacity: 100, refillRate: 100, interval: '1h' } as const;
 const two = { capacity: 2, refillRate: 2, interval: '1h' } as const;
 const byHeader = (request: FastifyRequest) => String(request.headers['x-plan']);
+const GROUP_RULE =
+  'the routes of one group share their buckets, so they need the same limits, plans, blockDuration, clock, prefix and store';
 
 describe.each([
   ['Fastify 4', fastify4 as unknown as Factory],
@@ -168,15 +170,14 @@ describe.each([
     const server = await app(wide);
     server.route({ method: ['GET', 'POST'], url: '/login', config: { rateLimit: { ...two, groupId: 'login' } }, handler: ok });
     expect(configError(() => server.post('/otp', { config: { rateLimit: { ...two, capacity: 3, groupId: 'login' } } }, ok)).message).toBe(
-      'sluice: option `config.rateLimit.groupId` is used by GET,POST /login and POST /otp with other limits, plans, blocks, clocks, prefixes or stores; ' +
-        'give the routes of one group the same limits; got "login"',
+      'sluice: option `config.rateLimit.groupId` is used by GET,POST /login and by POST /otp with other limits: ' +
+        `${GROUP_RULE}; got "login"`,
     );
     expect(
       configError(() => server.post('/other', { config: { rateLimit: { ...two, groupId: 'login', store: new MemoryStore() } } }, ok))
         .message,
     ).toBe(
-      'sluice: option `config.rateLimit.groupId` is used by GET,POST /login and POST /other with other limits, plans, blocks, clocks, prefixes or stores; ' +
-        'give the routes of one group the same limits; got "login"',
+      `sluice: option \`config.rateLimit.groupId\` is used by GET,POST /login and by POST /other with another store: ${GROUP_RULE}; got "login"`,
     );
     server.post('/same', { config: { rateLimit: { ...two, groupId: 'login' } } }, ok);
     expect(await statuses(server, 'POST', '/login', 1)).toEqual([200]);
@@ -187,19 +188,27 @@ describe.each([
     const server = await app(wide);
     const plans = { free: two, pro: wide };
     server.get('/a', { config: { rateLimit: { groupId: 'g', plans, plan: byHeader } } }, ok);
-    const others: [string, object][] = [
-      ['a plan with another limit', { plans: { free: two, pro: { ...wide, capacity: 50 } }, plan: byHeader }],
-      ['one plan fewer', { plans: { free: two }, plan: byHeader }],
-      ['one plan more', { plans: { ...plans, team: wide }, plan: byHeader }],
-      ['another plan name', { plans: { free: two, paid: wide }, plan: byHeader }],
-      ['one limit instead of plans', two],
+    const others: [string, object, string][] = [
+      [
+        'a plan with another limit',
+        { plans: { free: two, pro: { ...wide, capacity: 50 } }, plan: byHeader },
+        'other limits for plan "pro"',
+      ],
+      [
+        'a plan with a block',
+        { plans: { free: { ...two, blockDuration: '1h' }, pro: wide }, plan: byHeader },
+        'another blockDuration for plan "free"',
+      ],
+      ['one plan fewer', { plans: { free: two }, plan: byHeader }, 'other plans'],
+      ['one plan more', { plans: { ...plans, team: wide }, plan: byHeader }, 'other plans'],
+      ['another plan name', { plans: { free: two, paid: wide }, plan: byHeader }, 'other plans'],
+      ['one limit instead of plans', two, 'other plans'],
     ];
-    for (const [what, rateLimit] of others) {
+    for (const [what, rateLimit, difference] of others) {
       const refused = configError(() => server.get(`/${what}`, { config: { rateLimit: { groupId: 'g', ...rateLimit } } }, ok));
       expect([what, refused.message]).toEqual([
         what,
-        `sluice: option \`config.rateLimit.groupId\` is used by GET /a and GET /${what} with other limits, plans, blocks, clocks, prefixes or stores; ` +
-          'give the routes of one group the same limits; got "g"',
+        `sluice: option \`config.rateLimit.groupId\` is used by GET /a and by GET /${what} with ${difference}: ${GROUP_RULE}; got "g"`,
       ]);
     }
     // The same plans in another order count in the same buckets, each plan in its own.
@@ -288,14 +297,16 @@ describe.each([
     const server = await app(wide);
     server.get('/a', { config: { rateLimit: { groupId: 'g', ...two } } }, ok);
     const clock = () => Date.now();
-    for (const [what, extra] of [
-      ['a block', { blockDuration: '1h' }],
-      ['a clock', { clock }],
+    for (const [what, extra, difference] of [
+      ['a block', { blockDuration: '1h' }, 'another blockDuration'],
+      ['a clock', { clock }, 'another clock'],
+      ['a prefix', { prefix: 'other:' }, 'another prefix'],
     ] as const) {
-      expect([
+      const refused = configError(() => server.get(`/${what}`, { config: { rateLimit: { groupId: 'g', ...two, ...extra } } }, ok));
+      expect([what, refused.message]).toEqual([
         what,
-        configError(() => server.get(`/${what}`, { config: { rateLimit: { groupId: 'g', ...two, ...extra } } }, ok)).option,
-      ]).toEqual([what, 'config.rateLimit.groupId']);
+        `sluice: option \`config.rateLimit.groupId\` is used by GET /a and by GET /${what} with ${difference}: ${GROUP_RULE}; got "g"`,
+      ]);
     }
     // Another store failure policy is the route's own business: the buckets are the same.
     server.get('/strict', { config: { rateLimit: { groupId: 'g', ...two, onStoreError: 'deny', timeoutMs: 50 } } }, ok);
@@ -307,11 +318,10 @@ describe.each([
     const server = await app(wide);
     server.rateLimit({ groupId: 'g', ...two });
     expect(configError(() => server.rateLimit({ groupId: 'g', ...wide })).message).toBe(
-      'sluice: option `rateLimit(options).groupId` is used by a rateLimit(options) hook and a rateLimit(options) hook with other limits, ' +
-        'plans, blocks, clocks, prefixes or stores; give the routes of one group the same limits; got "g"',
+      `sluice: option \`rateLimit(options).groupId\` is used by a rateLimit(options) hook and by another with other limits: ${GROUP_RULE}; got "g"`,
     );
     expect(configError(() => server.get('/x', { config: { rateLimit: { groupId: 'g', ...wide } } }, ok)).message).toContain(
-      'is used by a rateLimit(options) hook and GET /x with',
+      'is used by a rateLimit(options) hook and by GET /x with other limits:',
     );
   });
 
@@ -362,5 +372,21 @@ describe.each([
     expect(configError(() => server.get('/x', { config: { rateLimit: { global: false } as never } }, ok)).message).toMatch(
       /^sluice: option `config\.rateLimit\.global` is not a known option \(another library's option: @fastify\/rate-limit's `global` is an option of sluice's Fastify plugin only, not of a route;/,
     );
+  });
+
+  it('a route turns off a block it would inherit with `blockDuration: 0` (none, as in rate-limiter-flexible)', async () => {
+    for (const plugin of [{ ...two, blockDuration: '2h' as const }, { limiter: new RateLimiter({ ...two, blockDuration: '2h' }) }]) {
+      const server = await app(plugin);
+      server.get('/blocks', { config: { rateLimit: { capacity: 1, refillRate: 1, interval: '1h' } } }, ok);
+      server.get('/free', { config: { rateLimit: { capacity: 1, refillRate: 1, interval: '1h', blockDuration: 0 } } }, ok);
+      expect((await statuses(server, 'GET', '/blocks', 1)).concat(await statuses(server, 'GET', '/free', 1))).toEqual([200, 200]);
+      const [blocked, refused] = [await server.inject('/blocks'), await server.inject('/free')];
+      expect([blocked.statusCode, blocked.headers['retry-after'], refused.statusCode, refused.headers['retry-after']]).toEqual([
+        429,
+        '7200',
+        429,
+        '3600',
+      ]);
+    }
   });
 });

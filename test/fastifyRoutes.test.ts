@@ -217,7 +217,7 @@ describe.each([
     await app.register(sluice, { capacity: 5, refillRate: 5 });
     app.post('/otp/send', { config: { rateLimit: { capacity: 3, refillRate: 3, groupId: 'otp' } } }, ok);
     expect(() => app.post('/otp/verify', { config: { rateLimit: { capacity: 4, refillRate: 3, groupId: 'otp' } } }, ok)).toThrow(
-      /`config.rateLimit.groupId` is used by POST \/otp\/send and POST \/otp\/verify with other limits/,
+      /`config.rateLimit.groupId` is used by POST \/otp\/send and by POST \/otp\/verify with other limits:/,
     );
     const limiter = new RateLimiter({ capacity: 1, refillRate: 1 });
     expect(() => app.get('/x', { config: { rateLimit: { limiter, groupId: 'x' } as never } }, ok)).toThrow(SluiceConfigError);

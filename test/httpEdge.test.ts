@@ -686,6 +686,21 @@ describe.each([
     expect(await codes()).toEqual(['SLUICE_ROUTES_BEFORE_PLUGIN']);
   });
 
+  it('does not warn for a route an earlier registration limits: of its own context, or of a parent', async () => {
+    const app = make();
+    await app.register(sluice, limit);
+    app.get('/between', async () => 'between');
+    await app.register(sluice, { ...limit, capacity: 5, refillRate: 5 });
+    await app.register(async (child) => {
+      child.get('/early', async () => 'early');
+      await child.register(sluice, { ...limit, capacity: 3, refillRate: 3 });
+    });
+    // Each limited by the registration that saw it: the first at the root, the root's (both) in the child.
+    expect(await hits(app, '/between')).toEqual([200, 429]);
+    expect(await hits(app, '/early')).toEqual([429, 429]);
+    expect(await codes()).toEqual([]);
+  });
+
   it('stays quiet with warnings: false', async () => {
     const app = make();
     app.get('/early', async () => 'early');

@@ -228,6 +228,11 @@ describe('sharedOptions', () => {
     });
   });
 
+  it('a blockDuration of 0 is none, as in rate-limiter-flexible: no block, and none to share', () => {
+    const limiter = new RateLimiter({ capacity: 1, refillRate: 1, interval: '1s', blockDuration: 0 });
+    expect([limiter.blockMs, limiter.sharedOptions.blockDuration]).toEqual([0, undefined]);
+  });
+
   it('are the options as given (blockDuration in whole ms), frozen, and make a limiter that fails and blocks alike', () => {
     const store = new MemoryStore();
     const clock = () => 1_000;

@@ -210,24 +210,22 @@ function bucketsOf<Req extends object, Res>(core: RequestLimiter<Req, Res>): Rea
 }
 
 /**
- * Whether two cores count in the same buckets alike: the same plans, each on the same store and namespace, with the
- * same block (a block is a state of the bucket) and clock (a bucket's TAT is read against it).
+ * How two cores fail to count in the same buckets alike, or undefined when they do: the same plans, each on the same
+ * store, prefix and limits (its namespace), with the same block (a block is a state of the bucket) and clock (a
+ * bucket's TAT is read against it).
  */
-function sameBuckets(a: ReadonlyMap<string, RateLimiter>, b: ReadonlyMap<string, RateLimiter>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [name, limiter] of a) {
-    const other = b.get(name);
-    if (
-      other === undefined ||
-      other.store !== limiter.store ||
-      other.policy.namespace !== limiter.policy.namespace ||
-      other.blockMs !== limiter.blockMs ||
-      other.sharedOptions.clock !== limiter.sharedOptions.clock
-    ) {
-      return false;
-    }
+function bucketDifference(a: ReadonlyMap<string, RateLimiter>, b: ReadonlyMap<string, RateLimiter>): string | undefined {
+  const named = (what: string, plan: string) => (a.size === 1 && plan === '' ? what : `${what} for plan ${JSON.stringify(plan)}`);
+  if (a.size !== b.size || [...a.keys()].some((plan) => !b.has(plan))) return 'other plans';
+  for (const [plan, limiter] of a) {
+    const other = b.get(plan) as RateLimiter;
+    if (other.store !== limiter.store) return named('another store', plan);
+    if (other.policy.prefix !== limiter.policy.prefix) return named('another prefix', plan);
+    if (other.policy.namespace !== limiter.policy.namespace) return named('other limits', plan);
+    if (other.blockMs !== limiter.blockMs) return named('another blockDuration', plan);
+    if (other.sharedOptions.clock !== limiter.sharedOptions.clock) return named('another clock', plan);
   }
-  return true;
+  return undefined;
 }
 
 /**
@@ -283,12 +281,16 @@ export class RouteLimiters<Req extends object, Res, Made> {
   private checkGroup(groupId: unknown, buckets: ReadonlyMap<string, RateLimiter>, route: string, path: string): void {
     if (typeof groupId !== 'string') return;
     const first = this.groups.get(groupId);
-    if (first === undefined) this.groups.set(groupId, { buckets, route });
-    else if (!sameBuckets(first.buckets, buckets)) {
+    if (first === undefined) {
+      this.groups.set(groupId, { buckets, route });
+      return;
+    }
+    const difference = bucketDifference(first.buckets, buckets);
+    if (difference !== undefined) {
       throw new SluiceConfigError(
         `${path}.groupId`,
         groupId,
-        `is used by ${first.route} and ${route} with other limits, plans, blocks, clocks, prefixes or stores; give the routes of one group the same limits`,
+        `is used by ${first.route} and by ${route === first.route ? 'another' : route} with ${difference}: the routes of one group share their buckets, so they need the same limits, plans, blockDuration, clock, prefix and store`,
       );
     }
   }

@@ -78,7 +78,8 @@ interface CommonOptions {
    * `blockDuration` after each refusal (`decision.blocked` is true on every refusal of such a limiter, a `peek`
    * during the block included); then the band holds one token and refills as usual. A refusal during the
    * block starts it again. ms as a number, or a string such as `'15m'`; a whole number of ms (`0.5` or `'1.0005s'`
-   * throws a SluiceConfigError naming `blockDuration`). Default: none.
+   * throws a SluiceConfigError naming `blockDuration`); 0 is none, as in rate-limiter-flexible (so a Fastify route
+   * can turn off a block it would inherit). Default: none.
    */
   blockDuration?: Duration;
 }
@@ -181,7 +182,8 @@ export const RATE_LIMITER_OPTIONS = declareOptions(
     },
     // The largest block depends on the limits: the limiter checks it once the bands are compiled.
     blockDuration: (value: unknown, path: string): number | undefined => {
-      if (value === undefined) return undefined;
+      // 0 is no block, as rate-limiter-flexible's default `blockDuration: 0`.
+      if (value === undefined || value === 0) return undefined;
       const ms = parseDuration(value, path);
       // A block is counted in the store's whole ms: a fraction would be cut silently, so it is refused.
       if (!Number.isInteger(ms)) throw new SluiceConfigError(path, value, `must be a whole number of ms (it is ${ms} ms)`);
