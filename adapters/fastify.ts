@@ -158,18 +158,6 @@ interface Registration {
 const REGISTRATION = Symbol('sluice.registration');
 
 /**
- * The registration `fastify.rateLimit()` was called on: that of the instance (`self`), its own or the nearest
- * parent's; `fallback` (the decorating one) when called without an instance.
- */
-function registrationOf(self: unknown, fallback: Registration): Registration {
-  if (self !== null && typeof self === 'object') {
-    const found = (self as { [REGISTRATION]?: Registration })[REGISTRATION];
-    if (found !== undefined) return found;
-  }
-  return fallback;
-}
-
-/**
  * The context whose registration of the plugin is nearest to `self` (an instance a route is declared on): `self`, or
  * the nearest parent that registered the plugin. Undefined when called without an instance.
  */
@@ -180,6 +168,15 @@ function registeringContext(self: unknown): object | undefined {
     context = Object.getPrototypeOf(context);
   }
   return undefined;
+}
+
+/**
+ * The registration `fastify.rateLimit()` was called on: the latest of the nearest context that registered the plugin
+ * (see registeringContext); `fallback` (the decorating one) when called without an instance.
+ */
+function registrationOf(self: unknown, fallback: Registration): Registration {
+  const context = registeringContext(self) as { [REGISTRATION]: Registration } | undefined;
+  return context === undefined ? fallback : context[REGISTRATION];
 }
 
 const plugin: FastifyPluginCallback<FastifyRateLimitOptions> = (instance, options, done) => {
