@@ -237,6 +237,8 @@ describe('a store that answers something that is no result', () => {
     ['{ allowed: true }', { allowed: true }],
     ['no aheads', { allowed: true, now: 0 }],
     ['too few aheads', { allowed: true, now: 0, aheads: [] }],
+    // Indexed like an array but without a length: Array.from (the Redis deny cache's copy) would read no aheads.
+    ['aheads without a length', { allowed: true, now: 0, aheads: { 0: 1 } }],
     ['a string', 'yes'],
     ['an ahead NaN', { allowed: true, now: 0, aheads: [Number.NaN] }],
     ['a negative ahead', { allowed: true, now: 0, aheads: [-1e300] }],
