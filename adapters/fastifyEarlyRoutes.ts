@@ -17,8 +17,8 @@ import type { FastifyInstance, HookHandlerDoneFunction, onErrorHookHandler, Rout
 
 let registrations = 0;
 
-/** The mark of a route that some registration of the plugin saw, as `printRoutes` shows it. */
-const SEEN_BY_ANY = /"sluiceSeen\d+\(\)"/;
+/** The name of the mark of a route that a registration of the plugin saw (one for every registration). */
+const SEEN = 'sluiceSeen';
 
 /** An `onError` hook that does nothing, under `name` (printRoutes shows hooks by function name). */
 function mark(name: string): onErrorHookHandler {
@@ -37,13 +37,14 @@ export function watchEarlyRoutes(instance: FastifyInstance, found: () => void): 
   // Stryker disable next-line UpdateOperator: equivalent, any distinct ids do (they only tell registrations apart)
   const id = ++registrations;
   const inContext = mark(`sluiceContext${id}`);
-  const seen = mark(`sluiceSeen${id}`);
+  const seen = mark(SEEN);
   instance.addHook('onError', inContext);
   instance.addHook('onReady', (done) => {
     const contextMark = `"sluiceContext${id}()"`;
+    const seenMark = `"${SEEN}()"`;
     const routes = instance.printRoutes({ includeMeta: ['onError'] });
     // A route another registration saw (an earlier one of this context, or a parent's) is limited by that one.
-    if (routes.split('\n').some((line) => line.includes(contextMark) && !SEEN_BY_ANY.test(line))) found();
+    if (routes.split('\n').some((line) => line.includes(contextMark) && !line.includes(seenMark))) found();
     done();
   });
   return (routeOptions) => {

@@ -376,6 +376,70 @@ describe.skipIf(single === undefined)('RedisStore round trips (own redis-server,
     expect(scriptCalls(await commandCounts(client))).toBe(2);
   });
 
+  it('in one batch, a denial is cached, a peek after it keeps it, and a call after it that takes tokens drops it', async () => {
+    const client = ownClient();
+    const limiter = new RateLimiter({
+      capacity: 10,
+      refillRate: 10,
+      interval: '1h',
+      prefix: uniquePrefix('denyBatch'),
+      store: new RedisStore({ client }),
+      timeoutMs: DECISION_TIMEOUT_MS,
+    });
+    const minute = 60_000;
+    // 2 tokens left, one every 6 minutes: 5 fit in 18 minutes.
+    await Promise.all([limiter.consume('kept', 8), limiter.consume('dropped', 8)]);
+    const [denied, peeked] = await Promise.all([limiter.consume('kept', 5), limiter.peek('kept')]);
+    expect(denied.allowed).toBe(false);
+    expect(peeked.remaining).toBe(2);
+    await client.config('RESETSTAT');
+    expect((await limiter.consume('kept', 5)).allowed).toBe(false);
+    expect(scriptCalls(await commandCounts(client))).toBe(0);
+    // The call of 1 fits (a denial of 5 does not answer it) and takes a token after the denial was decided.
+    const [refused, taken] = await Promise.all([limiter.consume('dropped', 5), limiter.consume('dropped', 1)]);
+    expect(refused.allowed).toBe(false);
+    expect(taken.allowed).toBe(true);
+    // 1 token left: 5 fit in 24 minutes, which only Redis can tell now.
+    const after = await limiter.consume('dropped', 5);
+    expect(after.allowed).toBe(false);
+    expect(after.retryAfterMs).toBeGreaterThan(23 * minute);
+  });
+
+  it('answers a cost that differs by band from Redis, never from a cached denial of a plain cost', async () => {
+    const client = ownClient();
+    const limiter = new RateLimiter({
+      limits: [
+        { name: 'requests', capacity: 10, refillRate: 10, interval: '1h' },
+        { name: 'bytes', capacity: 100, refillRate: 100, interval: '1h' },
+      ],
+      prefix: uniquePrefix('denyPerBand'),
+      store: new RedisStore({ client }),
+      timeoutMs: DECISION_TIMEOUT_MS,
+    });
+    await limiter.consume('k', 8);
+    expect((await limiter.consume('k', 5)).allowed).toBe(false);
+    expect(await limiter.consume('k', { requests: 1, bytes: 2 })).toMatchObject({ allowed: true, remaining: 1 });
+  });
+
+  it('never answers a refusal under blockDuration from the cache: each one moves the block in Redis', async () => {
+    const client = ownClient();
+    let now = Date.now();
+    const limiter = new RateLimiter({
+      capacity: 1,
+      refillRate: 1,
+      interval: '1h',
+      blockDuration: '2h',
+      prefix: uniquePrefix('denyBlock'),
+      store: new RedisStore({ client, time: 'client' }),
+      clock: () => now,
+      timeoutMs: DECISION_TIMEOUT_MS,
+    });
+    await limiter.consume('k');
+    expect((await limiter.consume('k')).retryAfterMs).toBeGreaterThan(7_100_000);
+    now += 600_000;
+    expect((await limiter.consume('k')).retryAfterMs).toBeGreaterThan(7_100_000);
+  });
+
   it('follows the store clock for cached denials: by Redis time, or by the caller clock with time client', async () => {
     const client = ownClient();
     const options = { capacity: 1, refillRate: 1, interval: '1h' as const, timeoutMs: DECISION_TIMEOUT_MS };

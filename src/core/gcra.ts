@@ -150,7 +150,7 @@ export function msUntilFits(band: Band, ahead: number, cost: number): number {
 
 /** Per band, how far ahead of `now + elapsedMs` the TATs that were `aheads` ahead of `now` are. */
 export function aheadsAfter(bands: readonly Band[], aheads: ArrayLike<number>, elapsedMs: number): number[] {
-  // Stryker disable next-line ArrayDeclaration: presizing only; the loop below writes every slot before it is read
+  // Stryker disable next-line ArrayDeclaration: presizing only; the loop below writes every slot before it is read (bands is a policy's array, whose length is a whole number)
   const out = new Array<number>(bands.length);
   for (let i = 0; i < bands.length; i++) {
     const left = (aheads[i] as number) - elapsedMs * (bands[i] as Band).scale;
@@ -213,7 +213,6 @@ export function applyCall(
         const ahead = aheads[i] as number;
         if (callFits(band, ahead, part, slackMs)) continue;
         const blocked = Math.min(band.tolerance + blockMs * band.scale - band.emission, MAX_AHEAD_UNITS);
-        // Stryker disable next-line EqualityOperator: at blocked === ahead, writeTat would store the TAT the band has already
         if (blocked <= ahead) continue;
         aheads[i] = blocked;
         writeTat(band, now, blocked, tats, shorts, offset + i);
@@ -221,7 +220,6 @@ export function applyCall(
     }
     return false;
   }
-  // Stryker disable next-line ConditionalExpression: fast path; the loop below skips every band of a cost-0 call too
   if (cost === 0) return true;
   for (let i = 0; i < count; i++) {
     const band = bands[i] as Band;

@@ -14,14 +14,14 @@ import { formatIpv4, ipv6Network, parseClientAddress, parseIpv4 } from './ipRang
  */
 export function clientKey(ip: string | undefined, ipv6Subnet: number | false): string | undefined {
   if (typeof ip !== 'string') return undefined;
-  // Stryker disable next-line ConditionalExpression: equivalent fast path; parseClientAddress reads the same number and formatIpv4 prints it back as `ip` (parseIpv4 takes only the canonical dotted quad)
+  // Stryker disable next-line ConditionalExpression: `false` is an equivalent fast path (parseClientAddress reads the same number and formatIpv4 prints it back as `ip`: parseIpv4 takes only the canonical dotted quad); `true`, disabled with it, fails test/http/clientKey.test.ts
   if (parseIpv4(ip) !== undefined) return ip;
   // A dual-stack server (listening on ::) sees every IPv4 client this way: skip the IPv6 parse.
   // Stryker disable next-line MethodExpression,BlockStatement: equivalent fast path; without it the IPv6 parse unwraps the same address (and no string ending in `::ffff:` has a dotted quad after its 7th character)
   if (ip.startsWith('::ffff:')) {
     // Stryker disable next-line MethodExpression: equivalent; the whole `ip` has colons, so parseIpv4 refuses it and the IPv6 parse below answers
     const dotted = ip.slice(7);
-    // Stryker disable next-line ConditionalExpression: equivalent fast path; the IPv6 parse unwraps `::ffff:` + a canonical dotted quad to the same text
+    // Stryker disable next-line ConditionalExpression: `false` is an equivalent fast path (the IPv6 parse unwraps `::ffff:` + a canonical dotted quad to the same text); `true`, disabled with it, fails test/http/clientKey.test.ts
     if (parseIpv4(dotted) !== undefined) return dotted;
   }
   const address = parseClientAddress(ip);

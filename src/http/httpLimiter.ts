@@ -174,9 +174,11 @@ export class HttpLimiter<Req extends object, Res> {
       }
       const returned = options.key(req);
       if (typeof returned === 'string' && returned.length !== 0) key = returned;
-      // Stryker disable next-line StringLiteral: equivalent, resume reads its key argument only at Step.Allow (Step.Key's key is the promised value)
-      else if (isThenable(returned)) return this.resume(req, Step.Key, returned, '');
-      else key = usableKey(returned);
+      else {
+        // Stryker disable next-line StringLiteral: equivalent, resume reads its key argument only at Step.Allow (Step.Key's key is the promised value)
+        if (isThenable(returned)) return this.resume(req, Step.Key, returned, '');
+        key = usableKey(returned);
+      }
     }
     return this.fromAllow(req, key);
   }

@@ -116,7 +116,7 @@ export function parseClientAddress(text: string): number | number[] | undefined 
   let address = text.trim();
   if (address.charCodeAt(0) === 91) {
     const close = address.indexOf(']');
-    // Stryker disable next-line ConditionalExpression,UnaryOperator: equivalent; without a `]`, isPortOrNothing(address, 0) meets the `[` and refuses, and close is 1 only for `[]`, whose empty address nothing parses
+    // Stryker disable next-line UnaryOperator: `close === +1` is equivalent, as close is 1 only for `[]`, whose empty address nothing parses
     if (close === -1) return undefined;
     if (!isPortOrNothing(address, close + 1)) return undefined;
     address = address.slice(1, close);
@@ -124,7 +124,6 @@ export function parseClientAddress(text: string): number | number[] | undefined 
     const colon = address.lastIndexOf(':');
     const dot = address.lastIndexOf('.');
     // A colon after the dotted quad an address ends with starts a port: `1.2.3.4:80`, `::ffff:1.2.3.4:80`.
-    // Stryker disable next-line EqualityOperator: `colon >= dot` is equivalent, as a colon and a dot (dot !== -1) are never at one index
     if (dot !== -1 && colon > dot) {
       if (!isPortOrNothing(address, colon)) return undefined;
       address = address.slice(0, colon);
@@ -143,7 +142,6 @@ export function parseClientAddress(text: string): number | number[] | undefined 
  */
 function parseIpv6WithPort(address: string): number[] | undefined {
   const colon = address.lastIndexOf(':');
-  // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent; at -1 isPortOrNothing finds no `:` and refuses, and at 0 the address before the port is empty, which parseIpv6 refuses
   if (colon <= 0) return undefined;
   if (!isPortOrNothing(address, colon)) return undefined;
   const before = address.slice(0, colon);
@@ -240,7 +238,6 @@ export class IpRangeSet {
   /** Whether client address `ip` (in any form `parseClientAddress` reads) is in the set. Anything unparsable is not. */
   has(ip: string): boolean {
     let v4 = parseIpv4(ip);
-    // Stryker disable next-line ConditionalExpression: `true` is an equivalent fast path, as parseClientAddress reads a dotted quad as the same number (`false`, disabled with it, fails the IPv6 tests)
     if (v4 === undefined) {
       const address = parseClientAddress(ip);
       if (address === undefined) return false;
@@ -254,9 +251,7 @@ export class IpRangeSet {
   private hasIpv6(groups: readonly number[]): boolean {
     for (const range of this.v6) {
       let inside = true;
-      // Stryker disable next-line EqualityOperator: `bits >= 0` is equivalent, as a step at 0 bits masks with 0 and so compares nothing
       for (let i = 0, bits = range.prefix; bits > 0 && inside; i++, bits -= 16) {
-        // Stryker disable next-line EqualityOperator: at exactly 16 bits both arms give 0xffff.
         const mask = bits >= 16 ? 0xffff : (0xffff << (16 - bits)) & 0xffff;
         inside = ((groups[i] as number) & mask) === ((range.groups[i] as number) & mask);
       }

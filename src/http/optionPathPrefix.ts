@@ -17,7 +17,6 @@ export function underOption(error: SluiceConfigError, prefix: string): SluiceCon
   // Stryker disable next-line StringLiteral: equivalent, the message is replaced on the next line
   const rooted = new SluiceConfigError(option, error.value, '');
   // The paths lead the message, each in backticks: `sluice: option `a` ...` or `sluice: options `a`, `b`, 3 more ...`.
-  // Stryker disable next-line Regex: equivalent, every SluiceConfigError message begins with `sluice: option`, so the first match is at 0 with or without `^`
   rooted.message = error.message.replace(/^sluice: options? (?:`[^`]*`(?:, )?)+/, (head) => head.replace(/`([^`]*)`/g, `\`${prefix}.$1\``));
   return rooted;
 }

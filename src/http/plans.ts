@@ -79,7 +79,6 @@ export function resolvePlans(options: Readonly<Record<string, unknown>>, ready: 
   }
   const prefix = typeof options.prefix === 'string' ? options.prefix : 'sl:';
   const shared: Record<string, unknown> = {};
-  // Stryker disable next-line ConditionalExpression: equivalent, the limiter reads an option set to undefined as not given
   for (const name of SHARED_LIMITER_OPTION_NAMES) if (options[name] !== undefined) shared[name] = options[name];
   const limiters = new Map<string, RateLimiter>();
   for (const [name, plan] of Object.entries(plans)) {

@@ -112,7 +112,6 @@ export function routeOptions(
   const merged: Record<string, unknown> = {};
   for (const name of [...HTTP_OPTION_NAMES, ...adapterNames]) {
     if (name === 'limiter' || name === 'plans') continue;
-    // Stryker disable next-line ConditionalExpression: equivalent, every reader takes an option set to undefined as not given
     if (plugin[name] !== undefined) merged[name] = plugin[name];
   }
   const { groupId } = ROUTE_OPTIONS.read(route, path, httpAndLimiterNames(adapterNames));
@@ -146,7 +145,6 @@ export function routeOptions(
   } else {
     // A ready limiter's store and failure policy, as the plugin's inline options would give them.
     const inherited = plugin.limiter !== undefined ? sharedOptionsOf(pluginLimiter) : plugin;
-    // Stryker disable next-line ConditionalExpression: equivalent, the limiter reads an option set to undefined as not given
     for (const name of SHARED_LIMITER_OPTION_NAMES) if (inherited[name] !== undefined) merged[name] = inherited[name];
     // The plugin's store (even its default MemoryStore), under a prefix of the route's or the group's own.
     merged.store = pluginLimiter.store;

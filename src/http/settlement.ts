@@ -53,7 +53,6 @@ export function costDifference(bandNames: readonly (string | undefined)[], taken
     return `must be a whole number of tokens ≥ 0, or an object of them by band name; got ${describeValue(final)}`;
   }
   const finalByBand = final as Readonly<Record<string, unknown>>;
-  // Stryker disable next-line ConditionalExpression: equivalent, the other `final` that gets here is a number, which has no own keys
   if (typeof final === 'object') {
     for (const name of Object.keys(finalByBand)) {
       if (!bandNames.includes(name)) return `names no band of the limiter: ${describeValue(name)}`;

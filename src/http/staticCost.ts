@@ -19,7 +19,6 @@ export function checkStaticCost(cost: unknown, limiters: Iterable<[string | unde
     } catch (error) {
       if (!(error instanceof SluiceError)) throw error;
       const where = plan === undefined ? 'the limiter' : `plan ${JSON.stringify(plan).slice(0, 64)}`;
-      // Stryker disable next-line Regex: equivalent without `^`: every SluiceError's message begins with "sluice: "
       let reason = error.message.replace(/^sluice: /, '');
       // The value of `cost` as a whole is given once, by this error's own "; got".
       if (error instanceof SluiceArgumentError && error.argument === 'cost') reason = reason.slice(0, reason.lastIndexOf('; got '));

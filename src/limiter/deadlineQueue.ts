@@ -60,7 +60,6 @@ export class DeadlineQueue {
     const now = performance.now();
     while (this.head !== undefined && (this.head.settled || this.head.at <= now)) {
       const entry = this.shift();
-      // Stryker disable next-line ConditionalExpression: equivalent, as every expire() is a no-op once its call is settled; this spares the call
       if (!entry.settled) entry.expire();
     }
     if (this.head !== undefined) this.schedule(this.head.at - now);

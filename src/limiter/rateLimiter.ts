@@ -295,7 +295,6 @@ export class RateLimiter {
   private checkCall(key: string, cost: Cost, use: CostUse): BandCosts {
     if (typeof key !== 'string' || key.length === 0) throw badKeyError(key);
     // The common call (cost 1 in every band) needs no further look.
-    // Stryker disable next-line ConditionalExpression: fast path; read(1, 'take') returns the same 1 (its `true` variants fail the refund-of-1 test)
     return cost === 1 && use === 'take' ? 1 : this.costs.read(cost, use);
   }
 

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { HTTP_OPTION_NAMES, resolveHttpOptions } from '../../src/http/httpLimitOptions.js';
 import { WARNINGS, warnOnce } from '../../src/http/warnings.js';
-import { MemoryStore, RateLimiter } from '../../src/index.js';
+import { MemoryStore, RateLimiter, SluiceError } from '../../src/index.js';
 import { RATE_LIMITER_OPTION_NAMES } from '../../src/limiter/limiterOptions.js';
 import { takeWarnings } from '../setup/warningGuard.js';
 import { configError } from './configError.js';
@@ -139,6 +139,15 @@ describe('a static cost is checked against each limiter it will be taken from', 
     expect(missing.match(/sluice: /g)).toHaveLength(1);
     expect(rejected({ plans: { short: twoBands }, plan, cost: { second: 1 } })).toMatch(
       /^sluice: option `cost` cannot be taken from plan "short" \(argument `cost` misses band minute;/,
+    );
+    // Only sluice's own prefix is dropped: a SluiceError of the user's (from a getter of the cost) is quoted whole.
+    const own = {
+      get requests(): number {
+        throw new SluiceError('mine, not sluice: its');
+      },
+    };
+    expect(rejected({ limits: [{ ...limit, name: 'requests' }], cost: own })).toBe(
+      'sluice: option `cost` cannot be taken from the limiter (mine, not sluice: its); got { requests: [getter] }',
     );
     // A band's part keeps its own value: the whole cost is given once, at the end.
     expect(rejected({ ...twoBands, cost: { second: 1, minute: 5 } })).toBe(

@@ -95,6 +95,7 @@ describe('costDifference', () => {
     [{ requests: 1, tokens: 1.5 }, 'must give band "tokens" a whole number of tokens ≥ 0; got 1.5'],
     [{ requests: 1 }, 'must give band "tokens" a whole number of tokens ≥ 0; got undefined'],
     [-1, 'must give band "requests" a whole number of tokens ≥ 0; got -1'],
+    [{ requests: 2, tokens: 1, bogus: 5 }, 'names no band of the limiter: "bogus"'],
   ])('an object cost settled to %o: %s', (final, message) => {
     expect(costDifference(bands, { requests: 1, tokens: 100 }, final)).toBe(message);
   });

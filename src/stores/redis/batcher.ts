@@ -65,7 +65,6 @@ export class Batcher<Call> {
   }
 
   private schedule(lane: BatchLane<Call>): void {
-    // Stryker disable next-line BooleanLiteral: equivalent, a lane listed twice is flushed at its first entry and its later entries flush no calls, which sends nothing
     lane.due = true;
     this.due.push(lane);
     if (this.flushScheduled) return;

@@ -117,7 +117,6 @@ export class RedisStore implements CallbackStore {
     const args = this.argsOf(policy);
     const base = baseKey(args.namespace, args.bandCount, key);
     const cache = this.denyCache;
-    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, an empty cache finds no denial and has none to forget
     if (cache !== undefined && cache.size > 0) {
       if (cachesDenials(policy, cost, slackMs)) {
         const hit = cache.lookup(base, cost as number, this.time === 'client' ? now : undefined);
@@ -179,7 +178,7 @@ export class RedisStore implements CallbackStore {
       for (const call of queue) call.callback.fail(error);
       return;
     }
-    // Stryker disable next-line ConditionalExpression,BlockStatement: equivalent, on one server every call's slot is 0, so grouping by slot gives the queue as one group in its order
+    // Stryker disable next-line BlockStatement: equivalent, on one server every call's slot is 0, so grouping by slot gives the queue as one group in its order
     if (!this.isCluster) {
       this.sendInBatches(lane, queue);
       return;
@@ -195,10 +194,7 @@ export class RedisStore implements CallbackStore {
 
   private sendInBatches(lane: BatchLane<PendingCall>, calls: PendingCall[]): void {
     const size = this.maxBatchSize;
-    for (let i = 0; i < calls.length; i += size) {
-      const batch = calls.length <= size ? calls : calls.slice(i, i + size);
-      this.send(lane, batch);
-    }
+    for (let i = 0; i < calls.length; i += size) this.send(lane, calls.slice(i, i + size));
   }
 
   /** One script call for `calls` (all in one slot). */

@@ -14,7 +14,7 @@ export function replyNow(reply: ScriptReply): number {
 
 /** The result of the call whose answer starts at `reply[at]`, for `bandCount` bands, decided at `now`. */
 export function callResult(reply: ScriptReply, at: number, bandCount: number, now: number): StoreResult {
-  // Stryker disable next-line ArrayDeclaration: equivalent, the loop sets every index from 0 to bandCount - 1 in order
+  // Stryker disable next-line ArrayDeclaration: equivalent, the loop sets every index from 0 to bandCount - 1 in order (bandCount is a policy's count of bands, a whole number)
   const aheads = new Array<number>(bandCount);
   for (let b = 0; b < bandCount; b++) aheads[b] = Number(reply[at + 1 + b]);
   return { allowed: reply[at] === 1, now, aheads };

@@ -74,7 +74,6 @@ export function encodeBatch(calls: readonly EncodableCall[], serverTime: boolean
       index = found;
     }
     pushBandKeys(keys, call.base, call.args.bandCount);
-    // Stryker disable next-line ConditionalExpression: equivalent, String(1) is '1'; the literal spares the common call a conversion
     if (serverTime && call.cost === 1 && call.slackMs === 0) argv.push(index === 1 ? '1' : String(index));
     else {
       allSimple = false;

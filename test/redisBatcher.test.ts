@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { Batcher, BatchLane } from '../src/stores/redis/batcher.js';
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe('Batcher', () => {
+  it('flushes a lane once per event-loop turn, however many calls it took: calls added during a flush wait for the next turn', async () => {
+    const flushes: string[][] = [];
+    let addDuringFlush: (() => void) | undefined;
+    const batcher = new Batcher<string>({
+      maxBatchSize: 100,
+      maxBatchesInFlight: 4,
+      flush: (_lane, calls) => {
+        flushes.push(calls);
+        // As a store's failure callbacks do when they run synchronously and the caller tries again at once.
+        const add = addDuringFlush;
+        addDuringFlush = undefined;
+        add?.();
+      },
+    });
+    const lane = new BatchLane<string>('');
+    batcher.add(lane, 'a');
+    batcher.add(lane, 'b');
+    addDuringFlush = () => batcher.add(lane, 'c');
+    await nextTurn();
+    // One flush of both calls, and none of `c` in the same turn (nor an empty one).
+    expect(flushes).toEqual([['a', 'b']]);
+    await nextTurn();
+    expect(flushes).toEqual([['a', 'b'], ['c']]);
+  });
+
+  it('holds a lane that has maxBatchesInFlight batches out until one is answered, unless a full batch waits', async () => {
+    const flushes: string[][] = [];
+    const batcher = new Batcher<string>({
+      maxBatchSize: 3,
+      maxBatchesInFlight: 1,
+      flush: (lane, calls) => {
+        flushes.push(calls);
+        batcher.sent(lane);
+      },
+    });
+    const lane = new BatchLane<string>('');
+    batcher.add(lane, 'a');
+    await nextTurn();
+    batcher.add(lane, 'b');
+    await nextTurn();
+    expect(flushes).toEqual([['a']]);
+    batcher.answered(lane);
+    await nextTurn();
+    expect(flushes).toEqual([['a'], ['b']]);
+    batcher.add(lane, 'c');
+    batcher.add(lane, 'd');
+    await nextTurn();
+    expect(flushes).toEqual([['a'], ['b']]);
+    batcher.add(lane, 'e');
+    await nextTurn();
+    expect(flushes).toEqual([['a'], ['b'], ['c', 'd', 'e']]);
+  });
+
+  it('an answered batch with no call waiting schedules no flush, and a lane that is due is listed once', async () => {
+    const flushes: string[][] = [];
+    const batcher = new Batcher<string>({
+      maxBatchSize: 10,
+      maxBatchesInFlight: 2,
+      flush: (lane, calls) => {
+        flushes.push(calls);
+        batcher.sent(lane);
+      },
+    });
+    const lane = new BatchLane<string>('');
+    batcher.add(lane, 'a');
+    await nextTurn();
+    expect(flushes).toEqual([['a']]);
+    batcher.answered(lane);
+    await nextTurn();
+    expect(flushes).toEqual([['a']]);
+    // Due (one batch out, one more allowed): an answer in the same turn does not list the lane again.
+    batcher.add(lane, 'b');
+    batcher.answered(lane);
+    await nextTurn();
+    expect(flushes).toEqual([['a'], ['b']]);
+  });
+});
