@@ -3,6 +3,20 @@ import { Batcher, BatchLane } from '../src/stores/redis/batcher.js';
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** A Batcher whose flush records each batch's calls and counts it as sent (in flight until `answered`). */
+function sendingBatcher(maxBatchSize: number, maxBatchesInFlight: number) {
+  const flushes: string[][] = [];
+  const batcher: Batcher<string> = new Batcher<string>({
+    maxBatchSize,
+    maxBatchesInFlight,
+    flush: (lane, calls) => {
+      flushes.push(calls);
+      batcher.sent(lane);
+    },
+  });
+  return { batcher, lane: new BatchLane<string>(''), flushes };
+}
+
 describe('Batcher', () => {
   it('flushes a lane once per event-loop turn, however many calls it took: calls added during a flush wait for the next turn', async () => {
     const flushes: string[][] = [];
@@ -30,16 +44,7 @@ describe('Batcher', () => {
   });
 
   it('holds a lane that has maxBatchesInFlight batches out until one is answered, unless a full batch waits', async () => {
-    const flushes: string[][] = [];
-    const batcher = new Batcher<string>({
-      maxBatchSize: 3,
-      maxBatchesInFlight: 1,
-      flush: (lane, calls) => {
-        flushes.push(calls);
-        batcher.sent(lane);
-      },
-    });
-    const lane = new BatchLane<string>('');
+    const { batcher, lane, flushes } = sendingBatcher(3, 1);
     batcher.add(lane, 'a');
     await nextTurn();
     batcher.add(lane, 'b');
@@ -58,16 +63,7 @@ describe('Batcher', () => {
   });
 
   it('an answered batch with no call waiting schedules no flush, and a lane that is due is listed once', async () => {
-    const flushes: string[][] = [];
-    const batcher = new Batcher<string>({
-      maxBatchSize: 10,
-      maxBatchesInFlight: 2,
-      flush: (lane, calls) => {
-        flushes.push(calls);
-        batcher.sent(lane);
-      },
-    });
-    const lane = new BatchLane<string>('');
+    const { batcher, lane, flushes } = sendingBatcher(10, 2);
     batcher.add(lane, 'a');
     await nextTurn();
     expect(flushes).toEqual([['a']]);
