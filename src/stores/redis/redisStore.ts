@@ -14,7 +14,7 @@ import { type RedisStoreOptions, readRedisStoreOptions } from './redisStoreOptio
 
 export type { RedisStoreOptions };
 
-import { callResult, replyNow, type ScriptReply } from './replyDecoder.js';
+import { callResult, checkedReply, replyNow } from './replyDecoder.js';
 import { type EncodableCall, encodeBatch, type PolicyArgs, policyArgs } from './scriptArgs.js';
 import { runScript } from './scriptCall.js';
 import { ServerLanes } from './serverLanes.js';
@@ -149,7 +149,6 @@ export class RedisStore implements CallbackStore {
 
   private argsOf(policy: Policy): PolicyArgs {
     let args = this.policies.get(policy);
-    // Stryker disable next-line ConditionalExpression: equivalent, policyArgs gives the same arguments for a policy each time
     if (args === undefined) {
       args = policyArgs(policy);
       this.policies.set(policy, args);
@@ -208,7 +207,7 @@ export class RedisStore implements CallbackStore {
     const settle = (reply: unknown) => {
       this.batcher.answered(lane);
       try {
-        this.settle(calls, reply as ScriptReply);
+        this.settle(calls, reply);
       } catch (error) {
         for (const call of calls) call.callback.fail(error); // calls already answered ignore this
       }
@@ -216,7 +215,11 @@ export class RedisStore implements CallbackStore {
     runScript(this.scripts, DECIDE_BATCH, keys, argv, settle, fail);
   }
 
-  private settle(calls: readonly PendingCall[], reply: ScriptReply): void {
+  /** Answers `calls` from the script's `reply`; throws a SluiceStoreError (answering none) when it is not one. */
+  private settle(calls: readonly PendingCall[], answer: unknown): void {
+    let length = 1;
+    for (const call of calls) length += 1 + call.args.bandCount;
+    const reply = checkedReply(answer, length);
     const serverNow = replyNow(reply);
     const serverTime = this.time === 'redis';
     const cache = this.denyCache;
