@@ -73,6 +73,10 @@ describe.skipIf(!available)('RedisStore given a script reply of the wrong shape'
     ['the array with one entry more', (reply) => [...reply, 0], 'Array(6)'],
     ['an entry that is a fraction', (reply) => reply.map((entry, i) => (i === 1 ? 0.5 : entry)), '0.5'],
     ['an entry that is not a number', (reply) => reply.map((entry, i) => (i === 0 ? 'yes' : entry)), '["yes",'],
+    ['an entry that is a word ending in digits', (reply) => reply.map((entry, i) => (i === 0 ? 'n1' : entry)), '["n1",'],
+    ['an entry of digits and then a word', (reply) => reply.map((entry, i) => (i === 0 ? '1n' : entry)), '["1n",'],
+    ['an entry that is a decimal string', (reply) => reply.map((entry, i) => (i === 0 ? '1.0' : entry)), '["1.0",'],
+    ['an entry that is an array of one integer', (reply) => reply.map((entry, i) => (i === 0 ? [1] : entry)), '[Array(1),'],
     ['an entry that is null', (reply) => reply.map((entry, i) => (i === 2 ? null : entry)), 'null'],
     ['an entry beyond a safe integer', (reply) => reply.map((entry, i) => (i === 1 ? 2 ** 53 : entry)), '9007199254740992'],
   ];
