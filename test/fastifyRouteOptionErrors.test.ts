@@ -3,32 +3,15 @@
  * limiter whose `sharedOptions` is not an object, an option the route inherits while it gives `plan` of its own, and
  * the plan a group's difference is found in, when the routes have one plan or a plan named with the empty string.
  */
-import fastify5, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import fastify4 from 'fastify4';
-import { afterEach, describe, expect, it } from 'vitest';
-import sluice from '../adapters/fastify.js';
+import type { FastifyRequest } from 'fastify';
+import { describe, expect, it } from 'vitest';
 import { MemoryStore, RateLimiter } from '../src/index.js';
 import { configError } from './http/configError.js';
-
-type Factory = typeof fastify5;
-
-const apps: FastifyInstance[] = [];
-afterEach(async () => {
-  await Promise.all(apps.splice(0).map((app) => app.close()));
-});
+import { FASTIFY, registered } from './http/fastifyApps.js';
 
 const ok = async () => 'ok';
 const two = { capacity: 2, refillRate: 2, interval: '1h' } as const;
 const four = { capacity: 4, refillRate: 4, interval: '1h' } as const;
-const FASTIFY: Record<string, Factory> = { 'Fastify 4': fastify4 as unknown as Factory, 'Fastify 5': fastify5 };
-
-/** A `factory` app with sluice registered with `options`, closed after the test. */
-async function registered(factory: Factory, options: object): Promise<FastifyInstance> {
-  const made = (factory as unknown as (options: object) => FastifyInstance)({});
-  apps.push(made);
-  await made.register(sluice, options as never);
-  return made;
-}
 
 describe.each(Object.entries(FASTIFY))('%s', (_name, factory) => {
   const app = (options: object) => registered(factory, options);
