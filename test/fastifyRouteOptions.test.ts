@@ -4,27 +4,12 @@
  * `limits`, `plans` or ready `limiter` replacing the plugin's limiter or plans, the `groupId` rules and their
  * messages, and the automatic HEAD route of a GET sharing that GET's limiter only.
  */
-import fastify5, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import fastify4 from 'fastify4';
-import { afterEach, describe, expect, it } from 'vitest';
-import sluice from '../adapters/fastify.js';
+import type { FastifyRequest } from 'fastify';
+import { describe, expect, it } from 'vitest';
 import { MemoryStore, RateLimiter } from '../src/index.js';
 import { configError } from './http/configError.js';
+import { FASTIFY, registered, statuses } from './http/fastifyApps.js';
 import { FailingStore } from './setup/failingStore.js';
-
-type Factory = typeof fastify5;
-type Method = 'GET' | 'POST' | 'HEAD';
-
-const apps: FastifyInstance[] = [];
-afterEach(async () => {
-  await Promise.all(apps.splice(0).map((app) => app.close()));
-});
-
-async function statuses(app: FastifyInstance, method: Method, url: string, count: number, headers: Record<string, string> = {}) {
-  const seen: number[] = [];
-  for (let i = 0; i < count; i++) seen.push((await app.inject({ method, url, headers })).statusCode);
-  return seen;
-}
 
 const ok = async () => 'ok';
 const wide = { capacity: 100, refillRate: 100, interval: '1h' } as const;
@@ -33,16 +18,8 @@ const byHeader = (request: FastifyRequest) => String(request.headers['x-plan']);
 const GROUP_RULE =
   'the routes of one group share their buckets, so they need the same limits, plans, blockDuration, clock, prefix and store';
 
-describe.each([
-  ['Fastify 4', fastify4 as unknown as Factory],
-  ['Fastify 5', fastify5],
-])('%s', (_name, factory) => {
-  async function app(options: object): Promise<FastifyInstance> {
-    const made = (factory as unknown as (options: object) => FastifyInstance)({});
-    apps.push(made);
-    await made.register(sluice, options as never);
-    return made;
-  }
+describe.each(Object.entries(FASTIFY))('%s', (_name, factory) => {
+  const app = (options: object) => registered(factory, options);
 
   it("a route's own limit under a plugin given a ready limiter: its own bucket on that limiter's store", async () => {
     const limiter = new RateLimiter({ ...wide, prefix: 'ready:' });

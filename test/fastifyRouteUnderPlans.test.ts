@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RateLimiter } from '../src/index.js';
-import { FASTIFY, getStatuses, registered } from './http/fastifyApps.js';
+import { FASTIFY, registered, statuses } from './http/fastifyApps.js';
 import { FailingStore } from './setup/failingStore.js';
 
 const ok = async () => 'ok';
@@ -20,7 +20,7 @@ describe.each(Object.entries(FASTIFY))('%s', (_name, factory) => {
       blocked: { statusCode: 403 },
     });
     server.get('/own', { config: { rateLimit: two } }, ok);
-    expect(await getStatuses(server, '/own', 3)).toEqual([200, 200, 429]);
+    expect(await statuses(server, 'GET', '/own', 3)).toEqual([200, 200, 429]);
   });
 
   it("a ready plan's onStoreError is not the route's: the route fails open, as the plugin's top level does", async () => {
@@ -28,14 +28,14 @@ describe.each(Object.entries(FASTIFY))('%s', (_name, factory) => {
     const server = await registered(factory, { plans: { free }, plan: () => 'free' });
     server.get('/own', { config: { rateLimit: two } }, ok);
     server.get('/planned', ok);
-    expect(await getStatuses(server, '/planned', 1)).toEqual([429]);
-    expect(await getStatuses(server, '/own', 3)).toEqual([200, 200, 200]);
+    expect(await statuses(server, 'GET', '/planned', 1)).toEqual([429]);
+    expect(await statuses(server, 'GET', '/own', 3)).toEqual([200, 200, 200]);
   });
 
   it("the plugin's top-level onStoreError is the route's beside plans", async () => {
     const free = new RateLimiter({ ...wide, store: new FailingStore('reject'), onStoreError: 'allow', prefix: 'p:' });
     const server = await registered(factory, { plans: { free }, plan: () => 'free', onStoreError: 'deny' });
     server.get('/own', { config: { rateLimit: two } }, ok);
-    expect(await getStatuses(server, '/own', 2)).toEqual([429, 429]);
+    expect(await statuses(server, 'GET', '/own', 2)).toEqual([429, 429]);
   });
 });

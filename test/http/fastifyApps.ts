@@ -8,6 +8,7 @@ import { afterEach } from 'vitest';
 import sluice from '../../adapters/fastify.js';
 
 export type FastifyFactory = typeof fastify5;
+export type Method = 'GET' | 'POST' | 'HEAD' | 'PUT';
 
 /** Each Fastify major the plugin supports, by name, for `describe.each(Object.entries(FASTIFY))`. */
 export const FASTIFY: Record<string, FastifyFactory> = { 'Fastify 4': fastify4 as unknown as FastifyFactory, 'Fastify 5': fastify5 };
@@ -25,9 +26,15 @@ export async function registered(factory: FastifyFactory, options: object): Prom
   return made;
 }
 
-/** The status codes of `count` GET requests to `url`, one after another. */
-export async function getStatuses(app: FastifyInstance, url: string, count: number): Promise<number[]> {
+/** The status codes of `count` requests to `url`, one after another. */
+export async function statuses(
+  app: FastifyInstance,
+  method: Method,
+  url: string,
+  count: number,
+  headers: Record<string, string> = {},
+): Promise<number[]> {
   const seen: number[] = [];
-  for (let i = 0; i < count; i++) seen.push((await app.inject({ method: 'GET', url })).statusCode);
+  for (let i = 0; i < count; i++) seen.push((await app.inject({ method, url, headers })).statusCode);
   return seen;
 }
